@@ -1,0 +1,77 @@
+"""The `dockmend` command line."""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from bot import __version__, config, fixcmd
+from bot.errors import DockmendError
+
+app = typer.Typer(
+    help="dockmend keeps Dockerfiles healthy: fixers that rewrite them safely, checks that explain.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+class OutputFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"dockmend {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    """dockmend: safe, explained Dockerfile rewrites."""
+
+
+@app.command()
+def fix(
+    paths: Annotated[list[Path] | None, typer.Argument(help="Files or directories (default: .).")] = None,
+    check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 if any file would change.")] = False,
+    diff: Annotated[bool, typer.Option("--diff", help="Write nothing; print a unified diff.")] = False,
+    select: Annotated[list[str] | None, typer.Option("--select", help="Only these fixers (codes or names).")] = None,
+    ignore: Annotated[list[str] | None, typer.Option("--ignore", help="Skip these fixers (codes or names).")] = None,
+    offline: Annotated[bool, typer.Option("--offline", help="No network: skip fixers that need a registry.")] = False,
+    config_file: Annotated[Path | None, typer.Option("--config", help="Configuration file (YAML).")] = None,
+    explain: Annotated[str | None, typer.Option("--explain", help="Explain a fixer or check and exit.")] = None,
+    output: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = OutputFormat.text,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+) -> None:
+    """Rewrite Dockerfiles in place, like a formatter; report what cannot be fixed."""
+    try:
+        if explain:
+            typer.echo(fixcmd.explain(explain), nl=False)
+            raise typer.Exit(0)
+        cfg = config.load(config_file) if config_file else config.FixConfig()
+        fixers = fixcmd.selected_fixers(select or [], ignore or [], cfg)
+        skipped = [f.CODE for f in fixers if f.NEEDS_NETWORK] if offline else []
+        if skipped:
+            typer.echo(f"note: --offline: skipping {', '.join(skipped)} (they need a registry)", err=True)
+        options = fixcmd.Options(check=check, diff=diff, offline=offline, output=output.value)
+        code = fixcmd.run(paths or [Path(".")], fixers, cfg, options, sys.stdout, sys.stderr)
+    except DockmendError as exc:
+        if debug:
+            raise
+        typer.echo(f"dockmend: error: {exc}", err=True)
+        raise typer.Exit(exc.exit_code) from None
+    raise typer.Exit(code)
+
+
+def run() -> None:
+    app()

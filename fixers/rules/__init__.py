@@ -1,0 +1,1 @@
+"""One module per fixer (DM1xx) or check (DM2xx); all listed in fixers.registry."""

@@ -1,0 +1,262 @@
+"""A small POSIX shell tokenizer for RUN commands and wrapper scripts.
+
+It splits a command line into simple commands with their words and spans, and notes
+every shell feature it meets. It never executes anything. Fixers use the spans to
+edit text in place and the features to decide when a rewrite is provably safe: when
+the tokenizer is unsure, it says so (``Script.unsure``) and fixers leave the text alone.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+OPERATORS = ("&&", "||", ";;", "|&", ";", "|", "&", "(", ")")
+OPENERS = frozenset({"if", "while", "until", "for", "case", "select", "{", "("})
+CLOSERS = frozenset({"fi", "done", "esac", "}", ")"})
+CONTINUERS = frozenset({"then", "else", "elif", "do", "in"})
+_REDIRECT = re.compile(r"(\d*|&)(>>|>&|<&|<<<|<<-|<<|<>|>\||>|<)")
+_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\+?=")
+
+
+@dataclass(frozen=True)
+class Word:
+    raw: str
+    value: str  # quotes removed, backslash escapes resolved; no expansion
+    start: int
+    end: int
+    quoted: bool = False
+    expands: bool = False  # contains $ or ` outside single quotes
+    glob: bool = False  # contains an unquoted * ? or [
+
+
+@dataclass
+class Command:
+    words: list[Word] = field(default_factory=list)
+    redirects: list[str] = field(default_factory=list)
+    start: int = 0
+    end: int = 0
+    op_before: str = ""
+    op_after: str = ""
+    depth: int = 0  # inside if/loops/case/groups/subshells when > 0
+
+    @property
+    def argv(self) -> list[str]:
+        return [w.value for w in self.words]
+
+    def program_index(self) -> int:
+        """Index of the first word that is not a variable assignment."""
+        for i, word in enumerate(self.words):
+            if not _ASSIGNMENT.match(word.raw):
+                return i
+        return len(self.words)
+
+    @property
+    def program(self) -> str:
+        i = self.program_index()
+        return self.words[i].value if i < len(self.words) else ""
+
+
+@dataclass
+class Script:
+    text: str
+    commands: list[Command]
+    features: set[str]
+    unsure: bool = False  # unbalanced quotes, unknown constructs: do not rewrite
+
+    def top_level(self) -> list[Command]:
+        return [c for c in self.commands if c.depth == 0]
+
+
+class _Lexer:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.pos = 0
+        self.features: set[str] = set()
+        self.unsure = False
+
+    def word(self) -> Word:
+        start, text = self.pos, self.text
+        value: list[str] = []
+        quoted = expands = glob = False
+        while self.pos < len(text):
+            ch = text[self.pos]
+            if ch in " \t\n<>" or self._operator_at():
+                break
+            if ch == "\\":
+                self.features.add("escape")
+                value.append(text[self.pos + 1 : self.pos + 2])
+                self.pos += 2
+            elif ch == "'":
+                quoted = True
+                self.features.add("quote")
+                end = text.find("'", self.pos + 1)
+                if end < 0:
+                    self.unsure, end = True, len(text)
+                value.append(text[self.pos + 1 : end])
+                self.pos = end + 1
+            elif ch == '"':
+                quoted = True
+                self.features.add("quote")
+                expands |= self._double_quoted(value)
+            elif ch == "$" or ch == "`":
+                expands = True
+                self.features.add("expansion")
+                value.append(self._expansion())
+            else:
+                if ch in "*?[":
+                    glob = True
+                    self.features.add("glob")
+                elif ch == "~" and self.pos == start:
+                    self.features.add("tilde")
+                    expands = True
+                value.append(ch)
+                self.pos += 1
+        raw = text[start : self.pos]
+        return Word(raw, "".join(value), start, self.pos, quoted, expands, glob)
+
+    def _double_quoted(self, value: list[str]) -> bool:
+        text, expands = self.text, False
+        self.pos += 1
+        while self.pos < len(text) and text[self.pos] != '"':
+            ch = text[self.pos]
+            if ch == "\\" and self.pos + 1 < len(text):
+                nxt = text[self.pos + 1]
+                value.append(nxt if nxt in '$`"\\\n' else ch + nxt)
+                self.pos += 2
+            elif ch in "$`":
+                expands = True
+                self.features.add("expansion")
+                value.append(self._expansion())
+            else:
+                value.append(ch)
+                self.pos += 1
+        if self.pos >= len(text):
+            self.unsure = True
+        self.pos += 1
+        return expands
+
+    def _expansion(self) -> str:
+        """Skip a $name, ${...}, $(...), $((...)) or `...`; return its raw text."""
+        text, start = self.text, self.pos
+        if text[start] == "`":
+            end = text.find("`", start + 1)
+            self.features.add("substitution")
+            if end < 0:
+                self.unsure, end = True, len(text) - 1
+            self.pos = end + 1
+        elif text.startswith("$(", start) or text.startswith("${", start):
+            if text.startswith("$(", start):
+                self.features.add("substitution")
+            depth, self.pos = 0, start + 1
+            while self.pos < len(text):
+                ch = text[self.pos]
+                if ch in "({":
+                    depth += 1
+                elif ch in ")}":
+                    depth -= 1
+                    if depth == 0:
+                        break
+                elif ch == "'":
+                    nxt = text.find("'", self.pos + 1)
+                    self.pos = nxt if nxt > 0 else len(text)
+                elif ch == "\\":
+                    self.pos += 1
+                self.pos += 1
+            if self.pos >= len(text):
+                self.unsure = True
+            self.pos += 1
+        else:
+            match = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*|[0-9@*#?$!-]?)").match(text, start)
+            assert match is not None
+            self.pos = match.end()
+        return text[start : self.pos]
+
+    def _operator_at(self) -> str:
+        for op in OPERATORS:
+            if self.text.startswith(op, self.pos):
+                return op
+        return ""
+
+
+def parse(text: str) -> Script:
+    """Split ``text`` into simple commands. Newlines separate commands like ``;``."""
+    lex = _Lexer(text)
+    commands: list[Command] = []
+    current = Command(start=0)
+    depth, op_before = 0, ""
+
+    def finish(op: str) -> None:
+        nonlocal current, op_before, depth
+        if current.words or current.redirects:
+            current.op_before, current.op_after = op_before, op
+            commands.append(current)
+        op_before = op
+        current = Command(start=lex.pos, depth=depth)
+
+    while lex.pos < len(text):
+        ch = text[lex.pos]
+        if ch in " \t":
+            lex.pos += 1
+            continue
+        if ch == "\n":
+            lex.pos += 1
+            finish("\n")
+            continue
+        if ch == "#" and (lex.pos == 0 or text[lex.pos - 1] in " \t\n;&|()"):
+            end = text.find("\n", lex.pos)
+            lex.features.add("comment")
+            lex.pos = len(text) if end < 0 else end
+            continue
+        redirect = _REDIRECT.match(text, lex.pos)
+        if redirect and (redirect.group(1) or ch in "<>"):
+            lex.features.add("redirect")
+            if redirect.group(2).startswith("<<") and redirect.group(2) != "<<<":
+                lex.features.add("heredoc")
+                lex.unsure = True
+            lex.pos = redirect.end()
+            while lex.pos < len(text) and text[lex.pos] in " \t":
+                lex.pos += 1
+            target = lex.word() if lex.pos < len(text) else None
+            current.redirects.append(redirect.group(0) + (target.raw if target else ""))
+            current.end = lex.pos
+            continue
+        op = lex._operator_at()
+        if op:
+            lex.features.add(op)
+            current.end = current.end or lex.pos
+            if op == "(":
+                lex.features.add("subshell")
+                depth += 1
+            elif op == ")":
+                depth -= 1
+            lex.pos += len(op)
+            finish(op)
+            current.depth = depth
+            continue
+        if not current.words and not current.redirects:
+            current.start = lex.pos
+            current.depth = depth
+        word = lex.word()
+        if word.end == word.start:  # a character no rule consumed
+            lex.unsure = True
+            lex.pos += 1
+            continue
+        if not current.words or current.program_index() == len(current.words):
+            if word.value in OPENERS:
+                lex.features.add("compound")
+                depth += 1
+            elif word.value in CLOSERS:
+                depth -= 1
+                current.depth = depth
+            elif word.value in CONTINUERS:
+                current.depth = depth
+            if word.value == "function" or text.startswith("()", word.end):
+                lex.features.add("function")
+                lex.unsure = lex.unsure or word.value != "function"
+        current.words.append(word)
+        current.end = word.end
+    finish("")
+    if depth != 0:
+        lex.unsure = True
+    return Script(text, commands, lex.features, lex.unsure)
