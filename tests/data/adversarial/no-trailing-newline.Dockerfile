@@ -1,0 +1,3 @@
+FROM centos:7
+RUN yum install -y httpd
+CMD httpd -DFOREGROUND

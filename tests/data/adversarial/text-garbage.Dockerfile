@@ -1,0 +1,2 @@
+Lorem ipsum dolor sit amet
+consectetur adipiscing elit
