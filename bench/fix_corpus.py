@@ -21,10 +21,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from fixers.base import Context  # noqa: E402
-from fixers.engine import FileReport, run_fixers  # noqa: E402
-from fixers.registry import FIXERS, by_name  # noqa: E402
-from tests import hadolint  # noqa: E402
+from fixers.base import Context
+from fixers.engine import FileReport, run_fixers
+from fixers.registry import FIXERS, by_name
+from tests import hadolint
 
 DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "files"
 

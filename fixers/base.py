@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
@@ -72,6 +73,55 @@ class NoFiles:
         return None
 
 
+class ResolveError(Exception):
+    """An image could not be resolved. Messages name the image, never a credential."""
+
+
+class ImageUnreachable(ResolveError):
+    """This image cannot be resolved (unknown, access denied, no such registry): a finding."""
+
+
+class RegistryUnavailable(ResolveError):
+    """The registry failed for now (429, 5xx, timeouts after retries): try the file again later."""
+
+
+@dataclass(frozen=True)
+class ImageConfig:
+    """What the image config blob says (DM102 uses ``created``; DM106 may use the rest)."""
+
+    digest: str  # of the platform manifest the config belongs to
+    created: datetime | None = None  # timezone aware
+    entrypoint: tuple[str, ...] | None = None
+    cmd: tuple[str, ...] | None = None
+    user: str | None = None
+
+
+class ImageResolver(Protocol):
+    """Registry look-ups for the base-image fixers. ``image`` is a repository as written in
+    a FROM (``python``, ``ghcr.io/org/app``); the resolver normalises it and applies
+    mirrors. Methods raise :class:`ImageUnreachable` or :class:`RegistryUnavailable`."""
+
+    def tags(self, image: str) -> Sequence[str]:
+        """Every tag of the repository, sorted."""
+
+    def digest(self, image: str, reference: str, platform: str | None = None) -> str:
+        """The manifest digest of a tag or digest: the index's, or one platform's (``linux/arm64``)."""
+
+    def config(self, image: str, reference: str, platform: str) -> ImageConfig:
+        """The image config of ``reference`` for ``platform``."""
+
+
+@dataclass(frozen=True)
+class ImagePolicy:
+    """How DM101 pins and DM102 bumps base images (config section ``images:``)."""
+
+    pin: str = "minor"  # precision of a pin: "major", "minor" or "patch"
+    pin_digests: bool = False  # pin as tag@sha256:…
+    update_types: frozenset[str] = frozenset({"patch", "digest"})  # of digest, patch, minor, major
+    stale_after_days: int | None = None  # propose leaving a line whose newest image is older
+    platform: str = "linux/amd64"  # for per-platform look-ups when a FROM names none
+
+
 @dataclass
 class Context:
     path: str = "Dockerfile"
@@ -79,6 +129,8 @@ class Context:
     labels: Mapping[str, str] = field(default_factory=dict)  # configured label values
     files: ContextFiles = field(default_factory=NoFiles)
     offline: bool = True
+    resolver: ImageResolver | None = None  # registry look-ups; None: base-image fixers do nothing
+    policy: ImagePolicy = field(default_factory=ImagePolicy)
 
 
 class Fixer(Protocol):

@@ -35,7 +35,19 @@ def run_instruction(draw: st.DrawFn, esc: str) -> str:
         return "RUN <<EOF\napt-get update\napt-get install -y " + " ".join(pkgs) + "\nEOF"
     words = {
         "apt": ["apt-get", "update", "&&", "apt-get", "install", "-y", *pkgs],
-        "apt-clean": ["apt-get", "update", "&&", "apt-get", "install", "-y", *pkgs, "&&", "rm", "-rf", "/var/lib/apt/lists/*"],
+        "apt-clean": [
+            "apt-get",
+            "update",
+            "&&",
+            "apt-get",
+            "install",
+            "-y",
+            *pkgs,
+            "&&",
+            "rm",
+            "-rf",
+            "/var/lib/apt/lists/*",
+        ],
         "yum": ["yum", "install", "-y", *pkgs],
         "apk": ["apk", "update", "&&", "apk", "add", *pkgs],
         "pip": ["pip", "install", *pkgs],
