@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from fixers.base import Fixer
-from fixers.rules import root_user
+from fixers.rules import literal_secrets, missing_expose, missing_volume, multiple_processes, root_user, sshd
 
 FIXERS: dict[str, Fixer] = {
+    "DM201": literal_secrets,
+    "DM202": sshd,
+    "DM203": multiple_processes,
+    "DM204": missing_volume,
+    "DM205": missing_expose,
     "DM206": root_user,
 }
 
