@@ -10,6 +10,7 @@ import configparser
 import re
 from pathlib import Path
 
+from bot.licenses import license_of
 from fixers.base import RepoInfo
 
 MAX_CONTEXT_FILE = 1024 * 1024
@@ -76,4 +77,4 @@ def repo_info(dockerfile: Path) -> RepoInfo:
     root = git_root(dockerfile.parent)
     if root is None:
         return RepoInfo()
-    return RepoInfo(name=root.name, url=origin_url(root))
+    return RepoInfo(name=root.name, url=origin_url(root), license=license_of(root))

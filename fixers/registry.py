@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 from fixers.base import Fixer
-from fixers.rules import literal_secrets, missing_expose, missing_volume, multiple_processes, root_user, sshd
+from fixers.rules import (
+    add_labels,
+    literal_secrets,
+    missing_expose,
+    missing_volume,
+    multiple_processes,
+    root_user,
+    sshd,
+)
 
 FIXERS: dict[str, Fixer] = {
+    "DM105": add_labels,
     "DM201": literal_secrets,
     "DM202": sshd,
     "DM203": multiple_processes,
