@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -9,8 +10,9 @@ from typing import Annotated
 
 import typer
 
-from bot import __version__, config, fixcmd
+from bot import __version__, config, fixcmd, resolvecmd
 from bot.errors import DockmendError
+from bot.registry_cache import default_path
 
 app = typer.Typer(
     help="dockmend keeps Dockerfiles healthy: fixers that rewrite them safely, checks that explain.",
@@ -68,6 +70,24 @@ def fix(
     except DockmendError as exc:
         if debug:
             raise
+        typer.echo(f"dockmend: error: {exc}", err=True)
+        raise typer.Exit(exc.exit_code) from None
+    raise typer.Exit(code)
+
+
+@app.command()
+def resolve(
+    image: Annotated[str, typer.Argument(help="An image reference, as in a FROM line.")],
+    config_file: Annotated[Path | None, typer.Option("--config", help="Configuration file (YAML).")] = None,
+    platform: Annotated[
+        str | None, typer.Option("--platform", help="e.g. linux/arm64 (default: the config's).")
+    ] = None,
+) -> None:
+    """Show what dockmend knows of an image: tags considered, digests, the pin and bump it would choose."""
+    try:
+        cfg = config.load(config_file) if config_file else config.FixConfig()
+        code = resolvecmd.run_resolve(image, cfg, sys.stdout, cache_path=default_path(os.environ), platform=platform)
+    except DockmendError as exc:
         typer.echo(f"dockmend: error: {exc}", err=True)
         raise typer.Exit(exc.exit_code) from None
     raise typer.Exit(code)

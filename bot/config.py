@@ -17,9 +17,11 @@ from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import YAMLError
 
 from bot.errors import DockmendError
+from bot.registry_settings import policy_from_config
+from fixers.base import ImagePolicy
 
 MAX_CONFIG = 256 * 1024
-TOP_KEYS = ("labels", "fixers", "registries")
+TOP_KEYS = ("labels", "fixers", "registries", "images")
 FIXER_KEYS = ("select", "ignore")
 
 
@@ -28,7 +30,9 @@ class FixConfig:
     labels: Mapping[str, str] = field(default_factory=dict)
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
-    registries: Mapping[str, Any] = field(default_factory=dict)
+    registries: Mapping[str, Any] = field(default_factory=dict)  # checked when a resolver is built
+    images: ImagePolicy = field(default_factory=ImagePolicy)
+    path: str | None = None  # the file it came from, for error messages
 
 
 def _where(node: Any, key: Any) -> tuple[int | None, int | None]:
@@ -95,5 +99,7 @@ def load(path: Path) -> FixConfig:
         labels={str(k): str(v) for k, v in labels.items()},
         select=_strings(name, fixers.get("select"), fixers, "select"),
         ignore=_strings(name, fixers.get("ignore"), fixers, "ignore"),
-        registries=dict(data.get("registries") or {}),
+        registries=data.get("registries") or {},
+        images=policy_from_config(data.get("images"), name),
+        path=name,
     )

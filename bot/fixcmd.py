@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import fnmatch
 import json
@@ -15,7 +16,9 @@ from typing import Any, TextIO
 from bot.config import FixConfig
 from bot.errors import DockmendError
 from bot.localrepo import LocalFiles, repo_info
-from fixers.base import Context, Fixer, Risk
+from bot.registry import resolver_from_config
+from bot.registry_cache import default_path
+from fixers.base import Context, Fixer, ImageResolver, Risk
 from fixers.document import DocumentError
 from fixers.engine import FileReport, run_fixers
 from fixers.registry import FIXERS, by_name
@@ -71,7 +74,9 @@ def selected_fixers(select: Sequence[str], ignore: Sequence[str], config: FixCon
     return [fixer for code, fixer in FIXERS.items() if code in chosen]
 
 
-def process(path: Path, fixers: list[Fixer], config: FixConfig, options: Options) -> FileReport:
+def process(
+    path: Path, fixers: list[Fixer], config: FixConfig, options: Options, resolver: ImageResolver | None = None
+) -> FileReport:
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -84,6 +89,8 @@ def process(path: Path, fixers: list[Fixer], config: FixConfig, options: Options
         labels=config.labels,
         files=LocalFiles(path.parent),
         offline=options.offline,
+        resolver=resolver,
+        policy=config.images,
     )
     return run_fixers(str(path), data, ctx, fixers, by_name())
 
@@ -126,6 +133,7 @@ def summary(reports: Sequence[FileReport]) -> dict[str, int]:
         "fixes": sum(len(r.fixes) for r in reports),
         "findings": sum(len(r.findings) for r in reports),
         "errors": sum(r.error is not None for r in reports),
+        "retry_later": sum(r.retry_later is not None for r in reports),
     }
 
 
@@ -140,6 +148,7 @@ def as_json(reports: Sequence[FileReport]) -> dict[str, Any]:
             ],
             "findings": [{"code": f.code, "name": f.name, "line": f.line, "message": f.message} for f in r.findings],
             "error": {"message": r.error.message, "line": r.error.line} if r.error else None,
+            "retry_later": r.retry_later,
         }
         for r in reports
     ]
@@ -149,6 +158,9 @@ def as_json(reports: Sequence[FileReport]) -> dict[str, Any]:
 def print_text(report: FileReport, out: TextIO, err: TextIO, options: Options) -> None:
     if report.error:
         print(f"{report.path}:{report.error.line}: error: {report.error.message}", file=err)
+        return
+    if report.retry_later:
+        print(f"{report.path}: not processed, try again later: {report.retry_later}", file=err)
         return
     if options.diff:
         out.write(unified_diff(report))
@@ -163,7 +175,8 @@ def print_summary(reports: Sequence[FileReport], out: TextIO, options: Options) 
     verb = "would rewrite" if options.check or options.diff else "rewrote"
     print(
         f"{s['files']} file(s) checked, {verb} {s['changed']} ({s['fixes']} fix(es)), "
-        f"{s['findings']} finding(s), {s['errors']} error(s)",
+        f"{s['findings']} finding(s), {s['errors']} error(s)"
+        + (f", {s['retry_later']} to try again later" if s["retry_later"] else ""),
         file=out,
     )
 
@@ -171,9 +184,26 @@ def print_summary(reports: Sequence[FileReport], out: TextIO, options: Options) 
 def run(
     paths: Sequence[Path], fixers: list[Fixer], config: FixConfig, options: Options, out: TextIO, err: TextIO
 ) -> int:
+    with contextlib.ExitStack() as stack:
+        resolver = None
+        if not options.offline and any(f.NEEDS_NETWORK for f in fixers):
+            client = resolver_from_config(config.registries, path=config.path, cache_path=default_path(os.environ))
+            resolver = stack.enter_context(client)
+        return _run(paths, fixers, config, options, resolver, out, err)
+
+
+def _run(
+    paths: Sequence[Path],
+    fixers: list[Fixer],
+    config: FixConfig,
+    options: Options,
+    resolver: ImageResolver | None,
+    out: TextIO,
+    err: TextIO,
+) -> int:
     reports = []
     for path in discover(paths):
-        report = process(path, fixers, config, options)
+        report = process(path, fixers, config, options, resolver)
         if report.changed and not (options.check or options.diff):
             write(report)
         if options.output == "text":
@@ -184,7 +214,7 @@ def run(
         out.write("\n")
     else:
         print_summary(reports, out, options)
-    if any(r.error for r in reports):
+    if any(r.error or r.retry_later for r in reports):
         return 2
     return 1 if options.check and any(r.changed for r in reports) else 0
 

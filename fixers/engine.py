@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from fixers.base import Context, FileChange, Finding, Fix, Fixer, Risk
+from fixers.base import Context, FileChange, Finding, Fix, Fixer, RegistryUnavailable, Risk
 from fixers.document import Document, DocumentError
 from fixers.edits import EditConflict, LineShift, apply_edits, map_back, shifts
 from fixers.gate import GateError, check, check_file_change
@@ -33,6 +33,7 @@ class FileReport:
     findings: list[Finding] = field(default_factory=list)
     files: list[FileChange] = field(default_factory=list)
     error: DocumentError | None = None
+    retry_later: str | None = None  # a registry was unavailable: the file is left for a later run
 
     @property
     def changed(self) -> bool:
@@ -100,6 +101,8 @@ def _apply_one(state: _Pass, fixer: Fixer, ctx: Context, sup: Suppressions, over
     doc = state.doc
     try:
         result = fixer.fix(doc, ctx)
+    except RegistryUnavailable:
+        raise
     except Exception as exc:  # a fixer bug must never take the file or the run down
         state.findings.append(_dropped(fixer, 1, f"internal error {type(exc).__name__}: {exc}"))
         return
@@ -130,10 +133,14 @@ def _apply_one(state: _Pass, fixer: Fixer, ctx: Context, sup: Suppressions, over
     state.doc = new
 
 
-def _not_fixed_point(state: _Pass, ctx: Context, sup: Suppressions) -> Fixer | None:
-    for fixer in state.used:
+def _not_fixed_point(state: _Pass, rewriters: list[Fixer], ctx: Context, sup: Suppressions) -> Fixer | None:
+    """The first fixer that would still change the result (each is rerun, not just those
+    that changed something: one fixer's edit may give another something to do)."""
+    for fixer in rewriters:
         try:
             again = _keep(fixer.fix(state.doc, ctx).fixes, state.doc, fixer, sup)
+        except RegistryUnavailable:
+            raise
         except Exception:
             return fixer
         if again:
@@ -142,7 +149,17 @@ def _not_fixed_point(state: _Pass, ctx: Context, sup: Suppressions) -> Fixer | N
 
 
 def run_fixers(path: str, data: bytes, ctx: Context, fixers: Sequence[Fixer], names: dict[str, str]) -> FileReport:
-    """Fix one Dockerfile's bytes. Errors become ``report.error``; nothing raises."""
+    """Fix one Dockerfile's bytes. Errors become ``report.error``; nothing raises.
+
+    A registry that is unavailable (after its retries) leaves the whole file untouched,
+    marked ``retry_later``: it is never a finding, and never a half-fixed file."""
+    try:
+        return _run(path, data, ctx, fixers, names)
+    except RegistryUnavailable as exc:
+        return FileReport(path, data, data, retry_later=str(exc))
+
+
+def _run(path: str, data: bytes, ctx: Context, fixers: Sequence[Fixer], names: dict[str, str]) -> FileReport:
     report = FileReport(path, data, data)
     try:
         original = Document.parse(data)
@@ -161,7 +178,7 @@ def run_fixers(path: str, data: bytes, ctx: Context, fixers: Sequence[Fixer], na
         run_ctx = replace(ctx, files=overlay)
         for fixer in rewriters:
             _apply_one(state, fixer, run_ctx, sup, overlay)
-        culprit = _not_fixed_point(state, run_ctx, sup)
+        culprit = _not_fixed_point(state, rewriters, run_ctx, sup)
         if culprit is None:
             break
         notes.append(_dropped(culprit, 1, "a second run would change the file again (not idempotent)"))
@@ -179,5 +196,7 @@ def run_fixers(path: str, data: bytes, ctx: Context, fixers: Sequence[Fixer], na
 def _safe_findings(fixer: Fixer, doc: Document, ctx: Context) -> list[Finding]:
     try:
         return fixer.fix(doc, ctx).findings
+    except RegistryUnavailable:
+        raise
     except Exception as exc:
         return [Finding(fixer.CODE, fixer.NAME, 1, f"check failed with an internal error: {exc}")]

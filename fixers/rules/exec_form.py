@@ -1,0 +1,128 @@
+"""DM106: shell-form CMD/ENTRYPOINT that need no shell become JSON exec form."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from fixers import entrypoint as ep
+from fixers.base import Context, Finding, Fix, FixResult, Risk
+from fixers.document import Document, Instruction, Stage
+from fixers.edits import Edit
+
+CODE = "DM106"
+NAME = "exec-form"
+RISK = Risk.REVIEW
+GUIDELINE = "Run the server as PID 1 so that it receives signals: exec form for CMD/ENTRYPOINT"
+MESSAGE = "a shell-form CMD/ENTRYPOINT that needs no shell can use the JSON exec form"
+EXPLANATION = """\
+A shell-form `CMD nginx -g 'daemon off;'` runs `/bin/sh -c "nginx -g 'daemon off;'"`:
+the shell is PID 1, and `docker stop` sends SIGTERM to the shell, which does not pass
+it on, so the server is killed after the grace period instead of shutting down
+cleanly. The JSON exec form `CMD ["nginx", "-g", "daemon off;"]` starts the server
+itself as PID 1. dockmend converts only commands that use no shell feature at all
+(no variables, globs, operators, redirections, `~`, comments or backslashes; quotes
+are removed exactly as the shell would), drops a leading `exec`, and leaves alone
+Windows images, ONBUILD/HEALTHCHECK commands and stages whose SHELL is anything but
+`sh -c` or `bash -c` (with `-e`, `-u`, `-o pipefail` at most; bash not with BASH_ENV).
+A CMD is converted only when the image's ENTRYPOINT is known to be empty (or
+`tini --`/`dumb-init --`): an entrypoint would otherwise receive the words instead of
+`/bin/sh -c …`, and the ENTRYPOINT of an external base image is not known without a
+registry look-up (many official images have a `docker-entrypoint.sh`), so such a CMD
+is reported instead. An ENTRYPOINT is converted only when no CMD of the stage, or of
+a stage built FROM it, would become its arguments. Review this change: after it,
+arguments given to `docker run IMAGE …`, Kubernetes `args:` or a CMD of an image
+built FROM this one are passed to an exec-form ENTRYPOINT, where the shell form
+ignored them."""
+NEEDS_NETWORK = False
+
+_SH = frozenset({"sh", "/bin/sh", "/usr/bin/sh", "ash", "/bin/ash", "dash", "/bin/dash", "/usr/bin/dash"})
+_BASH = frozenset({"bash", "/bin/bash", "/usr/bin/bash"})
+_HARMLESS = re.compile(r"-[eu]+|-[eu]*o (pipefail|errexit|nounset)")  # no effect on one simple command
+
+
+def fix(doc: Document, ctx: Context) -> FixResult:
+    result = FixResult()
+    bases = ep.base_configs(ctx)
+    for stage in doc.stages:
+        if ep.is_windows(doc, stage):
+            continue
+        for inst in stage.instructions:
+            if inst.keyword in ("CMD", "ENTRYPOINT") and not inst.json and not inst.heredocs:
+                _consider(doc, stage, inst, bases, result)
+    return result
+
+
+def _consider(doc: Document, stage: Stage, inst: Instruction, bases: ep.BaseConfigs, result: FixResult) -> None:
+    words = ep.exec_words(inst.command) if len(inst.args) == 1 else None
+    edit = _edit(doc, inst, words) if words else None
+    if edit is None or not _plain_shell(doc, inst, bases):
+        return
+    blocker = _cmd_blocker(doc, stage, bases) if inst.keyword == "CMD" else _entrypoint_blocker(doc, stage)
+    if blocker:
+        result.findings.append(Finding(CODE, NAME, inst.start_line, f"{inst.keyword} left in shell form: {blocker}"))
+        return
+    result.fixes.append(Fix(inst.start_line, f"{inst.keyword} in exec form, without a shell as PID 1", [edit]))
+
+
+def _plain_shell(doc: Document, inst: Instruction, bases: ep.BaseConfigs) -> bool:
+    """Whether the shell in effect runs a simple command exactly as exec form would.
+
+    An external base image's SHELL is unknown here; only Windows images set one in
+    practice, and those are excluded, so the POSIX default is assumed for it.
+    """
+    shell = ep.shell_at(doc, inst, bases, default=ep.DEFAULT_SHELL)
+    if shell is None or len(shell) < 2 or not re.fullmatch(r"-[eu]*c", shell[-1]):
+        return False
+    if shell[0] in _BASH:  # bash -c reads $BASH_ENV first (nvm/conda images set it)
+        if any(i.keyword == "ENV" and "BASH_ENV" in i.args[::2] for i in ep.history(doc, doc.stages[inst.stage])):
+            return False
+    elif shell[0] not in _SH:
+        return False
+    options = " ".join(shell[1:-1])
+    return not options or all(_HARMLESS.fullmatch(part) for part in _options(options))
+
+
+def _options(text: str) -> list[str]:
+    """``-e -o pipefail -u`` → ``["-e", "-o pipefail", "-u"]``."""
+    return re.findall(r"-[eu]*o \S+|\S+", text)
+
+
+def _cmd_blocker(doc: Document, stage: Stage, bases: ep.BaseConfigs) -> str | None:
+    setting = ep.entrypoint(doc, stage, bases)
+    if not setting.known:
+        return setting.reason
+    if setting.empty or ep.init_prefix(setting.argv) == len(setting.argv):
+        return None
+    where = f" on line {setting.inst.start_line}" if setting.inst else ""
+    if setting.shell_form:
+        return f"the shell-form ENTRYPOINT{where} ignores it"
+    return f"the ENTRYPOINT{where} would receive its words instead of `/bin/sh -c …`"
+
+
+def _entrypoint_blocker(doc: Document, stage: Stage) -> str | None:
+    """A CMD that the exec-form ENTRYPOINT would receive as arguments, if any."""
+    if "CMD" in ep.triggers(doc, stage):
+        return "an ONBUILD trigger sets a CMD that would become its arguments"
+    cmds = [i for i in stage.instructions if i.keyword == "CMD" or i.sub_keyword == "CMD"]
+    for child in doc.descendants(stage):
+        path = ep.chain(doc, child)
+        path = path[: path.index(stage)]
+        if not any(i.keyword == "ENTRYPOINT" for s in path for i in s.instructions):
+            cmds += [i for s in path for i in s.instructions if i.keyword == "CMD"]
+    if cmds:
+        return f"the CMD on line {cmds[0].start_line} would become its arguments"
+    return None
+
+
+def _edit(doc: Document, inst: Instruction, words: tuple[str, ...]) -> Edit | None:
+    """Replace the command (all its lines) with the JSON list, keeping the keyword as written."""
+    if any(doc.line_text(n).lstrip().startswith("#") for n in range(inst.start_line + 1, inst.header_end_line + 1)):
+        return None  # a comment inside the continuation would be lost
+    first = doc.line_text(inst.start_line)
+    match = re.match(rf"[ \t]*{re.escape(inst.raw_keyword)}([ \t]*)", first)
+    if match is None:
+        return None
+    start = inst.start + match.end()
+    space = "" if match.group(1) else " "
+    return Edit(start, inst.header_end, space + json.dumps(list(words), ensure_ascii=False))

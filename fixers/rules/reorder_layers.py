@@ -1,0 +1,394 @@
+"""DM103: move a package-install RUN above the COPY/ADD instructions it does not depend on."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass, field, replace
+
+from fixers import shell
+from fixers.base import Context, Fix, FixResult, Risk
+from fixers.document import Document, Instruction
+from fixers.edits import Edit
+
+CODE = "DM103"
+NAME = "reorder-layers"
+RISK = Risk.REVIEW
+GUIDELINE = "Order instructions: rarely-changing first (package installs), frequently-changing last (ADD/COPY)"
+MESSAGE = "a package-install RUN comes after a COPY/ADD it does not depend on"
+EXPLANATION = """\
+The builder reuses a cached layer only while every instruction before it is unchanged.
+A COPY or ADD of application files changes at almost every commit, so a package
+install placed after it runs again, slowly and against whatever the mirrors serve
+that day, on every build. dockmend moves such a RUN, with the comments directly above
+it, above the COPY/ADD instructions right before it, only when it can show that the
+RUN does not depend on them: every command is a package-manager step, user/group
+creation, or mkdir/chown/chmod/ln/rm of absolute paths; no path it names, and no path
+in an ENV/ARG value, is at, under or above the copied destination; that destination
+is outside the system directories (/etc, /usr, /var, /opt, /tmp, /root, ...) where a
+copied file could change what any command does; only COPY/ADD lie between; and the
+RUN has no --mount. It never puts the RUN right after another RUN (hadolint DL3059).
+This is a review change: the build inputs arrive in a different order. Before
+merging, check that the RUN needs nothing from the copied files through a route the
+Dockerfile does not show, such as a PATH or configuration variable of the base image
+pointing into the application directory."""
+NEEDS_NETWORK = False
+
+
+def _set(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+_SYSTEM_TOP = _set(
+    "bin boot dev etc home lib lib32 lib64 libx32 lost+found media mnt opt proc root run sbin srv sys tmp usr var"
+    " snap nix selinux cdrom sysroot ostree vmlinuz initrd.img vmlinuz.old initrd.img.old"
+)
+_FEATURES = frozenset({"&&", "||", ";", "quote", "escape", "comment", "redirect", "glob"})
+_OPS = frozenset({"", "&&", "||", ";", "\n"})
+_QUIET = frozenset({">/dev/null", "1>/dev/null", "2>/dev/null", "&>/dev/null", "2>&1", ">&2", "1>&2"})
+_ENV_NAMES = _set("DEBIAN_FRONTEND DEBCONF_NONINTERACTIVE_SEEN TZ LANG LANGUAGE LC_ALL ACCEPT_EULA")
+_PKG = re.compile(r"[A-Za-z0-9][A-Za-z0-9+._:@~=<>!,\[\]*-]*")
+_ARCHIVE = re.compile(r"\.(deb|rpm|apk|whl|zip|tgz|tar|gz|bz2|xz|egg)$|\.apk", re.I)
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
+_OWNER = re.compile(r"[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]*)?")
+_MODE = re.compile(r"[0-7]{3,4}|[ugoa]*([-+=]([rwxXst]*|[ugo]))+(,[ugoa]*([-+=]([rwxXst]*|[ugo]))+)*")
+_SET = re.compile(r"[-+][a-zA-Z]+|pipefail|errexit|nounset|xtrace")
+_SUPPRESS = re.compile(r"^#\s*dockmend\s+ignore\s*=\s*([\w\-, ]+)", re.I)
+_VAR_PATH = re.compile(r"\$\{?(\w+)\}?/")
+_ENV_PATH = re.compile(r"(?:^|(?<=[\s:=,;\"']))/[^\s:;,\"'=$]*")
+_NONE = shell.Word("", "", 0, 0)
+
+
+@dataclass(frozen=True)
+class _Tool:
+    flags: frozenset[str]
+    valued: frozenset[str]  # options taking a value (path-valued ones included)
+    paths: frozenset[str]  # options whose value is a path
+    subs: frozenset[str]  # the first operand must be one of these, when set
+    operands: str  # packages | virtual | names | paths | links | globs | owner | mode | none
+    users: bool
+
+
+def _tool(flags: str, valued: str = "", paths: str = "", subs: str = "", operands: str = "packages") -> _Tool:
+    return _Tool(_set(flags), _set(f"{valued} {paths}"), _set(paths), _set(subs), operands, operands == "names")
+
+
+_APT = _tool(
+    "-y --yes --assume-yes -q --quiet --no-install-recommends --no-install-suggests -f --fix-broken --fix-missing"
+    " -m --purge --auto-remove --autoremove --allow-downgrades --no-upgrade --only-upgrade --reinstall",
+    "-o --option -t --target-release --default-release",
+    subs="update upgrade dist-upgrade full-upgrade install clean autoclean autoremove remove purge",
+)
+_RPM = _tool(
+    "-y --assumeyes -q --quiet --nodocs --best --nobest --allowerasing --skip-broken --refresh --noplugins"
+    " --noautoremove",
+    "--setopt --enablerepo --disablerepo --enableplugin --disableplugin --releasever -x --exclude",
+    subs="install update upgrade clean makecache remove erase reinstall swap autoremove distro-sync module",
+)
+_USERADD = "-m -M -N -U -r -l -o --system --create-home --no-create-home --no-user-group --user-group --no-log-init"
+_TOOLS: dict[str, _Tool] = {
+    "apt-get": _APT,
+    "apt": _APT,
+    "yum": _RPM,
+    "dnf": _RPM,
+    "microdnf": _RPM,
+    "zypper": _tool(
+        "-n --non-interactive -q --quiet --no-gpg-checks --gpg-auto-import-keys -y --no-confirm --no-recommends -l"
+        " --auto-agree-with-licenses --force-resolution -a --all",
+        subs="install in refresh ref update up dist-upgrade dup clean cc remove rm patch",
+    ),
+    "apk": _tool(
+        "--no-cache -U --update --update-cache --upgrade --no-progress -q --quiet --purge --no-network -l --latest",
+        "-t --virtual -X --repository",
+        subs="add update upgrade del",
+        operands="virtual",
+    ),
+    "pip": _tool(
+        "--no-cache-dir -U --upgrade -q --quiet --user --disable-pip-version-check --no-compile --prefer-binary"
+        " --break-system-packages --no-warn-script-location",
+        "--root-user-action --progress-bar --upgrade-strategy -i --index-url --extra-index-url --trusted-host",
+        subs="install",
+    ),
+    "useradd": _tool(
+        _USERADD,
+        "-u -g -G -c -e -f -p --uid --gid --groups --comment",
+        "-d -b -k -s --home-dir --base-dir --skel --shell",
+        operands="names",
+    ),
+    "adduser": _tool(
+        f"{_USERADD} -D -S -H --disabled-password --disabled-login --quiet --group",
+        "-u -g -G -c --uid --gid --ingroup --gecos --comment",
+        "-h -d -k -s --home --shell",
+        operands="names",
+    ),
+    "groupadd": _tool("-r -f -o --system --force", "-g --gid", operands="names"),
+    "addgroup": _tool("-S --system --quiet", "-g --gid", operands="names"),
+    "rm": _tool("-r -R -f -v --recursive --force", operands="globs"),
+    "mkdir": _tool("-p -v --parents", "-m --mode", operands="paths"),
+    "ln": _tool("-s -f -n -T -v --symbolic --force", operands="links"),
+    "chown": _tool("-R -h -v -f --recursive", operands="owner"),
+    "chmod": _tool("-R -v -f --recursive", operands="mode"),
+    "update-ca-certificates": _tool("--fresh -f", operands="none"),
+    "ldconfig": _tool("", operands="none"),
+    "true": _tool("", operands="none"),
+}
+_TOOLS["pip3"] = _TOOLS["pip"]
+
+
+@dataclass
+class _Effect:
+    """What a RUN touches: the absolute paths it names, and whether it adds users."""
+
+    paths: set[str] = field(default_factory=set)
+    users: bool = False
+
+
+def _norm(path: str) -> str | None:
+    if not path.startswith("/") or any(c in path for c in "$`\"'\\{}"):
+        return None
+    return "/" + posixpath.normpath(path).lstrip("/")
+
+
+def _overlap(a: str, b: str) -> bool:
+    return a == b or a.startswith(b.rstrip("/") + "/") or b.startswith(a.rstrip("/") + "/")
+
+
+def _app_area(dest: str, users: bool) -> bool:
+    """Whether ``dest`` lies where no package, PATH lookup or config read reaches."""
+    parts = dest.strip("/").split("/")
+    if not parts[0] or parts[0] not in _SYSTEM_TOP:
+        return bool(parts[0])
+    if parts[:2] == ["usr", "src"] and len(parts) > 2:
+        return not parts[2].startswith(("linux", "kernel", "gtest", "googletest", "gmock"))
+    return len(parts) > 1 and (parts[0] == "srv" or (parts[0] == "home" and not users))
+
+
+def _options(tool: _Tool, words: list[shell.Word], effect: _Effect) -> list[shell.Word] | None:
+    """Check every option against ``tool``; return the operands (getopt-style, permuted)."""
+    operands: list[shell.Word] = []
+    values: list[tuple[str, shell.Word]] = []
+    it = iter(words)
+    for word in it:
+        text = word.value
+        if text in ("-", "--"):
+            return None
+        if not text.startswith("-"):
+            operands.append(word)
+        elif text.startswith("--"):
+            name, eq, value = text.partition("=")
+            if name in tool.valued:
+                values.append((name, replace(word, value=value) if eq else next(it, _NONE)))
+            elif name not in tool.flags or eq:
+                return None
+        else:
+            for i, char in enumerate(text[1:], 1):
+                if f"-{char}" in tool.valued:
+                    rest = text[i + 1 :]
+                    values.append((f"-{char}", replace(word, value=rest) if rest else next(it, _NONE)))
+                    break
+                if f"-{char}" not in tool.flags:
+                    return None
+    return operands if all(_value(tool, name, value, effect) for name, value in values) else None
+
+
+def _value(tool: _Tool, name: str, word: shell.Word, effect: _Effect) -> bool:
+    if word is _NONE or word.glob:
+        return False
+    if name in tool.paths:
+        path = _norm(word.value)
+        effect.paths.update([path] if path else [])
+        return path is not None
+    return "/" not in word.value or re.match(r"https?://[^/]", word.value) is not None
+
+
+def _operand_paths(kind: str, operands: list[shell.Word]) -> list[str] | None:
+    values = [w.value for w in operands]
+    if kind in ("packages", "virtual"):
+        names = [v.removeprefix(".") if kind == "virtual" else v for v in values]
+        ok = all(_PKG.fullmatch(v) and not _ARCHIVE.search(v) for v in names)
+        return [] if ok and not any(w.glob for w in operands) else None
+    if kind == "none":
+        return None if values else []
+    if kind == "names":
+        return [] if values and all(_NAME.fullmatch(v) for v in values) else None
+    if kind in ("owner", "mode"):
+        if len(values) < 2 or not (_OWNER if kind == "owner" else _MODE).fullmatch(values[0]):
+            return None
+        operands, values = operands[1:], values[1:]
+    if not values or (kind == "links" and len(values) < 2):
+        return None
+    if kind == "globs":  # a glob names no more than the directory it starts in
+        values = [re.split(r"/[^/]*[*?\[]", v, maxsplit=1)[0] or "/" for v in values]
+    elif any(w.glob for w in operands):
+        return None
+    paths = [_norm(v) for v in values]
+    return [p for p in paths if p] if None not in paths else None
+
+
+def _command(cmd: shell.Command, effect: _Effect) -> bool:
+    if cmd.depth or cmd.op_before not in _OPS or cmd.op_after not in _OPS or set(cmd.redirects) - _QUIET:
+        return False
+    start = cmd.program_index()
+    if any(w.raw.partition("=")[0] not in _ENV_NAMES for w in cmd.words[:start]):
+        return False
+    words = cmd.words[start:]
+    if not words:
+        return True
+    program, args = words[0].value, words[1:]
+    if program == "export":
+        return all(w.raw.partition("=")[0] in _ENV_NAMES and "=" in w.raw for w in args)
+    if program == "set":
+        return all(_SET.fullmatch(w.value) for w in args)
+    tool = _TOOLS.get(program)
+    operands = _options(tool, args, effect) if tool else None
+    if tool is None or operands is None or words[0].quoted:
+        return False
+    if tool.subs:
+        if not operands or operands[0].value not in tool.subs:
+            return False
+        operands = operands[1:]
+    paths = _operand_paths(tool.operands, operands)
+    effect.paths.update(paths or ())
+    effect.users |= tool.users
+    return paths is not None
+
+
+def _analyse(command: str) -> _Effect | None:
+    """The RUN's effect, when every command in it is understood; else None."""
+    script = shell.parse(command)
+    if (
+        script.unsure
+        or script.features - _FEATURES
+        or any("{" in w.raw or w.expands for c in script.commands for w in c.words)
+    ):
+        return None
+    effect = _Effect()
+    return effect if all(_command(cmd, effect) for cmd in script.commands) else None
+
+
+def _lineage(doc: Document, index: int) -> tuple[bool, list[Instruction]]:
+    """Whether the chain of stages starts from scratch, and its instructions (FROMs excluded)."""
+    stage = doc.stages[index]
+    if stage.parent is None or stage.parent >= index:
+        return stage.is_scratch, stage.instructions[1:]
+    scratch, before = _lineage(doc, stage.parent)
+    return scratch, before + stage.instructions[1:]
+
+
+def _workdir(doc: Document, inst: Instruction) -> str | None:
+    scratch, chain = _lineage(doc, inst.stage)
+    cwd = "/" if scratch else None  # otherwise the base image's WORKDIR, which is unknown
+    for i in (i for i in chain if i.index < inst.index and i.keyword == "WORKDIR" and i.args):
+        value = i.args[0]
+        cwd = _norm(value) if value.startswith("/") else _norm(f"{cwd}/{value}") if cwd else None
+    return cwd
+
+
+def _destination(doc: Document, inst: Instruction) -> str | None:
+    """Where a COPY/ADD writes (a file, or a directory it fills), absolute; None if unknown."""
+    if len(inst.args) < 2:
+        return None
+    dest = inst.args[-1]
+    cwd = "/" if dest.startswith("/") else _workdir(doc, inst)
+    return _norm(f"{cwd}/{dest}") if cwd else None
+
+
+def _env_paths(doc: Document, run: Instruction) -> set[str] | None:
+    """Paths named by ENV/ARG values the RUN sees; None if one is built from an unknown variable."""
+    _, chain = _lineage(doc, run.stage)
+    values: list[str] = []
+    defined: set[str] = set()
+    for inst in doc.instructions[: doc.stages[0].from_index] + [i for i in chain if i.index < run.index]:
+        pairs = list(zip(inst.args[::2], inst.args[1::2], strict=False)) if inst.keyword == "ENV" else []
+        if inst.keyword == "ARG":
+            pairs = [(k, v) for k, eq, v in (a.partition("=") for a in inst.args) if eq]
+        if any(m.group(1) not in defined for _, v in pairs for m in _VAR_PATH.finditer(v)):
+            return None
+        defined.update(k for k, _ in pairs)
+        values += [v for _, v in pairs]
+    paths = (_norm(p) for v in values for p in _ENV_PATH.findall(v))
+    return {p for p in paths if p}
+
+
+def _block_start(doc: Document, inst: Instruction) -> int:
+    """First line of the comment block directly above ``inst`` (its own line if none)."""
+    line = inst.start_line
+    while line > 1 and doc.line_text(line - 1).lstrip().startswith("#") and doc.instruction_at(line - 1) is None:
+        line -= 1
+    return line
+
+
+def _suppressed(doc: Document, inst: Instruction) -> bool:
+    for line in range(_block_start(doc, inst), inst.start_line):
+        match = _SUPPRESS.match(doc.line_text(line).strip())
+        items = {item.strip().lower() for item in match.group(1).split(",")} if match else set()
+        if items & {CODE.lower(), NAME}:
+            return True
+    return False
+
+
+def _movable(doc: Document, run: Instruction) -> _Effect | None:
+    if run.keyword != "RUN" or run.json or run.flags or run.heredocs or len(run.args) != 1 or run.stage < 0:
+        return None
+    _, chain = _lineage(doc, run.stage)
+    if _suppressed(doc, run) or any(i.keyword == "SHELL" and i.index < run.index for i in chain):
+        return None
+    effect, env = _analyse(run.args[0]), _env_paths(doc, run)
+    if effect is None or env is None:
+        return None
+    effect.paths |= env
+    return effect
+
+
+def _independent(doc: Document, copy: Instruction, effect: _Effect) -> bool:
+    if copy.keyword not in ("COPY", "ADD") or _suppressed(doc, copy):
+        return False
+    dest = _destination(doc, copy)
+    return dest is not None and _app_area(dest, effect.users) and not any(_overlap(dest, p) for p in effect.paths)
+
+
+@dataclass
+class _Move:
+    run: Instruction
+    hopped: list[Instruction]
+
+
+def _plan(doc: Document) -> list[_Move]:
+    """Every move, each computed on the order left by the previous ones, so one pass reaches the fixed point."""
+    moves: list[_Move] = []
+    for stage in doc.stages:
+        order = list(stage.instructions)
+        for run in stage.instructions:
+            effect = _movable(doc, run)
+            if effect is None:
+                continue
+            pos = first = order.index(run)
+            while _independent(doc, order[first - 1], effect):
+                first -= 1
+            while first < pos and order[first - 1].keyword == "RUN":  # no new DL3059, no RUN pair for DM104
+                first += 1
+            if first < pos:
+                moves.append(_Move(run, order[first:pos]))
+                order[first : pos + 1] = [run, *order[first:pos]]
+    return moves
+
+
+def _message(move: _Move) -> str:
+    first, more = move.hopped[0], len(move.hopped) - 1
+    command = " ".join(move.run.args[0].split())
+    command = command if len(command) <= 50 else command[:49] + "…"
+    also = f" and {more} more COPY/ADD" if more else ""
+    return f"moved RUN `{command}` (line {move.run.start_line}) above {first.keyword} (line {first.start_line}){also}"
+
+
+def fix(doc: Document, ctx: Context) -> FixResult:
+    fixes: list[Fix] = []
+    for move in _plan(doc):
+        start, end = doc.line_start(_block_start(doc, move.run)), move.run.end
+        text = doc.text[start:end]
+        if not text.endswith("\n"):  # the last line of the file: take the newline before it instead
+            newline = "\r\n" if doc.text[:start].endswith("\r\n") else "\n"
+            start, text = start - len(newline), text + newline
+        at = doc.line_start(_block_start(doc, move.hopped[0]))
+        fixes.append(Fix(move.run.start_line, _message(move), [Edit.delete(start, end), Edit.insert(at, text)]))
+    return FixResult(fixes=fixes)
