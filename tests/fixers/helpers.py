@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fixers.base import Context, Fixer
 from fixers.engine import FileReport, run_fixers
 from fixers.registry import by_name
@@ -19,3 +21,9 @@ def fixed(fixer: Fixer, text: str, ctx: Context | None = None) -> str:
     again = run(fixer, after, ctx)
     assert again.after == report.after, "not idempotent"
     return after
+
+
+def corpus_report(fixer: Fixer, corpus_files: list[Path], name: str) -> FileReport:
+    """``fixer`` alone over the corpus file called ``name``."""
+    [path] = [p for p in corpus_files if p.name == name]
+    return run_fixers(path.name, path.read_bytes(), Context(), [fixer], by_name())

@@ -4,11 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from fixers.base import Context
-from fixers.engine import run_fixers
 from fixers.rules import literal_secrets
 from fixers.rules.literal_secrets import is_literal, is_secret_name
-from tests.fixers.helpers import run
+from tests.fixers.helpers import corpus_report, run
 
 CASES = [
     # ENV, both forms, every stage
@@ -142,14 +140,5 @@ REGRESSIONS = [
 @pytest.mark.corpus
 @pytest.mark.parametrize(("name", "expected"), REGRESSIONS)
 def test_corpus_regressions(corpus_files: list[Path], name: str, expected: list[tuple[int, str]]) -> None:
-    [path] = [p for p in corpus_files if p.name == name]
-    report = run_fixers(path.name, path.read_bytes(), Context(), [literal_secrets], {})
+    report = corpus_report(literal_secrets, corpus_files, name)
     assert [(f.line, f.code) for f in report.findings] == expected
-
-
-@pytest.mark.corpus
-def test_corpus_reports_without_editing(corpus_files: list[Path]) -> None:
-    for path in corpus_files:
-        report = run_fixers(path.name, path.read_bytes(), Context(), [literal_secrets], {})
-        assert report.after == report.before, path.name
-        assert not any("safety gate" in f.message for f in report.findings), path.name

@@ -4,10 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from fixers.base import Context
-from fixers.engine import run_fixers
 from fixers.rules import multiple_processes
-from tests.fixers.helpers import run
+from tests.fixers.helpers import corpus_report, run
 
 CASES = [
     # process managers started by the final image
@@ -92,14 +90,5 @@ REGRESSIONS = [
 @pytest.mark.corpus
 @pytest.mark.parametrize(("name", "expected"), REGRESSIONS)
 def test_corpus_regressions(corpus_files: list[Path], name: str, expected: list[tuple[int, str]]) -> None:
-    [path] = [p for p in corpus_files if p.name == name]
-    report = run_fixers(path.name, path.read_bytes(), Context(), [multiple_processes], {})
+    report = corpus_report(multiple_processes, corpus_files, name)
     assert [(f.line, f.code) for f in report.findings] == expected
-
-
-@pytest.mark.corpus
-def test_corpus_reports_without_editing(corpus_files: list[Path]) -> None:
-    for path in corpus_files:
-        report = run_fixers(path.name, path.read_bytes(), Context(), [multiple_processes], {})
-        assert report.after == report.before, path.name
-        assert not any("safety gate" in f.message for f in report.findings), path.name
