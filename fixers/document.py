@@ -201,6 +201,21 @@ class Document:
             return self.stages[int(ref)]
         return None
 
+    def lineage(self, stage: Stage) -> list[Stage]:
+        """``stage`` and the stages of this file it is built FROM, nearest first."""
+        found = [stage]
+        while found[-1].parent is not None:
+            found.append(self.stages[found[-1].parent])
+        return found
+
+    def is_windows(self, stage: Stage) -> bool:
+        """A Windows image by its base or platform: its shell is cmd or PowerShell, its paths
+        are not POSIX. (A backtick ``# escape=`` hints at one too; callers that rewrite
+        commands check ``escape`` as well.)"""
+        root = self.lineage(stage)[-1]
+        names = (root.base_resolved.lower(), (stage.platform or "").lower(), (root.platform or "").lower())
+        return any(w in n for n in names for w in ("windows", "nanoserver", "servercore"))
+
     def descendants(self, stage: Stage) -> list[Stage]:
         """Stages built FROM ``stage``, directly or through others."""
         found: list[Stage] = []

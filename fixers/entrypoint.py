@@ -145,17 +145,9 @@ class Setting:
         return self.known and not self.argv
 
 
-def chain(doc: Document, stage: Stage) -> list[Stage]:
-    """``stage`` and the stages it is built FROM, nearest first."""
-    found = [stage]
-    while found[-1].parent is not None:
-        found.append(doc.stages[found[-1].parent])
-    return found
-
-
 def history(doc: Document, stage: Stage, until: Instruction | None = None) -> Iterator[Instruction]:
     """The instructions that made ``stage``'s image, oldest first, stopping before ``until``."""
-    for each in reversed(chain(doc, stage)):
+    for each in reversed(doc.lineage(stage)):
         for inst in each.instructions:
             if inst is until:
                 return
@@ -176,7 +168,7 @@ def _from_instruction(inst: Instruction) -> Setting:
 
 
 def _external(doc: Document, stage: Stage, bases: BaseConfigs) -> BaseConfig | None:
-    root = chain(doc, stage)[-1]
+    root = doc.lineage(stage)[-1]
     if root.is_scratch:
         return BaseConfig()
     if "$" in root.base_resolved:
@@ -186,14 +178,14 @@ def _external(doc: Document, stage: Stage, bases: BaseConfigs) -> BaseConfig | N
 
 
 def _unknown(doc: Document, stage: Stage, what: str) -> Setting:
-    root = chain(doc, stage)[-1]
+    root = doc.lineage(stage)[-1]
     name = root.base if root.base == root.base_resolved else f"{root.base} ({root.base_resolved})"
     return Setting(False, reason=f"the {what} of the base image {name} is unknown")
 
 
 def entrypoint(doc: Document, stage: Stage, bases: BaseConfigs = UNKNOWN) -> Setting:
     """The ENTRYPOINT of ``stage``'s image: the last one of the stage or of its bases."""
-    for each in chain(doc, stage):
+    for each in doc.lineage(stage):
         declared = [i for i in each.instructions if i.keyword == "ENTRYPOINT"]
         if declared:
             return _from_instruction(declared[-1])
@@ -205,7 +197,7 @@ def entrypoint(doc: Document, stage: Stage, bases: BaseConfigs = UNKNOWN) -> Set
 
 def cmd(doc: Document, stage: Stage, bases: BaseConfigs = UNKNOWN) -> Setting:
     """The CMD of ``stage``'s image; an ENTRYPOINT of a stage without CMD clears it."""
-    for each in chain(doc, stage):
+    for each in doc.lineage(stage):
         declared = [i for i in each.instructions if i.keyword == "CMD"]
         if declared:
             return _from_instruction(declared[-1])
@@ -220,7 +212,7 @@ def cmd(doc: Document, stage: Stage, bases: BaseConfigs = UNKNOWN) -> Setting:
 def _sets_before(doc: Document, stage: Stage, until: Instruction | None, keyword: str) -> list[Instruction | None]:
     """Instructions setting ``keyword`` before ``until``; None for an ONBUILD trigger of a base stage."""
     found: list[Instruction | None] = []
-    for each in reversed(chain(doc, stage)):
+    for each in reversed(doc.lineage(stage)):
         if keyword in triggers(doc, each):
             found.append(None)
         for inst in each.instructions:
@@ -296,13 +288,6 @@ def init_prefix(argv: tuple[str, ...]) -> int:
         if not _INIT_FLAG.fullmatch(word):
             return 0
     return 0
-
-
-def is_windows(doc: Document, stage: Stage) -> bool:
-    """A Windows image: its shell is cmd or PowerShell, whatever the file says."""
-    root = chain(doc, stage)[-1]
-    names = (root.base_resolved.lower(), (stage.platform or "").lower(), (root.platform or "").lower())
-    return doc.escape == "`" or any(w in n for n in names for w in ("windows", "nanoserver", "servercore"))
 
 
 def exec_words(command: str) -> tuple[str, ...] | None:

@@ -63,7 +63,6 @@ _MANAGERS |= {"tdnf": "rpm", "apk": "apk", "zypper": "zypper"}
 _INSTALL_VERBS = frozenset({"install", "in", "add"})
 _VALUE_OPTIONS = frozenset({"-t", "-o", "-X", "-r", "--virtual", "--repository", "--target-release", "--repo"})
 _VALUE_OPTIONS |= {"--setopt", "--enablerepo", "--disablerepo", "--releasever", "--installroot", "--from"}
-_WINDOWS = re.compile(r"windows|nanoserver|servercore", re.I)
 _HEREDOC = re.compile(r"<<-?\s*[\"']?[A-Za-z_][A-Za-z0-9_]*[\"']?")
 
 
@@ -86,10 +85,7 @@ class Launch:
 
 def stage_chain(doc: Document, stage: Stage | None = None) -> list[Stage]:
     """``stage`` (default: the final one) and the stages it is built FROM, root first."""
-    chain = [stage or doc.stages[-1]]
-    while chain[-1].parent is not None and len(chain) <= len(doc.stages):
-        chain.append(doc.stages[chain[-1].parent])
-    return chain[::-1]
+    return doc.lineage(stage or doc.stages[-1])[::-1]
 
 
 def chain_instructions(doc: Document, keyword: str) -> list[Instruction]:
@@ -103,10 +99,6 @@ def effective(doc: Document, keyword: str) -> Instruction | None:
     if keyword == "CMD" and found and (entry := effective(doc, "ENTRYPOINT")) and entry.stage > found[-1].stage:
         return None  # an ENTRYPOINT clears the CMD inherited from the parent stage
     return found[-1] if found else None
-
-
-def is_windows(image: str) -> bool:
-    return bool(_WINDOWS.search(image))
 
 
 def base_known(doc: Document, stage: Stage) -> bool:
@@ -222,7 +214,7 @@ def found_servers(doc: Document) -> list[tuple[Server, Instruction]]:
     official image is the base are left out: that image already declares them."""
     chain = stage_chain(doc)
     base = chain[0].base_resolved
-    if is_windows(base):
+    if doc.is_windows(doc.stages[-1]):
         return []  # other paths, other package managers
     # Behind an unknown base, a started server may well come with its own image.
     entries = [i for i in (effective(doc, "ENTRYPOINT"), effective(doc, "CMD")) if i and base_known(doc, chain[0])]

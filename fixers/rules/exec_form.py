@@ -45,7 +45,7 @@ def fix(doc: Document, ctx: Context) -> FixResult:
     result = FixResult()
     bases = ep.base_configs(ctx)
     for stage in doc.stages:
-        if ep.is_windows(doc, stage):
+        if doc.escape == "`" or doc.is_windows(stage):
             continue
         for inst in stage.instructions:
             if inst.keyword in ("CMD", "ENTRYPOINT") and not inst.json and not inst.heredocs:
@@ -106,7 +106,7 @@ def _entrypoint_blocker(doc: Document, stage: Stage) -> str | None:
         return "an ONBUILD trigger sets a CMD that would become its arguments"
     cmds = [i for i in stage.instructions if i.keyword == "CMD" or i.sub_keyword == "CMD"]
     for child in doc.descendants(stage):
-        path = ep.chain(doc, child)
+        path = doc.lineage(child)
         path = path[: path.index(stage)]
         if not any(i.keyword == "ENTRYPOINT" for s in path for i in s.instructions):
             cmds += [i for s in path for i in s.instructions if i.keyword == "CMD"]

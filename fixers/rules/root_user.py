@@ -6,7 +6,7 @@ import re
 
 from fixers.base import Context, Finding, FixResult, Risk
 from fixers.document import Document, Instruction, Stage
-from fixers.servers import base_known, is_windows, stage_chain
+from fixers.servers import base_known, stage_chain
 
 CODE = "DM206"
 NAME = "root-user"
@@ -84,7 +84,7 @@ def is_root(user: str) -> bool:
 def fix(doc: Document, ctx: Context) -> FixResult:
     chain = stage_chain(doc)
     base = chain[0].base_resolved
-    if is_windows(base):
+    if doc.is_windows(doc.stages[-1]):
         return FixResult()  # Windows has no uid 0; ContainerAdministrator is another model
     users = [inst for stage in chain for inst in stage.instructions if inst.keyword == "USER" and inst.args]
     if not users:

@@ -49,7 +49,7 @@ _EXPANSION = re.compile(r"\$\{[^}]*\}|\$[A-Za-z0-9_@*#?$!-]\w*")
 
 def fix(doc: Document, ctx: Context) -> FixResult:
     stage = doc.stages[-1]
-    if ep.is_windows(doc, stage):
+    if doc.escape == "`" or doc.is_windows(stage):
         return FixResult()
     result, seen = FixResult(), set()
     for setting in (ep.entrypoint(doc, stage), ep.cmd(doc, stage)):
