@@ -12,9 +12,9 @@ import re
 from dataclasses import dataclass, field
 
 OPERATORS = ("&&", "||", ";;", "|&", ";", "|", "&", "(", ")")
-OPENERS = frozenset({"if", "while", "until", "for", "case", "select", "{", "("})
-CLOSERS = frozenset({"fi", "done", "esac", "}", ")"})
-CONTINUERS = frozenset({"then", "else", "elif", "do", "in"})
+OPENERS = frozenset({"if", "while", "until", "for", "case", "select", "{"})
+CLOSERS = {"fi": ("if",), "done": ("while", "until", "for", "select"), "esac": ("case",), "}": ("{",)}
+LIST_OPERATORS = frozenset({"&&", "||", "|", "|&"})
 _REDIRECT = re.compile(r"(\d*|&)(>>|>&|<&|<<<|<<-|<<|<>|>\||>|<)")
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\+?=")
 
@@ -184,15 +184,16 @@ def parse(text: str) -> Script:
     lex = _Lexer(text)
     commands: list[Command] = []
     current = Command(start=0)
-    depth, op_before = 0, ""
+    stack: list[str] = []  # open compound commands, groups and subshells
+    op_before = ""
 
     def finish(op: str) -> None:
-        nonlocal current, op_before, depth
+        nonlocal current, op_before
         if current.words or current.redirects:
             current.op_before, current.op_after = op_before, op
             commands.append(current)
         op_before = op
-        current = Command(start=lex.pos, depth=depth)
+        current = Command(start=lex.pos, depth=len(stack))
 
     while lex.pos < len(text):
         ch = text[lex.pos]
@@ -201,6 +202,8 @@ def parse(text: str) -> Script:
             continue
         if ch == "\n":
             lex.pos += 1
+            if not (current.words or current.redirects) and op_before in LIST_OPERATORS:
+                continue  # a line break after && || | continues the list
             finish("\n")
             continue
         if ch == "#" and (lex.pos == 0 or text[lex.pos - 1] in " \t\n;&|()"):
@@ -208,55 +211,79 @@ def parse(text: str) -> Script:
             lex.features.add("comment")
             lex.pos = len(text) if end < 0 else end
             continue
-        redirect = _REDIRECT.match(text, lex.pos)
-        if redirect and (redirect.group(1) or ch in "<>"):
-            lex.features.add("redirect")
-            if redirect.group(2).startswith("<<") and redirect.group(2) != "<<<":
-                lex.features.add("heredoc")
-                lex.unsure = True
-            lex.pos = redirect.end()
-            while lex.pos < len(text) and text[lex.pos] in " \t":
-                lex.pos += 1
-            target = lex.word() if lex.pos < len(text) else None
-            current.redirects.append(redirect.group(0) + (target.raw if target else ""))
-            current.end = lex.pos
+        if _redirect(lex, current):
             continue
         op = lex._operator_at()
         if op:
             lex.features.add(op)
             current.end = current.end or lex.pos
-            if op == "(":
-                lex.features.add("subshell")
-                depth += 1
-            elif op == ")":
-                depth -= 1
+            _nest(lex, stack, op, current)
             lex.pos += len(op)
             finish(op)
-            current.depth = depth
             continue
         if not current.words and not current.redirects:
             current.start = lex.pos
-            current.depth = depth
+            current.depth = len(stack)
         word = lex.word()
         if word.end == word.start:  # a character no rule consumed
             lex.unsure = True
             lex.pos += 1
             continue
-        if not current.words or current.program_index() == len(current.words):
-            if word.value in OPENERS:
-                lex.features.add("compound")
-                depth += 1
-            elif word.value in CLOSERS:
-                depth -= 1
-                current.depth = depth
-            elif word.value in CONTINUERS:
-                current.depth = depth
-            if word.value == "function" or text.startswith("()", word.end):
-                lex.features.add("function")
-                lex.unsure = lex.unsure or word.value != "function"
+        if current.program_index() == len(current.words):
+            _keyword(lex, stack, word, current)
         current.words.append(word)
         current.end = word.end
     finish("")
-    if depth != 0:
+    if stack:
         lex.unsure = True
     return Script(text, commands, lex.features, lex.unsure)
+
+
+def _redirect(lex: _Lexer, current: Command) -> bool:
+    text, ch = lex.text, lex.text[lex.pos]
+    redirect = _REDIRECT.match(text, lex.pos)
+    if not (redirect and (redirect.group(1) or ch in "<>")):
+        return False
+    lex.features.add("redirect")
+    if redirect.group(2).startswith("<<") and redirect.group(2) != "<<<":
+        lex.features.add("heredoc")
+        lex.unsure = True
+    lex.pos = redirect.end()
+    while lex.pos < len(text) and text[lex.pos] in " \t":
+        lex.pos += 1
+    target = lex.word() if lex.pos < len(text) else None
+    current.redirects.append(redirect.group(0) + (target.raw if target else ""))
+    current.end = lex.pos
+    return True
+
+
+def _nest(lex: _Lexer, stack: list[str], op: str, current: Command) -> None:
+    """Track subshells; a ``)`` inside ``case`` ends a pattern, not a subshell."""
+    if op == "(":
+        if stack and stack[-1] == "case" and not current.words:
+            return  # the optional ( before a case pattern
+        lex.features.add("subshell")
+        stack.append("(")
+    elif op == ")":
+        if stack and stack[-1] == "(":
+            stack.pop()
+        elif not (stack and stack[-1] == "case"):
+            lex.unsure = True
+
+
+def _keyword(lex: _Lexer, stack: list[str], word: Word, current: Command) -> None:
+    """Reserved words at command position open and close compound commands."""
+    if word.quoted:
+        return
+    if word.value in OPENERS:
+        lex.features.add("compound")
+        stack.append(word.value)
+    elif word.value in CLOSERS:
+        if stack and stack[-1] in CLOSERS[word.value]:
+            stack.pop()
+        else:
+            lex.unsure = True
+    current.depth = len(stack)
+    if word.value == "function" or lex.text.startswith("()", word.end):
+        lex.features.add("function")
+        lex.unsure = lex.unsure or word.value != "function"

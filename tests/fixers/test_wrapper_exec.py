@@ -63,6 +63,10 @@ SCRIPTS = [
     ),
     (b'#!/bin/sh\nchown -R app /data\ngosu app "$@"\n', b'#!/bin/sh\nchown -R app /data\nexec gosu app "$@"\n'),
     (b"#!/bin/sh\nexec >/var/log/app 2>&1\nnode app.js\n", b"#!/bin/sh\nexec >/var/log/app 2>&1\nexec node app.js\n"),
+    (
+        b'#!/bin/sh\ncase "$1" in\n  web) gunicorn app ;;\nesac\nnode app.js\n',
+        b'#!/bin/sh\ncase "$1" in\n  web) gunicorn app ;;\nesac\nexec node app.js\n',
+    ),
     ("#!/bin/sh\necho 'démarrage'\nnode app.js\n".encode(), "#!/bin/sh\necho 'démarrage'\nexec node app.js\n".encode()),
 ]
 
@@ -81,7 +85,6 @@ UNTOUCHED_SCRIPTS = [
     b'#!/bin/sh\nif [ "$1" = web ]; then gunicorn app; else celery worker; fi\n',
     b"#!/bin/sh\nwhile true; do\n  worker\ndone\n",
     b"#!/bin/sh\nfor i in 1 2; do worker; done\n",
-    b'#!/bin/sh\ncase "$1" in\n  web) gunicorn app ;;\nesac\nnode app.js\n',
     b"#!/bin/sh\n{ echo start; node app.js; }\n",
     b"#!/bin/sh\n(node app.js)\n",
     b'#!/bin/sh\nmain() {\n  node app.js\n}\nmain "$@"\n',
