@@ -1,0 +1,1 @@
+"""Platforms: GitHub (PyGithub), GitLab (python-gitlab) and local checkouts."""

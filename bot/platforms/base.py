@@ -1,0 +1,162 @@
+"""The platform interface: what dockmend needs from GitHub, GitLab or a local folder.
+
+Each platform implements small, idempotent primitives; the manners of a good bot
+(find by branch first, never touch a branch with human commits, respect a closed
+request, rebase, close when fixed) live once, in :mod:`bot.changes`, on top of them.
+Platforms raise :class:`PlatformError` for a repository-level failure and
+:class:`PlatformUnavailable` for an outage or rate limit that outlasted the retries
+("try again later", never "repository broken").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol
+
+from fixers.base import RepoInfo
+
+
+class PlatformError(Exception):
+    """A repository or request could not be handled (not found, forbidden, invalid)."""
+
+
+class PlatformUnavailable(PlatformError):
+    """The forge is down or rate-limited beyond the retries: try again later."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """One organisation/group/folder to scan, from the configuration's ``targets``."""
+
+    name: str
+    platform: str  # the name of an entry of ``platforms``
+    owner: str  # GitHub organisation or user, GitLab group path, or '' for local
+    include: tuple[str, ...] = ("*",)  # fnmatch globs on the repository's full name
+    exclude: tuple[str, ...] = ()
+    topics: tuple[str, ...] = ()  # when set, only repositories with one of these topics
+    include_forks: bool = False
+    include_archived: bool = False
+
+
+@dataclass(frozen=True)
+class Repo:
+    platform: str  # the configured platform name
+    full_name: str  # "acme/api", "group/sub/app", or the checkout folder name
+    id: str  # the forge's id (GitHub "owner/name", GitLab numeric id), or the folder path
+    default_branch: str
+    url: str  # web URL, shown in bodies and labels
+    head_sha: str | None = None  # default-branch head when the listing carries it
+    archived: bool = False
+    fork: bool = False
+    empty: bool = False
+    template: bool = False
+    disabled: bool = False
+    topics: tuple[str, ...] = ()
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class RepoFile:
+    path: str
+    sha: str  # blob sha: the key of the contents cache
+    size: int | None = None
+    mode: str = "100644"
+
+
+@dataclass(frozen=True)
+class FileUpdate:
+    path: str
+    content: bytes
+    mode: str = "100644"  # keep "100755" for scripts
+
+
+@dataclass(frozen=True)
+class BranchHead:
+    """The bot branch as it is: its head and the commits it has beyond the default branch."""
+
+    sha: str
+    base_sha: str  # the parent of the oldest commit beyond the default branch
+    authors: tuple[str, ...]  # author e-mail of each of those commits
+    message: str  # the head commit's message (carries the plan's fingerprint)
+
+
+class RequestState(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"  # closed without merge
+    MERGED = "merged"
+
+
+@dataclass(frozen=True)
+class ChangeRequest:
+    id: str  # GitHub PR number, GitLab MR iid, local folder path
+    url: str
+    state: RequestState
+    branch: str
+    title: str
+    body: str
+
+
+@dataclass(frozen=True)
+class ChangePlan:
+    """One request for one repository: what to commit and how to explain it."""
+
+    branch: str  # deterministic: "dockmend/remediate"
+    base_branch: str
+    base_sha: str  # the default-branch head the files were read at
+    files: tuple[FileUpdate, ...]
+    title: str
+    body: str
+    commit_message: str
+    fingerprint: str  # of the fix set: same fixes, same fingerprint
+    labels: tuple[str, ...] = ()
+    reviewers: tuple[str, ...] = ()
+    team_reviewers: tuple[str, ...] = ()
+    assignees: tuple[str, ...] = ()
+    draft: bool = False
+    extra: dict[str, str] = field(default_factory=dict)  # platform-specific options
+
+
+class Platform(Protocol):
+    """A forge or a folder. Every verb is safe to repeat."""
+
+    name: str
+    bot_email: str  # the author e-mail of the bot's commits: anything else is a human
+
+    def list_repos(self, target: Target) -> Iterator[Repo]:
+        """Repositories of the target (filters of ``Target`` applied where the listing allows)."""
+
+    def list_files(self, repo: Repo, ref: str) -> Sequence[RepoFile]:
+        """Every file at ``ref`` (a sha or branch), in one recursive tree call."""
+
+    def read_file(self, repo: Repo, file: RepoFile) -> bytes:
+        """A file's bytes by blob sha (callers cache by sha)."""
+
+    def repo_metadata(self, repo: Repo) -> RepoInfo:
+        """URL, description, topics and licence SPDX id, for DM105 labels."""
+
+    def branch_head(self, repo: Repo, branch: str) -> BranchHead | None:
+        """The bot branch, or None when it does not exist."""
+
+    def write_branch(self, repo: Repo, plan: ChangePlan, force: bool) -> str:
+        """One commit with ``plan.files`` on ``plan.base_sha``; create the branch or move it
+        there (``force``: the branch holds only the bot's commits). Returns the commit sha."""
+
+    def delete_branch(self, repo: Repo, branch: str) -> None:
+        """Delete the branch; no error when it is already gone."""
+
+    def find_request(self, repo: Repo, branch: str) -> ChangeRequest | None:
+        """The newest request from ``branch`` in any state, or None."""
+
+    def open_request(self, repo: Repo, plan: ChangePlan) -> ChangeRequest:
+        """Open a request from ``plan.branch`` with its title, body, labels, reviewers."""
+
+    def update_request(self, repo: Repo, request: ChangeRequest, title: str, body: str) -> ChangeRequest:
+        """Change an open request's title and body."""
+
+    def close_request(self, repo: Repo, request: ChangeRequest, comment: str) -> None:
+        """Comment, then close the request (the bot's own, no longer needed)."""
+
+    def comment(self, repo: Repo, request: ChangeRequest, text: str) -> None:
+        """Add a comment to the request."""
