@@ -95,6 +95,7 @@ class _Pass:
     fixes: list[AppliedFix] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     used: list[Fixer] = field(default_factory=list)
+    rejected: set[str] = field(default_factory=set)  # codes the gate or a crash dropped
 
 
 def _apply_one(state: _Pass, fixer: Fixer, ctx: Context, sup: Suppressions, overlay: _Overlay) -> None:
@@ -105,6 +106,7 @@ def _apply_one(state: _Pass, fixer: Fixer, ctx: Context, sup: Suppressions, over
         raise
     except Exception as exc:  # a fixer bug must never take the file or the run down
         state.findings.append(_dropped(fixer, 1, f"internal error {type(exc).__name__}: {exc}"))
+        state.rejected.add(fixer.CODE)
         return
     state.findings += [
         replace(f, line=map_back(f.line, state.steps))
@@ -122,6 +124,7 @@ def _apply_one(state: _Pass, fixer: Fixer, ctx: Context, sup: Suppressions, over
             check_file_change(change)
     except (GateError, EditConflict) as exc:
         state.findings.append(_dropped(fixer, line, str(exc)))
+        state.rejected.add(fixer.CODE)
         return
     state.fixes += [
         AppliedFix(fixer.CODE, fixer.NAME, fixer.RISK, map_back(f.line, state.steps), f.message) for f in fixes
@@ -136,7 +139,7 @@ def _apply_one(state: _Pass, fixer: Fixer, ctx: Context, sup: Suppressions, over
 def _not_fixed_point(state: _Pass, rewriters: list[Fixer], ctx: Context, sup: Suppressions) -> Fixer | None:
     """The first fixer that would still change the result (each is rerun, not just those
     that changed something: one fixer's edit may give another something to do)."""
-    for fixer in rewriters:
+    for fixer in (f for f in rewriters if f.CODE not in state.rejected):
         try:
             again = _keep(fixer.fix(state.doc, ctx).fixes, state.doc, fixer, sup)
         except RegistryUnavailable:

@@ -11,6 +11,7 @@ from fixers.base import Fixer
 from fixers.rules import (
     add_labels,
     bump_base_tag,
+    consolidate_cleanup,
     exec_form,
     literal_secrets,
     missing_expose,
@@ -27,6 +28,7 @@ from fixers.rules import (
 FIXERS: dict[str, Fixer] = {
     "DM101": pin_base_tag,
     "DM102": bump_base_tag,
+    "DM104": consolidate_cleanup,
     "DM103": reorder_layers,
     "DM106": exec_form,
     "DM107": wrapper_exec,

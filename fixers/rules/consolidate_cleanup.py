@@ -1,0 +1,303 @@
+"""DM104: clean package-manager caches in the same RUN that fills them."""
+
+from __future__ import annotations
+
+import re
+
+from fixers import pkgmanagers as pm
+from fixers.base import Context, Fix, FixResult, Risk
+from fixers.document import Document, Instruction, Stage
+from fixers.edits import Edit
+from fixers.pkgmanagers import Run, render, tail
+from fixers.shell import Command
+
+CODE = "DM104"
+NAME = "consolidate-cleanup"
+RISK = Risk.SAFE
+GUIDELINE = "Clean temporary files in the same RUN that made them (`yum install … && yum clean all`)"
+MESSAGE = "a package-manager cache is left in the image layer"
+EXPLANATION = """\
+Every RUN becomes an image layer, and a layer keeps every file its command left
+behind: deleting a file in a later RUN only hides it, the bytes still ship with the
+image. Package managers leave caches of several to hundreds of MB (apt lists, yum/dnf
+metadata, apk indexes, pip wheels, npm and yarn tarballs), so dockmend cleans them in
+the RUN that made them: `rm -rf /var/lib/apt/lists/*`, `yum/dnf/microdnf clean all`,
+`zypper clean --all`, `apk add --no-cache`, `pip install --no-cache-dir`,
+`npm cache clean --force`, `yarn cache clean` (Yarn 1 only), and folds a cleanup-only
+RUN that directly follows the install into it. It leaves alone RUNs with a cache
+mount, and apt lists that a later RUN (or a stage built FROM this one) still reads.
+Check that nothing later in the build needs the cache: a script that runs
+`apt-get install` without `apt-get update` first, or an offline install."""
+NEEDS_NETWORK = False
+
+_POSIX_SHELL = re.compile(r"(/usr)?(/bin/)?(ba|da|a|k|z)?sh")
+_ABOUT_CACHE = re.compile(r"\bcach(e|es|ed|ing)\b", re.I)
+_HADOLINT_IGNORE = re.compile(r"hadolint\s+ignore=(\S+)")
+_HADOLINT_CODES = {
+    "DL3009": "apt-get",
+    "DL3019": "apk",
+    "DL3032": "yum",
+    "DL3036": "zypper",
+    "DL3040": "dnf microdnf",
+    "DL3042": "pip",
+    "DL3060": "yarn",
+}
+_BERRY = re.compile(r"corepack|yarn\s+set\s+version|yarnPath|--immutable|yarn\s+dlx|\.yarn(rc\.yml|/|\s|$)|\.pnp\.c?js")
+_YARN_1 = re.compile(rb'"packageManager"\s*:\s*"yarn@1\.')
+_YARN_2 = re.compile(rb'"packageManager"\s*:\s*"yarn@(?!1\.)')
+_OFFLINE = re.compile(r"--(prefer-)?offline\b|--cache(-folder)?(?=[\s=])")  # npm/yarn relying on a cache
+_TESTS = frozenset({"[", "[[", "test", "command", "which", "type", "hash", "grep", "id", "getent", "false"})
+_KEEPS_APT = re.compile(r"docker-clean|Keep-Downloaded-Packages")  # apt caching set up on purpose
+_NOGLOB = re.compile(r"\bset\s+(-\w*f|-o\s+noglob)|\bshopt\b")  # globs like lists/* may not expand
+_MANAGERS = re.compile(r"apt|yum|dnf|zypper|apk|pip|npm|yarn")  # worth tokenizing
+_CLEANS = re.compile(r"\b(rm|clean|autoclean)\b")
+# An apk package cache set up on purpose. Without one, `--no-cache` changes nothing for
+# `apk add --no-network` (nothing to download, no index cached) but what hadolint sees.
+_APK_CACHE = re.compile(r"/etc/apk/cache|setup-apkcache")
+_PIP, _APK = "--no-cache-dir", "--no-cache"
+_PIP_DIRS = ("/.cache", "pip")
+_APK_DIRS = ("/var/cache/apk", "/etc/apk/cache")
+
+
+def fix(doc: Document, ctx: Context) -> FixResult:
+    fixes: list[Fix] = []
+    runs = {i.index: Run.of(doc, i) for i in doc.instructions if i.keyword == "RUN" and _MANAGERS.search(i.original)}
+    later = _later_lists(doc, runs)
+    off = ({"npm", "yarn"} if _OFFLINE.search(doc.text) else set()) | _yarn_off(doc, ctx)
+    folded: set[int] = set()
+    for stage in doc.stages:
+        if not _posix(doc, stage):
+            continue
+        stage_off = off | ({"pip"} if _pip_env(doc, stage) else set())
+        for inst in stage.instructions:
+            run = None if inst.index in folded else runs.get(inst.index)
+            comments = _comments(doc, inst) if run else []
+            if run is None or any(_ABOUT_CACHE.search(c) for c in comments):
+                continue  # a comment about caches: the author chose what to keep
+            keeps = inst.index in later or _KEEPS_APT.search(inst.logical.text) or _NOGLOB.search(run.text)
+            found = _fix_run(doc, run, frozenset(stage_off | _ignored(comments) | ({"apt-get"} if keeps else set())))
+            if found:
+                fixes.append(found[0])
+                folded.update(found[1])
+    return FixResult(fixes=fixes)
+
+
+def _fix_run(doc: Document, run: Run, off: frozenset[str]) -> tuple[Fix, list[int]] | None:
+    """The fix of one RUN and the RUNs folded into it; ``off``: managers to leave alone."""
+    edits, said = _flag_edits(run, off)
+    end = tail(doc, run)
+    followers = _followers(doc, run) if end else []
+    folded = [" ".join(w.raw for w in c.words) for f in followers for c in f.script.commands]
+    texts = folded + [c.cleanup for c in _missing(run, off, " ".join(folded))]
+    if end and texts:
+        edits.append(Edit.insert(end.at, render(doc, end, texts)))
+        said += [f"add `{t}`" for t in texts]
+    if followers:
+        edits.append(Edit.delete(run.inst.end, followers[-1].inst.end))
+        said.append(f"fold the cleanup RUN of line {followers[0].inst.start_line} into it")
+    if not edits:
+        return None
+    message = "clean package caches in the RUN that makes them: " + "; ".join(said)
+    return Fix(run.inst.start_line, message, _merge(edits)), [f.inst.index for f in followers]
+
+
+def _missing(run: Run, off: frozenset[str], folded: str) -> list[pm.Cleaner]:
+    """Cleaners whose cache this RUN fills and leaves, by their last trigger's position."""
+    found: dict[pm.Cleaner, tuple[int, bool]] = {}
+    unsafe: set[pm.Cleaner] = set()
+    cmds = run.script.commands
+    for i, cmd in enumerate(cmds):
+        words = pm.argv(cmd)
+        cleaner = pm.cleaner_of(words)
+        if cleaner is None or not pm.is_trigger(words, cleaner):
+            continue
+        if cleaner.name in ("npm", "yarn") and (pm.moves_cache(cmd) or pm.removes_packages(run.text[cmd.end :])):
+            unsafe.add(cleaner)  # the cleanup could clean another cache, or fail once node is gone
+        if cleaner.name == "yarn" and "yarn-project" in off and pm.subcommand(words, cleaner) != "global":
+            unsafe.add(cleaner)  # maybe Yarn 2+, whose cache holds the installed packages
+        sure = cleaner.always_works or _unconditional(cmds, i)
+        found[cleaner] = (cmd.end, found.get(cleaner, (0, False))[1] or sure)
+    wanted = [
+        (after, c)
+        for c, (after, sure) in found.items()
+        if sure and c not in unsafe and c.name not in off and not c.done.search(run.text[after:] + "\n" + folded)
+    ]
+    return [c for _, c in sorted(wanted, key=lambda w: w[0]) if not pm.cache_mounted(run.inst, c.cache_dirs)]
+
+
+def _unconditional(cmds: list[Command], i: int) -> bool:
+    """The command is not behind a condition (so its manager exists when the RUN ends)."""
+    while not cmds[i].depth and cmds[i].op_before in ("&&", "|"):
+        i -= 1
+        if pm.program(pm.argv(cmds[i])) in _TESTS:
+            return False  # `command -v yum && yum install …`
+    return not cmds[i].depth and cmds[i].op_before in ("", ";", "\n", "&")
+
+
+def _flag_edits(run: Run, off: frozenset[str]) -> tuple[list[Edit], list[str]]:
+    """``--no-cache-dir`` for pip, ``--no-cache`` for apk (and no more ``apk update``)."""
+    edits: list[Edit] = []
+    pip_off = "pip" in off or "PIP_NO_CACHE_DIR" in run.text or pm.cache_mounted(run.inst, _PIP_DIRS)
+    apk_off = "apk" in off or _APK_CACHE.search(run.doc.text) or pm.cache_mounted(run.inst, _APK_DIRS)
+    for cmd in run.script.commands:
+        words = pm.argv(cmd)
+        values = {w.value for w in words}
+        pip = None if pip_off or values & {"--no-cache-dir", "--cache-dir"} else pm.pip_install_word(words)
+        apk = None if apk_off or "--no-cache" in values else pm.apk_add_word(words)
+        edits += [Edit.insert(run.offset(w.end - 1) + 1, " " + f) for w, f in ((pip, _PIP), (apk, _APK)) if w]
+    said = [
+        f"add `{flag}` to {name}"
+        for flag, name in ((_PIP, "pip install"), (_APK, "apk add"))
+        if any(e.text == " " + flag for e in edits)
+    ]
+    updates = [] if apk_off else _apk_updates(run)
+    return edits + updates, said + (["drop the `apk update` that `--no-cache` makes useless"] if updates else [])
+
+
+def _apk_updates(run: Run) -> list[Edit]:
+    """Delete ``apk update`` when every apk command after it is an add (now --no-cache)."""
+    cmds = run.script.commands
+    apk = [pm.apk_command(pm.argv(c)) for c in cmds if pm.program(pm.argv(c)) == "apk"]
+    if len(re.findall(r"\bapk\b", run.text)) != len(apk):
+        return []  # an apk hidden in `sh -c` or xargs may need the index
+    if "--no-network" in run.text or any(word is None or word.value not in ("add", "del", "update") for word in apk):
+        return []
+    edits = []
+    for i, cmd in enumerate(cmds[:-1]):
+        nxt = cmds[i + 1]
+        joins = (cmd.op_before, cmd.op_after) in {("", "&&"), ("", ";"), (";", "&&"), (";", ";"), ("&&", "&&")}
+        if pm.is_apk_update(pm.argv(cmd)) and joins and not cmd.redirects and pm.apk_add_word(pm.argv(nxt)):
+            start, stop = run.offset(cmd.start), run.offset(nxt.start)
+            if not run.has_comment_between(start, stop):
+                edits.append(Edit.delete(start, stop))
+    return edits
+
+
+def _followers(doc: Document, run: Run) -> list[Run]:
+    """Cleanup-only RUNs right after ``run`` (blank lines between), to fold into it."""
+    inst = run.inst
+    mounts_ok = all(m.get("type") in ("secret", "ssh") for m in inst.mounts())
+    if not mounts_ok or not _installs(run) or _NOGLOB.search(run.text):
+        return []
+    found: list[Run] = []
+    last = inst
+    for nxt in doc.instructions[inst.index + 1 :]:
+        gap = range(last.end_line + 1, nxt.start_line)
+        maybe = nxt.keyword == "RUN" and nxt.stage == inst.stage and not nxt.flags and _CLEANS.search(nxt.original)
+        other = Run.of(doc, nxt) if maybe else None
+        if other is None or any(doc.line_text(n).strip() for n in gap) or not _cleanup_only(doc, other):
+            break
+        found.append(other)
+        last = nxt
+    return found
+
+
+def _cleanup_only(doc: Document, run: Run) -> bool:
+    cmds = run.script.commands
+    lines = range(run.inst.start_line, run.inst.end_line + 1)
+    if any(doc.line_text(n).lstrip().startswith("#") for n in lines) or run.script.features - {"&&", "glob", "escape"}:
+        return False
+    return bool(cmds) and all(pm.is_cleanup_command(c) and c.op_after in ("&&", "") for c in cmds)
+
+
+def _installs(run: Run) -> bool:
+    """The RUN installs packages (so a cleanup RUN after it belongs to it)."""
+    for cmd in run.script.commands:
+        words = pm.argv(cmd)
+        manager = pm.cleaner_of(words) and not pm.is_cleanup_command(cmd)
+        if manager or pm.pip_install_word(words) or pm.apk_add_word(words):
+            return True
+    return False
+
+
+def _merge(edits: list[Edit]) -> list[Edit]:
+    """Join inserts at one offset in the order made (a flag before an appended cleanup)."""
+    merged: dict[tuple[int, int], str] = {}
+    for edit in edits:
+        merged[(edit.start, edit.end)] = merged.get((edit.start, edit.end), "") + edit.text
+    return [Edit(start, end, text) for (start, end), text in merged.items()]
+
+
+def _comments(doc: Document, inst: Instruction) -> list[str]:
+    """The comment lines right above the instruction and inside it."""
+    lines = list(range(inst.start_line, inst.header_end_line + 1))
+    n = inst.start_line - 1
+    while n >= 1 and doc.line_text(n).lstrip().startswith("#"):
+        lines.append(n)
+        n -= 1
+    return [doc.line_text(k) for k in lines if doc.line_text(k).lstrip().startswith("#")]
+
+
+def _ignored(comments: list[str]) -> set[str]:
+    """Managers whose hadolint rule the author switched off for this RUN."""
+    codes = [code for c in comments for m in _HADOLINT_IGNORE.finditer(c) for code in m.group(1).split(",")]
+    return {name for code in codes for name in _HADOLINT_CODES.get(code.strip(), "").split()}
+
+
+def _posix(doc: Document, stage: Stage) -> bool:
+    """Not a Windows stage, and under a backtick escape only when clearly Linux."""
+    lineage = doc.lineage(stage)
+    base = lineage[-1].base_resolved
+    if doc.is_windows(stage) or (doc.escape == "`" and ("$" in base or not base)):
+        return False
+    shells = [i for s in lineage for i in s.instructions if i.keyword == "SHELL"]
+    return all(i.args and _POSIX_SHELL.fullmatch(i.args[0]) for i in shells)
+
+
+def _pip_env(doc: Document, stage: Stage) -> bool:
+    sets = [i for s in doc.lineage(stage) for i in s.instructions if i.keyword in ("ENV", "ARG")]
+    return any("PIP_NO_CACHE_DIR" in " ".join(i.args) for i in sets)
+
+
+def _yarn_off(doc: Document, ctx: Context) -> set[str]:
+    """Yarn 2+ runs Plug'n'Play installs from its cache: never clean it. Only `yarn global`
+    (gone in Yarn 2) or the build context (a v1 lockfile, yarn@1) show Yarn 1 for sure."""
+    manifest = ctx.files.read("package.json") or b""
+    if _BERRY.search(doc.text) or ctx.files.read(".yarnrc.yml") is not None or _YARN_2.search(manifest):
+        return {"yarn"}
+    lock = ctx.files.read("yarn.lock") or b""
+    return set() if b"# yarn lockfile v1" in lock or _YARN_1.search(manifest) else {"yarn-project"}
+
+
+def _later_lists(doc: Document, runs: dict[int, Run | None]) -> set[int]:
+    """Instructions after which a RUN reads the apt lists they leave (no update or
+    removal of the lists in between), in their stage or a stage built FROM it."""
+    at_start: dict[int, bool] = {}
+    result: set[int] = set()
+    for stage in reversed(doc.stages):
+        needed = any(at_start.get(child.index, False) for child in _consumers(doc, stage))
+        needed = needed or any(i.keyword == "ONBUILD" and _apt_effect(i, None) == "reads" for i in stage.instructions)
+        for inst in reversed(stage.instructions):
+            if needed:
+                result.add(inst.index)
+            effect = _apt_effect(inst, runs.get(inst.index)) if inst.keyword == "RUN" else ""
+            needed = effect == "reads" or (needed and effect != "resets")
+        at_start[stage.index] = needed
+    return result
+
+
+def _apt_effect(inst: Instruction, run: Run | None) -> str:
+    """Whether the instruction "reads" the apt lists it finds or surely "resets" them
+    (downloads them anew or removes them); ``run`` is its tokenized RUN, if any."""
+    text = "\n".join([inst.logical.text, *(h.content for h in inst.heredocs)])
+    uses = pm.first_apt_read(text)
+    if run is None:
+        return "" if uses is None else "reads"  # unsure: any use counts
+    cmds = run.script.commands
+    resets = [c.start + run.begin for i, c in enumerate(cmds) if pm.refreshes_apt_lists(c) and _unconditional(cmds, i)]
+    if uses is not None and (not resets or resets[0] > uses):
+        return "reads"
+    return "resets" if resets else ""
+
+
+def _consumers(doc: Document, stage: Stage) -> list[Stage]:
+    """Stages built FROM ``stage``, or copying its apt lists."""
+    found = [s for s in doc.stages if s.parent == stage.index]
+    refs = {str(stage.index), stage.name or str(stage.index)}
+    for other in doc.stages[stage.index + 1 :]:
+        for inst in other.instructions:
+            source = (inst.flag("from") or "").lower()
+            paths = inst.args[:-1] if inst.keyword in ("COPY", "ADD") and source in refs else ()
+            if any("/var/lib/apt/lists/".startswith(p.rstrip("/") + "/") for p in paths):
+                found.append(other)
+    return found
