@@ -8,6 +8,7 @@ the tokenizer is unsure, it says so (``Script.unsure``) and fixers leave the tex
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -15,6 +16,7 @@ OPERATORS = ("&&", "||", ";;", "|&", ";", "|", "&", "(", ")")
 OPENERS = frozenset({"if", "while", "until", "for", "case", "select", "{"})
 CLOSERS = {"fi": ("if",), "done": ("while", "until", "for", "select"), "esac": ("case",), "}": ("{",)}
 LIST_OPERATORS = frozenset({"&&", "||", "|", "|&"})
+_OPERATOR_STARTS = frozenset(op[0] for op in OPERATORS)
 _REDIRECT = re.compile(r"(\d*|&)(>>|>&|<&|<<<|<<-|<<|<>|>\||>|<)")
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\+?=")
 
@@ -173,14 +175,19 @@ class _Lexer:
         return text[start : self.pos]
 
     def _operator_at(self) -> str:
+        if self.pos >= len(self.text) or self.text[self.pos] not in _OPERATOR_STARTS:
+            return ""
         for op in OPERATORS:
             if self.text.startswith(op, self.pos):
                 return op
         return ""
 
 
+@functools.lru_cache(maxsize=4096)
 def parse(text: str) -> Script:
-    """Split ``text`` into simple commands. Newlines separate commands like ``;``."""
+    """Split ``text`` into simple commands. Newlines separate commands like ``;``.
+
+    Cached: every fixer and check reads the same RUNs; callers never mutate the result."""
     lex = _Lexer(text)
     commands: list[Command] = []
     current = Command(start=0)
