@@ -77,4 +77,7 @@ def repo_info(dockerfile: Path) -> RepoInfo:
     root = git_root(dockerfile.parent)
     if root is None:
         return RepoInfo()
-    return RepoInfo(name=root.name, url=origin_url(root), license=license_of(root))
+    url = origin_url(root)
+    # The remote names the repository; the folder may be any clone name (`main`, `src`).
+    name = url.rstrip("/").rsplit("/", 1)[-1] if url else root.name
+    return RepoInfo(name=name, url=url, license=license_of(root))

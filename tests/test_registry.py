@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pkgutil
 import re
+from pathlib import Path
 
 import fixers.rules
 from fixers.base import Risk
@@ -24,3 +25,9 @@ def test_codes_names_and_texts() -> None:
         assert (fixer.RISK is Risk.REPORT) == code.startswith("DM2")
         assert re.fullmatch(r"[a-z]+(-[a-z]+)*", fixer.NAME)
         assert fixer.MESSAGE and len(fixer.EXPLANATION) > 80 and fixer.GUIDELINE
+
+
+def test_readme_table_lists_every_fixer() -> None:
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    for code, fixer in FIXERS.items():
+        assert f"| {code} | {fixer.NAME} | {fixer.RISK.value} |" in readme, code
