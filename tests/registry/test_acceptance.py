@@ -126,3 +126,22 @@ def test_without_credentials_a_private_registry_is_a_finding(registries: Registr
     assert report.after == b"FROM alpine\n"
     (finding,) = report.findings
     assert finding.code == "DM207" and finding.message.startswith("docker.io/library/alpine: access denied")
+
+
+def test_the_cli_uses_the_registry_through_the_config(anonymous: Running, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from bot.cli import app
+
+    config = tmp_path / "dockmend.yaml"
+    config.write_text(f"registries:\n  docker.io:\n    mirror: {anonymous.registry.url}\n")
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text("FROM alpine\nRUN apk add curl\n")
+    env = {"XDG_CACHE_HOME": str(tmp_path / "cache"), "DOCKER_CONFIG": str(tmp_path / "nodocker")}
+    runner = CliRunner()
+    result = runner.invoke(app, ["fix", "--config", str(config), "--select", "DM101,DM104", str(dockerfile)], env=env)
+    assert result.exit_code == 0, result.output
+    assert dockerfile.read_text() == "FROM alpine:3.20\nRUN apk add --no-cache curl\n"
+    assert "DM101 pin-base-tag" in result.stdout
+    resolved = runner.invoke(app, ["resolve", "--config", str(config), "alpine"], env=env)
+    assert resolved.exit_code == 0 and "3.20" in resolved.stdout
