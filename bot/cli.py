@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from enum import StrEnum
@@ -11,6 +12,7 @@ from typing import Annotated
 import typer
 
 from bot import __version__, config, fixcmd, resolvecmd
+from bot import run as runner
 from bot.errors import DockmendError
 from bot.registry_cache import default_path
 
@@ -91,6 +93,36 @@ def resolve(
         typer.echo(f"dockmend: error: {exc}", err=True)
         raise typer.Exit(exc.exit_code) from None
     raise typer.Exit(code)
+
+
+@app.command("run")
+def run_command(
+    config_file: Annotated[Path, typer.Option("--config", help="Configuration file with platforms and targets.")],
+    target: Annotated[str | None, typer.Option("--target", help="Only this target.")] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Write nothing; print each repository's diff and request body.")
+    ] = False,
+    repo: Annotated[
+        str | None, typer.Option("--repo", help="Only this repository (OWNER/NAME; local: the folder name).")
+    ] = None,
+    offline: Annotated[bool, typer.Option("--offline", help="No registry: skip fixers that need one.")] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+) -> None:
+    """Scan every repository of the targets once and open, update or close dockmend's requests.
+
+    Exit status: 0 all went well, 1 some repositories failed, 2 a configuration error."""
+    if debug:
+        logging.basicConfig(level=logging.DEBUG, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        cfg = config.load(config_file)
+        options = runner.RunOptions(dry_run=dry_run, target=target, repo=repo, offline=offline)
+        summary = runner.execute(cfg, options, sys.stdout, sys.stderr)
+    except DockmendError as exc:
+        if debug:
+            raise
+        typer.echo(f"dockmend: error: {exc}", err=True)
+        raise typer.Exit(exc.exit_code) from None
+    raise typer.Exit(1 if summary.failed else 0)
 
 
 def run() -> None:

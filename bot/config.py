@@ -1,12 +1,14 @@
-"""Configuration for `dockmend fix`: a YAML file read with ruamel.yaml's safe loader.
+"""Configuration: one YAML file read with ruamel.yaml (round-trip loader, for positions).
 
-Only the sections the local fixer uses are read here; unknown keys are errors that
-name the file, line and column. Secrets are referenced (``${ENV}``), never written.
+``dockmend fix`` uses labels, fixers, registries and images; ``dockmend run`` also
+platforms and targets (:mod:`bot.platform_settings`). Unknown keys are errors that name
+the file, line and column. Secrets are referenced (``${ENV}``), never written.
 """
 
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,12 +19,18 @@ from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import YAMLError
 
 from bot.errors import DockmendError
+from bot.platform_settings import PlatformSettings, TargetSettings, platforms_from_config, targets_from_config
 from bot.registry_settings import policy_from_config
 from fixers.base import ImagePolicy
 
 MAX_CONFIG = 256 * 1024
-TOP_KEYS = ("labels", "fixers", "registries", "images")
+TOP_KEYS = ("labels", "fixers", "registries", "images", "platforms", "targets")
 FIXER_KEYS = ("select", "ignore")
+_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+# `${NAME}` is not a valid plain scalar inside a flow mapping (`{token: ${X}}`): it is
+# swapped for private-use characters of the same length before parsing (so positions
+# stay right) and swapped back after.
+_OPEN, _CLOSE = "\ue000\ue001", "\ue002"
 
 
 @dataclass(frozen=True)
@@ -32,6 +40,8 @@ class FixConfig:
     ignore: tuple[str, ...] = ()
     registries: Mapping[str, Any] = field(default_factory=dict)  # checked when a resolver is built
     images: ImagePolicy = field(default_factory=ImagePolicy)
+    platforms: Mapping[str, PlatformSettings] = field(default_factory=dict)
+    targets: tuple[TargetSettings, ...] = ()
     path: str | None = None  # the file it came from, for error messages
 
 
@@ -74,7 +84,7 @@ def load(path: Path) -> FixConfig:
     if len(raw) > MAX_CONFIG:
         raise DockmendError(f"configuration larger than {MAX_CONFIG} bytes", path=name)
     try:
-        data = YAML(typ="rt").load(raw.decode("utf-8"))
+        data = _restore(YAML(typ="rt").load(_protect(raw.decode("utf-8"))))
     except (YAMLError, UnicodeDecodeError) as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
@@ -95,11 +105,31 @@ def load(path: Path) -> FixConfig:
         line, col = _where(data, "fixers")
         raise DockmendError("'fixers' must be a mapping with select/ignore", path=name, line=line, column=col)
     _unknown(name, fixers, FIXER_KEYS)
+    platforms = platforms_from_config(data.get("platforms"), name)
     return FixConfig(
         labels={str(k): str(v) for k, v in labels.items()},
         select=_strings(name, fixers.get("select"), fixers, "select"),
         ignore=_strings(name, fixers.get("ignore"), fixers, "ignore"),
         registries=data.get("registries") or {},
         images=policy_from_config(data.get("images"), name),
+        platforms=platforms,
+        targets=targets_from_config(data.get("targets"), platforms, name),
         path=name,
     )
+
+
+def _protect(text: str) -> str:
+    return _REFERENCE.sub(lambda m: f"{_OPEN}{m.group(1)}{_CLOSE}", text)
+
+
+def _restore(node: Any) -> Any:
+    """Put the ``${NAME}`` references back, in place (positions are kept)."""
+    if isinstance(node, str):
+        return node.replace(_OPEN, "${").replace(_CLOSE, "}")
+    if isinstance(node, dict):
+        for key in list(node):
+            node[key] = _restore(node[key])
+    elif isinstance(node, list):
+        for index, item in enumerate(node):
+            node[index] = _restore(item)
+    return node

@@ -1,0 +1,156 @@
+"""The bot's manners, once, on top of the platform primitives (GitHub, GitLab, local).
+
+Learned from Renovate and Dependabot users: find the request by its branch first; an
+identical fix set means no write at all; a moved default branch means the commit is
+recreated on the new head; a branch carrying anybody else's commit is never
+force-updated (the bot says so once, then leaves it); a request closed without merge
+keeps that exact fix set away until the fixes change; and when every fix is on the
+default branch already, the bot closes its request and deletes its branch.
+
+Whether two states are "the same" is decided by the plan's fingerprint, carried in the
+branch head's commit message and in the request body (see :func:`fingerprint_trailer`
+and :func:`fingerprint_comment`), and by the base sha: never by comparing whole bodies,
+whose footer names the run.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from bot.platforms.base import BranchHead, ChangePlan, ChangeRequest, Platform, Repo, RequestState
+
+_FINGERPRINT = re.compile(r"(?:<!-- dockmend:fingerprint=|^Dockmend-Fingerprint: )([0-9a-f]{8,64})", re.M)
+HUMAN_MARKER = "<!-- dockmend:human-commits -->"
+HUMAN_COMMENT = (
+    "This branch has commits that dockmend did not make, so dockmend will not update it any more "
+    "(it never force-pushes over someone's work). To let dockmend take it over again, delete the "
+    "branch or close this request; the next run starts afresh."
+)
+FIXED_COMMENT = (
+    "Every change this request proposed is on the default branch now (or no longer applies), "
+    "so dockmend closes it and deletes its branch."
+)
+
+
+class Kind(StrEnum):
+    CREATED = "created"  # a new request (and its branch)
+    UPDATED = "updated"  # the fix set changed: new commit and/or new body
+    REBASED = "rebased"  # same fixes, recreated on the moved default branch
+    UNCHANGED = "unchanged"  # no write at all
+    SKIPPED_HUMAN = "skipped-human"  # someone else committed to the branch
+    SKIPPED_CLOSED = "skipped-closed"  # closed unmerged with this very fix set
+    DEFERRED = "deferred"  # would open a request, but the run's cap is reached
+    CLOSED = "closed"  # its fixes landed: request closed, branch deleted
+    NOTHING = "nothing"  # no fixes and no open request
+
+
+WRITES = frozenset({Kind.CREATED, Kind.UPDATED, Kind.REBASED, Kind.CLOSED})
+
+
+@dataclass(frozen=True)
+class Outcome:
+    kind: Kind
+    branch: str
+    url: str | None = None  # the request's, when there is one
+    dry_run: bool = False
+
+
+def fingerprint_comment(fingerprint: str) -> str:
+    """The request-body marker (an HTML comment: invisible on GitHub and GitLab)."""
+    return f"<!-- dockmend:fingerprint={fingerprint} -->"
+
+
+def fingerprint_trailer(fingerprint: str) -> str:
+    """The commit-message marker, as a git trailer."""
+    return f"Dockmend-Fingerprint: {fingerprint}"
+
+
+def fingerprint_in(text: str) -> str | None:
+    match = _FINGERPRINT.search(text)
+    return match.group(1) if match else None
+
+
+def bot_only(head: BranchHead, bot_email: str) -> bool:
+    return all(author.lower() == bot_email.lower() for author in head.authors)
+
+
+@dataclass(frozen=True)
+class _Steps:
+    kind: Kind
+    write: bool = False
+    force: bool = False
+    open: bool = False
+    update: bool = False
+
+
+def _decide(plan: ChangePlan, request: ChangeRequest | None, head: BranchHead | None, bot_email: str) -> _Steps:
+    if request and request.state is RequestState.CLOSED and fingerprint_in(request.body) == plan.fingerprint:
+        return _Steps(Kind.SKIPPED_CLOSED)
+    if head is not None and not bot_only(head, bot_email):
+        return _Steps(Kind.SKIPPED_HUMAN)
+    open_request = request if request and request.state is RequestState.OPEN else None
+    # A branch with no commit of its own (merged, or level with the default branch) holds nothing.
+    same_fixes = head is not None and bool(head.authors) and fingerprint_in(head.message) == plan.fingerprint
+    branch_ok = same_fixes and head is not None and head.base_sha == plan.base_sha
+    body_ok = open_request is not None and fingerprint_in(open_request.body) == plan.fingerprint
+    if branch_ok and body_ok:
+        return _Steps(Kind.UNCHANGED)
+    write, force = not branch_ok, head is not None
+    if open_request is None:
+        return _Steps(Kind.CREATED, write=write, force=force, open=True)
+    kind = Kind.REBASED if same_fixes and body_ok else Kind.UPDATED
+    return _Steps(kind, write=write, force=force, update=not body_ok)
+
+
+def ensure_change_request(
+    platform: Platform, repo: Repo, plan: ChangePlan, *, allow_new: bool = True, dry_run: bool = False
+) -> Outcome:
+    """Bring the bot's branch and request for ``plan`` up to date, politely.
+
+    ``allow_new`` False (a cap is reached) turns what would be a new request into
+    DEFERRED, with nothing written. ``dry_run`` computes the outcome and writes nothing."""
+    request = platform.find_request(repo, plan.branch)
+    head = platform.branch_head(repo, plan.branch)
+    steps = _decide(plan, request, head, platform.bot_email)
+    if steps.open and not allow_new:
+        return Outcome(Kind.DEFERRED, plan.branch, dry_run=dry_run)
+    url = request.url if request else None
+    if dry_run:
+        return Outcome(steps.kind, plan.branch, url, dry_run=True)
+    if steps.kind is Kind.SKIPPED_HUMAN:
+        _tell_human_once(platform, repo, request)
+    if steps.write:
+        platform.write_branch(repo, plan, force=steps.force)
+    if steps.open:
+        url = platform.open_request(repo, plan).url
+    elif steps.update and request is not None:
+        url = platform.update_request(repo, request, plan.title, plan.body).url
+    return Outcome(steps.kind, plan.branch, url)
+
+
+def close_if_fixed(platform: Platform, repo: Repo, branch: str, *, dry_run: bool = False) -> Outcome:
+    """The repository needs no fixes from ``branch``: close the bot's open request there
+    and delete the branch; leave a branch with someone else's commits alone."""
+    request = platform.find_request(repo, branch)
+    if request is None or request.state is not RequestState.OPEN:
+        return Outcome(Kind.NOTHING, branch, request.url if request else None, dry_run=dry_run)
+    head = platform.branch_head(repo, branch)
+    if head is not None and not bot_only(head, platform.bot_email):
+        if not dry_run:
+            _tell_human_once(platform, repo, request)
+        return Outcome(Kind.SKIPPED_HUMAN, branch, request.url, dry_run=dry_run)
+    if not dry_run:
+        platform.close_request(repo, request, FIXED_COMMENT)
+        if head is not None:
+            platform.delete_branch(repo, branch)
+    return Outcome(Kind.CLOSED, branch, request.url, dry_run=dry_run)
+
+
+def _tell_human_once(platform: Platform, repo: Repo, request: ChangeRequest | None) -> None:
+    """Comment once on an open request; the body's marker remembers it (no API lists comments)."""
+    if request is None or request.state is not RequestState.OPEN or HUMAN_MARKER in request.body:
+        return
+    platform.comment(repo, request, HUMAN_COMMENT)
+    platform.update_request(repo, request, request.title, f"{request.body.rstrip()}\n\n{HUMAN_MARKER}\n")

@@ -1,0 +1,210 @@
+"""`dockmend run`: every target once, from the repository listing to the requests.
+
+Failures are isolated per repository and classified: a forge outage or rate limit
+(:class:`PlatformUnavailable`) is retried once at the end of the same run, then
+reported; anything else about a repository (not found, forbidden, a bad
+``.dockmend.yml``, even a bug) is reported and the run goes on. Caps: requests opened
+per run (``max_requests``, default 10) and per repository (``max_requests_per_repo``, 1).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fnmatch
+import logging
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TextIO
+
+from bot import __version__
+from bot.body import check_template
+from bot.changes import Kind, Outcome, close_if_fixed, ensure_change_request
+from bot.config import FixConfig
+from bot.errors import DockmendError
+from bot.fixcmd import selected_fixers
+from bot.plan import PlanContext, branch_name, build_plan, fixer_branches
+from bot.platform_settings import TargetSettings
+from bot.platforms import build_platform
+from bot.platforms.base import Platform, PlatformError, PlatformUnavailable, Repo, Target
+from bot.registry import resolver_from_config
+from bot.registry_cache import default_path
+from bot.runreport import FAILED, OK, SKIPPED, PlainReporter, RepoResult, Reporter, RichReporter, RunSummary
+from bot.scan import BlobCache, RepoScan, ScanSettings, scan
+from fixers.base import ImageResolver
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    dry_run: bool = False
+    target: str | None = None  # only this target
+    repo: str | None = None  # only this repository (full name)
+    offline: bool = False  # no registry: the base-image fixers do nothing
+    run_id: str = ""
+
+
+def new_run_id() -> str:
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+
+
+def skip_reason(target: Target, repo: Repo) -> str | None:
+    """Why a listed repository is not scanned (platforms may have filtered already)."""
+    checks = (
+        (repo.archived and not target.include_archived, "archived"),
+        (repo.fork and not target.include_forks, "fork"),
+        (repo.disabled, "disabled"),
+        (repo.template, "template"),
+        (repo.empty, "empty"),
+        (not any(fnmatch.fnmatchcase(repo.full_name, g) for g in target.include), "not included"),
+        (any(fnmatch.fnmatchcase(repo.full_name, g) for g in target.exclude), "excluded"),
+        (bool(target.topics) and not set(target.topics) & set(repo.topics), "no matching topic"),
+    )
+    return next((why for hit, why in checks if hit), None)
+
+
+@dataclass
+class _Budget:
+    left: int
+
+
+class Runner:
+    def __init__(
+        self,
+        config: FixConfig,
+        platforms: Mapping[str, Platform],
+        reporter: Reporter,
+        options: RunOptions,
+        resolver: ImageResolver | None = None,
+    ) -> None:
+        self.config = config
+        self.platforms = platforms
+        self.reporter = reporter
+        self.options = options
+        self.resolver = resolver
+        self.cache = BlobCache()
+        self.summary = RunSummary(options.run_id or new_run_id(), options.dry_run)
+
+    def run(self) -> RunSummary:
+        targets = [t for t in self.config.targets if self.options.target in (None, t.name)]
+        if not targets:
+            wanted = f" named {self.options.target!r}" if self.options.target else ""
+            raise DockmendError(f"no target{wanted} in the configuration")
+        for settings in targets:
+            self._target(settings)
+        self.reporter.finish(self.summary)
+        return self.summary
+
+    def _target(self, settings: TargetSettings) -> None:
+        platform = self.platforms[settings.target.platform]
+        try:
+            repos = [r for r in platform.list_repos(settings.target) if self.options.repo in (None, r.full_name)]
+        except PlatformError as exc:
+            self._record(RepoResult(settings.name, "(listing)", FAILED, f"cannot list repositories: {exc}"))
+            return
+        self.reporter.start(settings.name, len(repos))
+        budget = _Budget(settings.max_requests)
+        later = []
+        for repo in repos:
+            try:
+                self._record(self._repo(platform, settings, repo, budget))
+            except PlatformUnavailable as exc:
+                log.info("%s: %s; trying again at the end of the run", repo.full_name, exc)
+                later.append(repo)
+        for repo in later:
+            try:
+                self._record(self._repo(platform, settings, repo, budget))
+            except PlatformUnavailable as exc:
+                self._record(RepoResult(settings.name, repo.full_name, FAILED, f"unavailable, try later: {exc}"))
+
+    def _record(self, result: RepoResult) -> None:
+        self.summary.results.append(result)
+        self.reporter.done(result)
+
+    def _repo(self, platform: Platform, settings: TargetSettings, repo: Repo, budget: _Budget) -> RepoResult:
+        """One repository; everything but an outage becomes a result."""
+        reason = skip_reason(settings.target, repo)
+        if reason:
+            return RepoResult(settings.name, repo.full_name, SKIPPED, reason)
+        try:
+            return self._changes(platform, settings, repo, budget)
+        except PlatformUnavailable:
+            raise
+        except (PlatformError, DockmendError) as exc:
+            return RepoResult(settings.name, repo.full_name, FAILED, str(exc))
+        except Exception as exc:  # a bug must cost one repository, not the run
+            log.debug("%s: internal error", repo.full_name, exc_info=True)  # the traceback: --debug
+            return RepoResult(settings.name, repo.full_name, FAILED, f"internal error {type(exc).__name__}: {exc}")
+
+    def _changes(self, platform: Platform, settings: TargetSettings, repo: Repo, budget: _Budget) -> RepoResult:
+        scan_settings = ScanSettings(self.config, settings.grouping, self.options.offline, self.resolver)
+        found = scan(platform, repo, scan_settings, self.cache)
+        if found.skip:
+            return RepoResult(settings.name, repo.full_name, SKIPPED, found.skip)
+        fixes, findings = sum(len(r.fixes) for r in found.reports), len(found.findings)
+        if found.retry_later:
+            reason = f"a registry was unavailable, try later ({found.retry_later[0]})"
+            return RepoResult(settings.name, repo.full_name, FAILED, reason, fixes, findings)
+        outcomes = self._plans(platform, settings, repo, found, budget)
+        outcomes += self._close(platform, settings, repo, found, {o.branch for o in outcomes})
+        return RepoResult(settings.name, repo.full_name, OK, "", fixes, findings, tuple(outcomes))
+
+    def _plans(
+        self, platform: Platform, settings: TargetSettings, repo: Repo, found: RepoScan, budget: _Budget
+    ) -> list[Outcome]:
+        context = PlanContext(
+            repo, found.base_sha, settings, found.config, found.modes, found.findings, found.problems,
+            self.summary.run_id, __version__,
+        )  # fmt: skip
+        outcomes, opened = [], 0
+        for code, reports in sorted(found.groups.items(), key=lambda group: group[0] or ""):
+            plan = build_plan(context, code, reports)
+            if plan is None:
+                continue
+            allow = budget.left > 0 and opened < settings.max_requests_per_repo
+            outcome = ensure_change_request(platform, repo, plan, allow_new=allow, dry_run=self.options.dry_run)
+            if outcome.kind is Kind.CREATED:
+                budget.left, opened = budget.left - 1, opened + 1
+            if self.options.dry_run:
+                self.reporter.preview(repo.full_name, plan, outcome, reports)
+            outcomes.append(outcome)
+        return outcomes
+
+    def _close(
+        self, platform: Platform, settings: TargetSettings, repo: Repo, found: RepoScan, planned: set[str]
+    ) -> list[Outcome]:
+        """Close the bot's requests whose fixes are not needed any more. Not when a file
+        could not be read: its fixes are unknown, not gone."""
+        if found.problems:
+            return []
+        if settings.grouping == "repository":
+            branches = [branch_name(settings.branch_prefix, None)]
+        else:
+            branches = fixer_branches(settings.branch_prefix)
+        outcomes = [
+            close_if_fixed(platform, repo, branch, dry_run=self.options.dry_run)
+            for branch in branches
+            if branch not in planned
+        ]
+        return [o for o in outcomes if o.kind is not Kind.NOTHING]
+
+
+def execute(
+    config: FixConfig, options: RunOptions, out: TextIO, err: TextIO, env: Mapping[str, str] | None = None
+) -> RunSummary:
+    """Build the platforms the chosen targets use, and the registry client, then run."""
+    chosen = [t for t in config.targets if options.target in (None, t.name)]
+    platforms = {name: build_platform(config.platforms[name], env) for name in {t.target.platform for t in chosen}}
+    for settings in chosen:
+        check_template(settings.template)
+    reporter = RichReporter(out, err) if err.isatty() else PlainReporter(out, err)
+    with contextlib.ExitStack() as stack:
+        resolver = None
+        if not options.offline and any(f.NEEDS_NETWORK for f in selected_fixers([], [], config)):
+            cache = default_path(os.environ if env is None else env)
+            client = resolver_from_config(config.registries, env=env, path=config.path, cache_path=cache)
+            resolver = stack.enter_context(client)
+        return Runner(config, platforms, reporter, options, resolver).run()

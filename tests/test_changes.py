@@ -1,0 +1,206 @@
+"""The bot's manners (bot.changes), on the local platform with real git."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.changes import (
+    FIXED_COMMENT,
+    HUMAN_COMMENT,
+    HUMAN_MARKER,
+    Kind,
+    close_if_fixed,
+    ensure_change_request,
+    fingerprint_comment,
+    fingerprint_in,
+    fingerprint_trailer,
+)
+from bot.plan import fingerprint
+from bot.platforms.base import ChangePlan, FileUpdate, PlatformError, Repo, RequestState, Target
+from bot.platforms.local import LocalPlatform
+from tests.checkouts import Recorder, checkout, commit, commit_on, git, state, status
+
+BRANCH = "dockmend/remediate"
+BEFORE = "FROM alpine:3.20\nRUN apk add curl\n"
+AFTER = "FROM alpine:3.20\nRUN apk add --no-cache curl\n"
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> tuple[Recorder, Path]:
+    root = checkout(tmp_path / "co", "app", {"Dockerfile": BEFORE, "README.md": "# app\n"})
+    return Recorder(LocalPlatform("here", tmp_path / "co")), root
+
+
+def repo_of(platform: Recorder) -> Repo:
+    (repo,) = platform.list_repos(Target("t", "here", ""))
+    return repo
+
+
+def plan_for(repo: Repo, content: str = AFTER, branch: str = BRANCH) -> ChangePlan:
+    files = (FileUpdate("Dockerfile", content.encode()),)
+    print_ = fingerprint(files)
+    assert repo.head_sha
+    return ChangePlan(
+        branch=branch,
+        base_branch=repo.default_branch,
+        base_sha=repo.head_sha,
+        files=files,
+        title="dockmend: fixes",
+        body=f"{fingerprint_comment(print_)}\nThe body.\n",
+        commit_message=f"dockmend: DM104\n\n{fingerprint_trailer(print_)}\n",
+        fingerprint=print_,
+        labels=("docker",),
+    )
+
+
+def stored(root: Path) -> list[dict[str, object]]:
+    return json.loads((root / ".git/dockmend/requests.json").read_text())["requests"]  # type: ignore[no-any-return]
+
+
+def test_markers_round_trip() -> None:
+    assert fingerprint_in(fingerprint_comment("0123abcd")) == "0123abcd"
+    assert fingerprint_in("subject\n\nbody\n\n" + fingerprint_trailer("89abcdef")) == "89abcdef"
+    assert fingerprint_in("no marker here; Dockmend-Fingerprint: 1234abcd mid-line") is None
+
+
+def test_created_on_its_branch_without_touching_the_checkout(env: tuple[Recorder, Path]) -> None:
+    platform, root = env
+    repo = repo_of(platform)
+    outcome = ensure_change_request(platform, repo, plan_for(repo))  # type: ignore[arg-type]
+    assert outcome.kind is Kind.CREATED and outcome.url and outcome.url.endswith("REQUEST.md#request-1")
+    assert platform.writes == ["write_branch", "open_request"]
+    assert git(root, "show", f"{BRANCH}:Dockerfile") == AFTER
+    assert git(root, "log", "-1", "--format=%ae %P", BRANCH).split() == ["dockmend@localhost", repo.head_sha]
+    assert (root / "Dockerfile").read_text() == BEFORE and status(root) == ""
+    assert git(root, "symbolic-ref", "--short", "HEAD").strip() == "main"
+    (request,) = stored(root)
+    assert request["state"] == "open" and request["labels"] == ["docker"] and request["branch"] == BRANCH
+    assert "# dockmend: fixes" in (root / ".git/dockmend/REQUEST.md").read_text()
+
+
+def test_identical_content_writes_nothing(env: tuple[Recorder, Path]) -> None:
+    platform, root = env
+    repo = repo_of(platform)
+    ensure_change_request(platform, repo, plan_for(repo))  # type: ignore[arg-type]
+    before, platform.writes = state(root), []
+    again = plan_for(repo)
+    again = ChangePlan(**{**again.__dict__, "body": again.body + "\nrun 2 footer\n"})  # another run id: same fixes
+    assert ensure_change_request(platform, repo, again).kind is Kind.UNCHANGED  # type: ignore[arg-type]
+    assert platform.writes == [] and state(root) == before
+
+
+def test_changed_fixes_update_the_branch_and_the_body(env: tuple[Recorder, Path]) -> None:
+    platform, root = env
+    repo = repo_of(platform)
+    ensure_change_request(platform, repo, plan_for(repo))  # type: ignore[arg-type]
+    platform.writes = []
+    newer = plan_for(repo, AFTER + "USER 1001\n")
+    outcome = ensure_change_request(platform, repo, newer)  # type: ignore[arg-type]
+    assert outcome.kind is Kind.UPDATED and platform.writes == ["write_branch", "update_request"]
+    assert git(root, "show", f"{BRANCH}:Dockerfile") == AFTER + "USER 1001\n"
+    assert git(root, "rev-list", "--count", f"main..{BRANCH}").strip() == "1"  # one commit, replaced
+    (request,) = stored(root)
+    assert fingerprint_in(str(request["body"])) == newer.fingerprint
+
+
+def test_moved_default_branch_rebases_by_recreating_the_commit(env: tuple[Recorder, Path]) -> None:
+    platform, root = env
+    repo = repo_of(platform)
+    ensure_change_request(platform, repo, plan_for(repo))  # type: ignore[arg-type]
+    new_main = commit(root, {"README.md": "# app, moved on\n"}, "docs")
+    platform.writes = []
+    repo = repo_of(platform)
+    outcome = ensure_change_request(platform, repo, plan_for(repo))  # type: ignore[arg-type]
+    assert outcome.kind is Kind.REBASED and platform.writes == ["write_branch"]
+    assert git(root, "log", "-1", "--format=%P", BRANCH).strip() == new_main
+    assert git(root, "show", f"{BRANCH}:README.md") == "# app, moved on\n"
+
+
+def test_human_commit_stops_the_bot_with_one_comment(env: tuple[Recorder, Path]) -> None:
+    platform, root = env
+    repo = repo_of(platform)
+    ensure_change_request(platform, repo, plan_for(repo))  # type: ignore[arg-type]
+    human = commit_on(root, BRANCH, {"notes.txt": "mine\n"}, "my change")
+    platform.writes = []
+    changed = plan_for(repo, AFTER + "USER 1001\n")
+    assert ensure_change_request(platform, repo, changed).kind is Kind.SKIPPED_HUMAN  # type: ignore[arg-type]
+    assert platform.writes == ["comment", "update_request"]
+    (request,) = stored(root)
+    assert request["comments"] == [HUMAN_COMMENT] and HUMAN_MARKER in str(request["body"])
+    before, platform.writes = state(root), []
+    assert ensure_change_request(platform, repo, changed).kind is Kind.SKIPPED_HUMAN  # type: ignore[arg-type]
+    assert close_if_fixed(platform, repo, BRANCH).kind is Kind.SKIPPED_HUMAN  # type: ignore[arg-type]
+    assert platform.writes == [] and state(root) == before
+    assert git(root, "rev-parse", BRANCH).strip() == human
+
+
+def test_closed_unmerged_request_is_respected_until_the_fixes_change(env: tuple[Recorder, Path]) -> None:
+    platform, root = env
+    repo = repo_of(platform)
+    ensure_change_request(platform, repo, plan_for(repo))  # type: ignore[arg-type]
+    data = json.loads((root / ".git/dockmend/requests.json").read_text())
+    data["requests"][0]["state"] = "closed"  # a person closed it without merging
+    (root / ".git/dockmend/requests.json").write_text(json.dumps(data))
+    before, platform.writes = state(root), []
+    assert ensure_change_request(platform, repo, plan_for(repo)).kind is Kind.SKIPPED_CLOSED  # type: ignore[arg-type]
+    assert close_if_fixed(platform, repo, BRANCH).kind is Kind.NOTHING  # type: ignore[arg-type]
+    assert platform.writes == [] and state(root) == before
+    outcome = ensure_change_request(platform, repo, plan_for(repo, AFTER + "USER 1001\n"))  # type: ignore[arg-type]
+    assert outcome.kind is Kind.CREATED and outcome.url and outcome.url.endswith("#request-2")
+    assert [r["state"] for r in stored(root)] == ["closed", "open"]
+
+
+def test_landed_fixes_close_the_request_and_delete_the_branch(env: tuple[Recorder, Path]) -> None:
+    platform, root = env
+    repo = repo_of(platform)
+    ensure_change_request(platform, repo, plan_for(repo))  # type: ignore[arg-type]
+    platform.writes = []
+    assert close_if_fixed(platform, repo, BRANCH).kind is Kind.CLOSED  # type: ignore[arg-type]
+    assert platform.writes == ["close_request", "delete_branch"]
+    (request,) = stored(root)
+    assert request["state"] == "closed" and request["comments"] == [FIXED_COMMENT]
+    assert BRANCH not in git(root, "branch", "--list")
+    assert (root / ".git/dockmend/REQUEST.md").read_text() == "No open dockmend request.\n"
+    platform.writes = []
+    assert close_if_fixed(platform, repo, BRANCH).kind is Kind.NOTHING  # type: ignore[arg-type]
+    assert platform.writes == []
+
+
+def test_cap_and_dry_run_write_nothing(env: tuple[Recorder, Path]) -> None:
+    platform, root = env
+    repo = repo_of(platform)
+    before = state(root)
+    deferred = ensure_change_request(platform, repo, plan_for(repo), allow_new=False)  # type: ignore[arg-type]
+    dry = ensure_change_request(platform, repo, plan_for(repo), dry_run=True)  # type: ignore[arg-type]
+    assert (deferred.kind, dry.kind, dry.dry_run) == (Kind.DEFERRED, Kind.CREATED, True)
+    assert platform.writes == [] and state(root) == before
+
+
+def test_updates_are_not_capped(env: tuple[Recorder, Path]) -> None:
+    platform, _ = env
+    repo = repo_of(platform)
+    ensure_change_request(platform, repo, plan_for(repo))  # type: ignore[arg-type]
+    outcome = ensure_change_request(platform, repo, plan_for(repo, "FROM alpine:3.21\n"), allow_new=False)  # type: ignore[arg-type]
+    assert outcome.kind is Kind.UPDATED
+
+
+def test_a_local_merge_reads_as_merged(env: tuple[Recorder, Path]) -> None:
+    platform, root = env
+    repo = repo_of(platform)
+    ensure_change_request(platform, repo, plan_for(repo))  # type: ignore[arg-type]
+    git(root, "merge", "-q", "--ff-only", BRANCH)
+    request = platform.find_request(repo_of(platform), BRANCH)
+    assert request is not None and request.state is RequestState.MERGED
+
+
+def test_a_checked_out_bot_branch_is_left_alone(env: tuple[Recorder, Path]) -> None:
+    platform, root = env
+    repo = repo_of(platform)
+    ensure_change_request(platform, repo, plan_for(repo))  # type: ignore[arg-type]
+    git(root, "checkout", "-q", BRANCH)
+    with pytest.raises(PlatformError, match="checked out"):
+        ensure_change_request(platform, repo, plan_for(repo, "FROM alpine:3.21\n"))  # type: ignore[arg-type]
+    assert repo_of(platform).default_branch == "main"  # not the bot's branch, though checked out

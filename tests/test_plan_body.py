@@ -1,0 +1,187 @@
+"""Change plans and request bodies: exact text, and the Markdown as GitHub/GitLab render it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from markdown_it import MarkdownIt
+
+from bot.body import LIMIT, MARGIN, BodyError, BodyInput, check_template, render_body
+from bot.changes import fingerprint_in
+from bot.plan import PlanContext, branch_name, build_plan, commit_message, file_updates, fingerprint
+from bot.platform_settings import TargetSettings
+from bot.platforms.base import FileUpdate, Repo, Target
+from bot.repoconfig import RepoConfig
+from fixers.base import FileChange, Finding, Risk
+from fixers.engine import AppliedFix, FileReport
+
+BEFORE = b"FROM alpine:3.20\nENV X=1\nCMD run --flag\n"
+AFTER = b'FROM alpine:3.20\nLABEL a="b"\nENV X=1\nCMD ["run", "--flag"]\n'
+LABELS = AppliedFix("DM105", "add-labels", Risk.SAFE, 1, "add labels a")
+EXEC = AppliedFix("DM106", "exec-form", Risk.REVIEW, 3, "CMD in exec form, without a shell as PID 1")
+SECRET = Finding("DM201", "literal-secret", 2, "ENV X has a literal value")
+REPO = Repo("here", "acme/app", "acme/app", "main", "https://example.com/acme/app", head_sha="a" * 40)
+
+
+def report(path: str = "svc/Dockerfile", **kw: object) -> FileReport:
+    return FileReport(path, BEFORE, AFTER, fixes=[LABELS, EXEC], findings=[SECRET], **kw)  # type: ignore[arg-type]
+
+
+def body(*reports: FileReport, **kw: object) -> str:
+    data = BodyInput("acme/app", "main", list(reports), [(r.path, f) for r in reports for f in r.findings], **kw)  # type: ignore[arg-type]
+    return render_body(data)
+
+
+def md() -> MarkdownIt:
+    return MarkdownIt("commonmark").enable("table")
+
+
+def test_body_text() -> None:
+    text = body(report(), fingerprint="0123456789abcdef01234567", run_id="R1", version="9.9")
+    assert text.startswith("<!-- dockmend:fingerprint=0123456789abcdef01234567 -->\n")
+    assert fingerprint_in(text) == "0123456789abcdef01234567"
+    table = (
+        "| File | Fix | Risk |\n| --- | --- | --- |\n"
+        "| `svc/Dockerfile` | DM105 add-labels | safe |\n| `svc/Dockerfile` | DM106 exec-form | review |\n"
+    )
+    assert table in text
+    assert text.index("## Safe changes") < text.index("### DM105 add-labels") < text.index("## Changes to review")
+    assert text.index("## Changes to review") < text.index("### DM106 exec-form")
+    labels = '```diff\n@@ -1,2 +1,3 @@\n FROM alpine:3.20\n+LABEL a="b"\n ENV X=1\n```\n'
+    exec_form = '```diff\n@@ -2,2 +2,2 @@\n ENV X=1\n-CMD run --flag\n+CMD ["run", "--flag"]\n```\n'
+    assert labels in text and exec_form in text
+    assert "`svc/Dockerfile`, line 3: CMD in exec form, without a shell as PID 1.\n" in text
+    assert "**Why:** Define image metadata with LABEL.\n" in text
+    assert "**Risk: review.** Before merging: the command now runs without a shell" in text
+    assert "- [ ] `svc/Dockerfile`, line 2: **DM201 literal-secret**: ENV X has a literal value\n" in text
+    assert "`# dockmend ignore=DM105`" in text and "`fixers: {ignore: [DM105, DM106]}`" in text
+    assert text.endswith("---\n<sub>dockmend 9.9 · run R1 · fingerprint 0123456789abcdef01234567</sub>\n")
+
+
+def test_body_renders_as_markdown() -> None:
+    tokens = md().parse(body(report(), report("api/Dockerfile")))
+    rows = [t for t in tokens if t.type == "tr_open"]
+    assert len(rows) == 5  # the header and four fixes
+    cells = [t.content for t in tokens if t.type == "inline" and t.map and t.map[0] == rows[1].map[0]]  # type: ignore[index]
+    assert cells == ["`api/Dockerfile`", "DM105 add-labels", "safe"]
+    fences = [t for t in tokens if t.type == "fence"]
+    assert [t.info for t in fences] == ["diff"] * 4
+    details = [t.content for t in tokens if t.type == "html_block"]
+    assert sum("<details><summary>" in d for d in details) == 3 and sum("</details>" in d for d in details) == 3
+    checklist = [t.content for t in tokens if t.type == "inline" and t.content.startswith("[ ] ")]
+    assert checklist == [
+        "[ ] `api/Dockerfile`, line 2: **DM201 literal-secret**: ENV X has a literal value",
+        "[ ] `svc/Dockerfile`, line 2: **DM201 literal-secret**: ENV X has a literal value",
+    ]
+    html = md().render(body(report()))
+    assert "<h2>Safe changes</h2>" in html and "<h3>DM106 exec-form</h3>" in html
+    assert '<code class="language-diff">' in html and "<table>" in html
+
+
+def test_repository_text_is_escaped() -> None:
+    odd = FileReport(
+        "odd|dir/Dockerfile",
+        BEFORE,
+        AFTER,
+        fixes=[AppliedFix("DM105", "add-labels", Risk.SAFE, 1, "labels <script>x</script> and `a<b`")],
+    )
+    text = body(odd)
+    assert "| `odd\\|dir/Dockerfile` | DM105 add-labels | safe |" in text
+    assert "labels &lt;script&gt;x&lt;/script&gt; and `a<b`." in text
+    html = md().render(text)
+    assert "<script>" not in html and "<code>odd|dir/Dockerfile</code>" in html
+    assert "<code>a&lt;b</code>" in html
+
+
+def test_fences_outlast_backticks_in_content() -> None:
+    ticks = FileReport("Dockerfile", b"FROM a\nRUN echo ```\n", b"FROM a\nRUN echo ```x\n", fixes=[EXEC])
+    text = body(ticks)
+    assert "````diff\n@@ -1,2 +1,2 @@\n FROM a\n-RUN echo ```\n+RUN echo ```x\n````\n" in text
+
+
+def test_wrapper_script_change_is_the_excerpt_of_its_fix() -> None:
+    script = FileChange("entry.sh", b'#!/bin/sh\n"$@"\n', b'#!/bin/sh\nexec "$@"\n')
+    fix = AppliedFix("DM107", "wrapper-exec", Risk.SAFE, 3, "exec the last command of entry.sh")
+    text = body(FileReport("Dockerfile", BEFORE, BEFORE, fixes=[fix], files=[script]))
+    assert '```diff\n@@ -1,2 +1,2 @@\n #!/bin/sh\n-"$@"\n+exec "$@"\n```\n' in text
+
+
+def test_long_bodies_stay_under_the_limit() -> None:
+    many = "".join(f"RUN step-{i} {'x' * 60}\n" for i in range(300)).encode()
+    big = [
+        FileReport(f"s{n}/Dockerfile", b"FROM a\n" + many, b"FROM a\n" + many.replace(b"RUN", b"RUN  "), fixes=[EXEC])
+        for n in range(40)
+    ]
+    text = body(*big)
+    assert len(text) <= LIMIT - MARGIN and "The excerpts are shortened" in text
+    assert text.count("*… ") == 40  # each excerpt says how much it left out
+    huge = body(*(FileReport(f"s{n}/Dockerfile", BEFORE, AFTER, fixes=[EXEC] * 3) for n in range(600)))
+    assert len(huge) <= LIMIT - MARGIN and huge.endswith("The commit has every change.)*\n")
+
+
+def test_users_bring_their_own_template(tmp_path: Path) -> None:
+    custom = tmp_path / "mine.md.j2"
+    custom.write_text("{{ marker }}\nFixes for {{ repo }}: {{ codes | join(', ') }}\n")
+    data = BodyInput("acme/app", "main", [report()], fingerprint="abcdef0123456789")
+    assert (
+        render_body(data, custom)
+        == "<!-- dockmend:fingerprint=abcdef0123456789 -->\nFixes for acme/app: DM105, DM106\n"
+    )
+    (tmp_path / "broken.md.j2").write_text("{% for %}")
+    with pytest.raises(BodyError, match=r"broken\.md\.j2"):
+        check_template(tmp_path / "broken.md.j2")
+    with pytest.raises(BodyError):
+        check_template(tmp_path / "missing.md.j2")
+
+
+# -- plans
+
+
+def test_branch_names() -> None:
+    assert branch_name("dockmend", None) == "dockmend/remediate"
+    assert branch_name("bots/dm", "DM105") == "bots/dm/DM105-add-labels"
+
+
+def test_file_updates_place_context_files_and_keep_modes() -> None:
+    scripts = [FileChange("entry.sh", b"a", b"b"), FileChange("../shared/run.sh", b"c", b"d")]
+    found = file_updates([report(files=scripts)], {"svc/entry.sh": "100755"})
+    assert found == (
+        FileUpdate("shared/run.sh", b"d", "100644"),
+        FileUpdate("svc/Dockerfile", AFTER, "100644"),
+        FileUpdate("svc/entry.sh", b"b", "100755"),
+    )
+
+
+def test_fingerprint_is_of_paths_and_contents() -> None:
+    one, two = FileUpdate("a/Dockerfile", b"x"), FileUpdate("b/Dockerfile", b"y")
+    assert fingerprint([one, two]) == fingerprint([two, one])
+    assert fingerprint([one]) != fingerprint([FileUpdate("a/Dockerfile", b"x ")])
+    assert fingerprint([one]) != fingerprint([FileUpdate("c/Dockerfile", b"x")])
+    assert fingerprint([FileUpdate("ab", b"c")]) != fingerprint([FileUpdate("a", b"bc")])
+    assert len(fingerprint([one])) == 24
+
+
+def test_commit_message_lists_the_codes() -> None:
+    assert commit_message([report(), report("api/Dockerfile")], "f" * 24) == (
+        "dockmend: DM105 add-labels, DM106 exec-form\n\n"
+        "- svc/Dockerfile: DM105, DM106\n- api/Dockerfile: DM105, DM106\n\n"
+        f"Dockmend-Fingerprint: {'f' * 24}\n"
+    )
+
+
+def test_build_plan_takes_request_settings_from_target_and_repository() -> None:
+    settings = TargetSettings(
+        Target("t", "here", ""), branch_prefix="bots", labels=("docker",), reviewers=("ops",), draft=True
+    )
+    context = PlanContext(REPO, "b" * 40, settings, RepoConfig(reviewers=("alice",)), {}, run_id="R", version="1")
+    plan = build_plan(context, None, [report()])
+    assert plan is not None
+    assert (plan.branch, plan.base_branch, plan.base_sha) == ("bots/remediate", "main", "b" * 40)
+    assert plan.title == "dockmend: Dockerfile fixes (DM105, DM106) in 1 file"
+    assert (plan.labels, plan.reviewers, plan.draft) == (("docker",), ("alice",), True)
+    assert fingerprint_in(plan.body) == plan.fingerprint == fingerprint_in(plan.commit_message)
+    per_fixer = build_plan(context, "DM105", [report()])
+    assert per_fixer is not None and per_fixer.branch == "bots/DM105-add-labels"
+    assert per_fixer.title == "dockmend: DM105 add-labels in Dockerfiles"
+    assert build_plan(context, None, [FileReport("Dockerfile", BEFORE, BEFORE)]) is None

@@ -1,0 +1,125 @@
+"""A repository's .dockmend.yml, and the platforms/targets sections of the configuration."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import load
+from bot.errors import DockmendError
+from bot.platforms import build_platform
+from bot.platforms.base import RepoFile, Target
+from bot.platforms.local import LocalPlatform
+from bot.repoconfig import MAX_SIZE, RepoConfig, RepoConfigError, find, parse
+
+VALID = [
+    ("", RepoConfig()),
+    ("enabled: false\n", RepoConfig(enabled=False)),
+    ("fixers: {select: [DM105, exec-form]}\n", RepoConfig(select=("DM105", "DM106"))),
+    ("fixers:\n  ignore: add-labels, DM103\n", RepoConfig(ignore=("DM103", "DM105"))),
+    ("labels: {io.k8s.title: Billing, version: 2}\n", RepoConfig(labels={"io.k8s.title": "Billing", "version": "2"})),
+    ("reviewers: [alice, bob]\n", RepoConfig(reviewers=("alice", "bob"))),
+]  # fmt: skip
+
+INVALID = [
+    ("enabled: no-thanks\n", "'enabled' must be true or false"),
+    ("enable: false\n", "unknown key enable (expected one of: enabled, fixers, labels, reviewers)"),
+    ("fixers: {skip: [DM105]}\n", "unknown key fixers.skip"),
+    ("fixers: {ignore: [DM999]}\n", "fixers.ignore: unknown fixer 'DM999'"),
+    ("labels: [a, b]\n", "'labels' must map label keys to text values"),
+    ("reviewers: {a: b}\n", "'reviewers' must be a list of names"),
+    ("- just\n- a list\n", "must be a mapping"),
+    ("enabled: [\n", ".dockmend.yml:2:1: invalid YAML"),
+    ("x: !!python/object:os.system {}\n", "invalid YAML"),
+    ("enabled: \xff\n", None),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), VALID)
+def test_valid(text: str, expected: RepoConfig) -> None:
+    assert parse(text.encode()) == expected
+
+
+@pytest.mark.parametrize(("text", "message"), INVALID)
+def test_invalid_is_an_error_for_the_repository(text: str, message: str | None) -> None:
+    data = text.encode("latin-1") if "\xff" in text else text.encode()
+    with pytest.raises(RepoConfigError) as info:
+        parse(data)
+    if message:
+        assert message in str(info.value)
+
+
+def test_size_limit_and_finding_the_file() -> None:
+    with pytest.raises(RepoConfigError, match="larger than"):
+        parse(b"#" * (MAX_SIZE + 1))
+    files = [RepoFile("sub/.dockmend.yml", "1"), RepoFile(".dockmend.yaml", "2"), RepoFile("Dockerfile", "3")]
+    assert find(files) == RepoFile(".dockmend.yaml", "2")
+    assert find(files[:1]) is None
+
+
+# -- platforms and targets in the configuration file
+
+ISSUE_SHAPE = """\
+platforms:
+  gh: {type: github, url: http://127.0.0.1:8080/api/v3, token: ${GITHUB_TOKEN}}
+  gl: {type: gitlab, url: http://127.0.0.1:8081, token: ${GITLAB_TOKEN}}
+  here: {type: local, path: ./checkouts}
+targets:
+  - {name: acme, platform: gh, owner: acme}
+  - {name: acme-gl, platform: gl, group: acme}
+"""
+
+
+def test_the_issue_shape_loads(tmp_path: Path) -> None:
+    cfg_file = tmp_path / "dockmend.yaml"
+    cfg_file.write_text(ISSUE_SHAPE + "  - {name: mine, platform: here, grouping: fixer, labels: [docker]}\n")
+    cfg = load(cfg_file)
+    gh, gl, here = cfg.platforms["gh"], cfg.platforms["gl"], cfg.platforms["here"]
+    assert (gh.type, gh.url, gh.token_env) == ("github", "http://127.0.0.1:8080/api/v3", "GITHUB_TOKEN")
+    assert (gl.type, gl.token_env) == ("gitlab", "GITLAB_TOKEN")
+    assert here.path == tmp_path / "checkouts"
+    assert [t.target for t in cfg.targets[:2]] == [Target("acme", "gh", "acme"), Target("acme-gl", "gl", "acme")]
+    mine = cfg.targets[2]
+    assert (mine.grouping, mine.labels, mine.max_requests, mine.max_requests_per_repo) == ("fixer", ("docker",), 10, 1)
+    assert gh.token_value({"GITHUB_TOKEN": "ghp_secret"}).reveal() == "ghp_secret"  # type: ignore[union-attr]
+    assert "ghp_secret" not in repr(gh.token_value({"GITHUB_TOKEN": "ghp_secret"}))
+    with pytest.raises(DockmendError, match="GITHUB_TOKEN is not set"):
+        gh.token_value({})
+
+
+LOCAL = "platforms: {l: {type: local, path: .}}\ntargets:\n"
+CONFIG_ERRORS = [
+    ("platforms:\n  gh: {type: github, token: ghp_literal}\n", ":2:22: 'token' must reference the environment"),
+    ("platforms:\n  gh: {type: svn}\n", ":2:8: platform 'gh': 'type' must be one of: github, gitlab, local"),
+    ("platforms:\n  l: {type: local}\n", "a local platform needs 'path'"),
+    ("platforms:\n  l: {type: local, path: x, url: http://a}\n", "platform 'l': unknown key 'url'"),
+    ("platforms:\n  g: {type: github, url: 'http://u:p@host/'}\n", "without credentials"),
+    ("targets:\n  - {name: a, platform: nope}\n", "target 'a': unknown platform 'nope' (none defined)"),
+    ("platforms: {g: {type: github}}\ntargets:\n  - {name: a, platform: g, group: x}\n", "needs 'owner'"),
+    (LOCAL + "  - {name: a, platform: l, owner: x}\n", "no owner or group"),
+    (LOCAL + "  - {name: a, platform: l, grouping: file}\n", "'grouping'"),
+    (LOCAL + "  - {name: a, platform: l, branch_prefix: 'a..b'}\n", "valid branch"),
+    (LOCAL + "  - {name: a, platform: l, max_requests: -1}\n", "whole number"),
+    (LOCAL + "  - {name: a, platform: l}\n  - {name: a, platform: l}\n", "used twice"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "message"), CONFIG_ERRORS)
+def test_configuration_errors_name_the_place(tmp_path: Path, text: str, message: str) -> None:
+    cfg_file = tmp_path / "c.yaml"
+    cfg_file.write_text(text)
+    with pytest.raises(DockmendError) as info:
+        load(cfg_file)
+    assert message in str(info.value) and str(info.value).startswith(str(cfg_file))
+
+
+def test_build_platform(tmp_path: Path) -> None:
+    cfg_file = tmp_path / "c.yaml"
+    cfg_file.write_text("platforms:\n  here: {type: local, path: co, bot_email: bot@example.com}\n")
+    (tmp_path / "co").mkdir()
+    platform = build_platform(load(cfg_file).platforms["here"], {})
+    assert isinstance(platform, LocalPlatform) and platform.bot_email == "bot@example.com"
+    (tmp_path / "co").rmdir()
+    with pytest.raises(DockmendError, match="is not a folder"):
+        build_platform(load(cfg_file).platforms["here"], {})
