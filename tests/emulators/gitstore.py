@@ -152,8 +152,10 @@ class GitStore:
             if base_tree:
                 self.git(full_name, "read-tree", base_tree, env=env)
             for path, change in sorted(changes.items()):
-                if change is None:
-                    self.git(full_name, "update-index", "--force-remove", path, env=env)
+                if change is None:  # mode 0 removes the entry (--force-remove needs a work tree)
+                    self.git(
+                        full_name, "update-index", "--index-info", data=f"0 {'0' * 40}\t{path}\n".encode(), env=env
+                    )
                 else:
                     mode, content = change
                     sha = self.write_blob(full_name, content)

@@ -30,3 +30,11 @@ def test_seed_commit_and_read(tmp_path: Path) -> None:
     assert store.read("acme/api", "dockmend/remediate", "run.sh") == b"#!/bin/sh\nnode app.js\n"
     store.delete_ref("acme/api", "dockmend/remediate")
     assert set(store.branches("acme/api")) == {"main"}
+
+
+def test_a_tree_without_a_file(tmp_path: Path) -> None:
+    store = GitStore(tmp_path)
+    main = store.create("acme/app", {"a/Dockerfile": b"FROM x\n", "b.txt": b"b\n"})
+    assert main is not None
+    sha = store.commit_files("acme/app", "main", main, {"a/Dockerfile": None}, "drop")
+    assert [e.path for e in store.tree("acme/app", sha)] == ["b.txt"]

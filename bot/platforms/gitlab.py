@@ -1,0 +1,338 @@
+"""GitLab through python-gitlab 8.x: groups with subgroups, self-managed URLs, access tokens.
+
+Every HTTP request goes through :class:`~bot.platforms.gitlab_retry.RetryingSession`
+(bounded waits on 429, 5xx, 403 + Retry-After and dropped connections, then
+:class:`PlatformUnavailable`); python-gitlab's own retries stay off so waits never
+multiply. Projects are addressed by the numeric id GitLab returns, without a look-up
+request (``lazy=True``). The token travels in the ``PRIVATE-TOKEN`` header only, and
+messages are scrubbed of it all the same.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from fnmatch import fnmatchcase
+from typing import TYPE_CHECKING, Any
+
+import gitlab
+import requests
+from gitlab.v4.objects import Project
+
+from bot.platforms.base import (
+    BranchHead,
+    ChangePlan,
+    ChangeRequest,
+    PlatformError,
+    Repo,
+    RepoFile,
+    RequestState,
+    Target,
+)
+from bot.platforms.gitlab_retry import RetryingSession, RetryPolicy
+from bot.registry_settings import Secret
+from fixers.base import RepoInfo
+
+if TYPE_CHECKING:
+    from bot.platform_settings import PlatformSettings
+
+log = logging.getLogger(__name__)
+DEFAULT_URL = "https://gitlab.com"
+BOT_NAME, BOT_EMAIL = "dockmend[bot]", "dockmend@noreply.invalid"
+_SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+_STATES = {"opened": RequestState.OPEN, "locked": RequestState.OPEN, "merged": RequestState.MERGED}
+# GitLab names licences by lower-cased SPDX ids (Licensee keys); "other" is not one.
+_SPDX_IDS = """0BSD AFL-3.0 AGPL-3.0 Apache-2.0 Artistic-2.0 BSD-2-Clause BSD-3-Clause BSD-3-Clause-Clear BSD-4-Clause
+BSL-1.0 CC-BY-4.0 CC-BY-SA-4.0 CC0-1.0 ECL-2.0 EPL-1.0 EPL-2.0 EUPL-1.1 EUPL-1.2 GPL-2.0 GPL-3.0 ISC LGPL-2.1
+LGPL-3.0 LPPL-1.3c MIT MIT-0 MPL-2.0 MS-PL MS-RL MulanPSL-2.0 NCSA ODbL-1.0 OFL-1.1 OSL-3.0 PostgreSQL UPL-1.0
+Unlicense Vim WTFPL Zlib"""
+_SPDX = {spdx.lower(): spdx for spdx in _SPDX_IDS.split()}
+
+
+class GitLabPlatform:
+    """The platform primitives over GitLab's REST v4 API (gitlab.com or self-managed)."""
+
+    def __init__(
+        self,
+        name: str,
+        url: str,
+        token: Secret,
+        *,
+        bot_name: str = BOT_NAME,
+        bot_email: str = BOT_EMAIL,
+        retry: RetryPolicy | None = None,
+        per_page: int = 100,
+        timeout: float = 30.0,
+        verify: bool | str = True,
+        retry_transient_errors: bool = False,  # the RetryingSession retries; python-gitlab's would add waits
+    ) -> None:
+        self.name, self.bot_name, self.bot_email = name, bot_name, bot_email
+        self.per_page = per_page
+        self._token = token
+        self._gl = gitlab.Gitlab(
+            url=url,
+            private_token=token.reveal(),
+            retry_transient_errors=retry_transient_errors,
+            timeout=timeout,
+            ssl_verify=verify,
+            keep_base_url=True,  # a self-managed server may announce another external URL in its links
+            session=RetryingSession(retry or RetryPolicy()),
+        )
+        self._trees: dict[tuple[str, str], tuple[RepoFile, ...]] = {}  # by commit sha: never stale
+        self._user_ids: dict[str, int | None] = {}
+
+    def __repr__(self) -> str:
+        return f"GitLabPlatform({self.name!r}, {self._gl.url!r})"
+
+    # -- reading
+
+    def list_repos(self, target: Target) -> Iterator[Repo]:
+        group = self._gl.groups.get(target.owner, lazy=True)
+        filters: dict[str, Any] = {"include_subgroups": True, "with_shared": False, "order_by": "path", "sort": "asc"}
+        if not target.include_archived:
+            filters["archived"] = False
+        with self._calling(f"list the projects of {target.owner}"):
+            for item in group.projects.list(iterator=True, per_page=self.per_page, **filters):
+                repo = self._repo(item.attributes)
+                if _wanted(repo, target):
+                    yield repo
+
+    def _repo(self, a: Mapping[str, Any]) -> Repo:
+        return Repo(
+            platform=self.name,
+            full_name=a["path_with_namespace"],
+            id=str(a["id"]),
+            default_branch=a.get("default_branch") or "main",
+            url=a.get("web_url") or "",
+            archived=bool(a.get("archived")),
+            fork=a.get("forked_from_project") is not None,
+            empty=bool(a.get("empty_repo")),
+            topics=tuple(a.get("topics") or a.get("tag_list") or ()),
+            description=a.get("description") or None,
+        )
+
+    def list_files(self, repo: Repo, ref: str) -> Sequence[RepoFile]:
+        cached = self._trees.get((repo.id, ref))
+        if cached is not None:
+            return cached
+        with self._calling(f"list the files of {repo.full_name} at {ref}"):
+            items = self._project(repo).repository_tree(ref=ref, recursive=True, iterator=True, per_page=self.per_page)
+            files = tuple(RepoFile(i["path"], i["id"], None, i["mode"]) for i in items if i["type"] == "blob")
+        if _SHA.fullmatch(ref):
+            self._trees[(repo.id, ref)] = files
+        return files
+
+    def read_file(self, repo: Repo, file: RepoFile) -> bytes:
+        with self._calling(f"read {file.path} of {repo.full_name}"):
+            data = self._project(repo).repository_raw_blob(file.sha)
+        if not isinstance(data, bytes):
+            raise PlatformError(f"GitLab {self.name}: {file.path} of {repo.full_name}: unexpected answer")
+        return data
+
+    def repo_metadata(self, repo: Repo) -> RepoInfo:
+        with self._calling(f"read the settings of {repo.full_name}"):
+            a = self._gl.projects.get(repo.id, license=True).attributes
+        licence = a.get("license") or {}
+        return RepoInfo(
+            name=a.get("name"),
+            url=a.get("web_url"),
+            description=a.get("description") or None,
+            license=_SPDX.get(str(licence.get("key") or "").lower()),
+            topics=tuple(a.get("topics") or ()),
+        )
+
+    def branch_head(self, repo: Repo, branch: str) -> BranchHead | None:
+        project = self._project(repo)
+        with self._calling(f"read branch {branch} of {repo.full_name}"):
+            try:
+                head = project.branches.get(branch).commit
+            except gitlab.GitlabGetError as exc:
+                if exc.response_code == 404:
+                    return None
+                raise
+            compare = project.repository_compare(repo.default_branch, branch)
+        beyond = compare["commits"] if isinstance(compare, dict) else []  # oldest first
+        base = head["id"]
+        if beyond:
+            oldest = beyond[0]
+            parents = oldest.get("parent_ids") or self._commit(project, oldest["id"])["parent_ids"]
+            base = parents[0] if parents else head["id"]
+        authors = tuple(c["author_email"] for c in beyond)
+        return BranchHead(sha=head["id"], base_sha=base, authors=authors, message=head["message"])
+
+    def _commit(self, project: Project, sha: str) -> dict[str, Any]:
+        with self._calling(f"read commit {sha}"):
+            return dict(project.commits.get(sha).attributes)
+
+    # -- writing
+
+    def write_branch(self, repo: Repo, plan: ChangePlan, force: bool) -> str:
+        existing = {f.path: f for f in self.list_files(repo, plan.base_sha)}  # cached by sha
+        actions: list[dict[str, Any]] = []
+        for update in plan.files:
+            old = existing.get(update.path)
+            content = base64.b64encode(update.content).decode()  # bytes exactly: CRLF, BOM, any encoding
+            kind = "update" if old else "create"
+            actions.append({"action": kind, "file_path": update.path, "content": content, "encoding": "base64"})
+            if (old.mode if old else "100644") != update.mode:  # create/update keep the mode: chmod sets it
+                executable = update.mode == "100755"
+                actions.append({"action": "chmod", "file_path": update.path, "execute_filemode": executable})
+        data = {
+            "branch": plan.branch,
+            "start_sha": plan.base_sha,
+            "force": force,
+            "commit_message": plan.commit_message,
+            "author_name": self.bot_name,
+            "author_email": self.bot_email,
+            "actions": actions,
+        }
+        with self._calling(f"commit to {plan.branch} of {repo.full_name}"):
+            try:
+                return str(self._project(repo).commits.create(data).id)
+            except gitlab.GitlabCreateError as exc:
+                done = None if force or exc.response_code != 400 else self._already_written(repo, plan)
+                if done is None:
+                    raise
+                return done
+
+    def _already_written(self, repo: Repo, plan: ChangePlan) -> str | None:
+        """The branch holds exactly this plan's commit (a retry whose first attempt landed): no error."""
+        head = self.branch_head(repo, plan.branch)
+        if head is None or (head.base_sha, head.authors) != (plan.base_sha, (self.bot_email,)):
+            return None
+        files = {f.path: (f.sha, f.mode) for f in self.list_files(repo, head.sha)}
+        same = all(files.get(f.path) == (_blob_sha(f.content), f.mode) for f in plan.files)
+        return head.sha if same and head.message.strip() == plan.commit_message.strip() else None
+
+    def delete_branch(self, repo: Repo, branch: str) -> None:
+        with self._calling(f"delete branch {branch} of {repo.full_name}"):
+            try:
+                self._project(repo).branches.delete(branch)
+            except gitlab.GitlabDeleteError as exc:
+                if exc.response_code != 404:
+                    raise
+
+    def find_request(self, repo: Repo, branch: str) -> ChangeRequest | None:
+        filters = {"source_branch": branch, "state": "all", "order_by": "created_at", "sort": "desc"}
+        with self._calling(f"find the merge request of {branch} in {repo.full_name}"):
+            for mr in self._project(repo).mergerequests.list(iterator=True, per_page=20, **filters):
+                if mr.attributes.get("source_project_id") == mr.attributes.get("target_project_id"):  # not a fork's
+                    return _request(mr.attributes)
+        return None
+
+    def open_request(self, repo: Repo, plan: ChangePlan) -> ChangeRequest:
+        data: dict[str, Any] = {
+            "source_branch": plan.branch,
+            "target_branch": plan.base_branch,
+            "title": f"Draft: {plan.title}" if plan.draft else plan.title,
+            "description": plan.body,
+            "labels": list(plan.labels),
+            "remove_source_branch": plan.extra.get("remove_source_branch", "true").lower() != "false",
+        }
+        for key, names in (("assignee_ids", plan.assignees), ("reviewer_ids", plan.reviewers)):
+            if names:
+                data[key] = self._users(names)
+        if plan.team_reviewers:
+            log.info("GitLab %s: team reviewers are a GitHub feature; ignored", self.name)
+        with self._calling(f"open a merge request from {plan.branch} in {repo.full_name}"):
+            try:
+                return _request(self._project(repo).mergerequests.create(data).attributes)
+            except gitlab.GitlabCreateError as exc:
+                existing = self.find_request(repo, plan.branch) if exc.response_code == 409 else None
+                if existing is None or existing.state is not RequestState.OPEN:
+                    raise
+                return existing  # a retried create whose first attempt landed
+
+    def _users(self, usernames: Sequence[str]) -> list[int]:
+        for name in usernames:
+            if name not in self._user_ids:
+                with self._calling(f"look up user {name}"):
+                    found = list(self._gl.users.list(username=name, iterator=True))
+                self._user_ids[name] = found[0].id if found else None
+                if not found:
+                    log.warning("GitLab %s: no user %r; left out of the merge request", self.name, name)
+        return [i for i in (self._user_ids[n] for n in usernames) if i is not None]
+
+    def update_request(self, repo: Repo, request: ChangeRequest, title: str, body: str) -> ChangeRequest:
+        with self._calling(f"update merge request !{request.id} of {repo.full_name}"):
+            answer = self._project(repo).mergerequests.update(request.id, {"title": title, "description": body})
+        return _request(answer)
+
+    def close_request(self, repo: Repo, request: ChangeRequest, comment: str) -> None:
+        self.comment(repo, request, comment)
+        with self._calling(f"close merge request !{request.id} of {repo.full_name}"):
+            self._project(repo).mergerequests.update(request.id, {"state_event": "close"})
+
+    def comment(self, repo: Repo, request: ChangeRequest, text: str) -> None:
+        with self._calling(f"comment on merge request !{request.id} of {repo.full_name}"):
+            mr = self._project(repo).mergerequests.get(request.id, lazy=True)
+            mr.notes.create({"body": text})
+
+    # -- plumbing
+
+    def _project(self, repo: Repo) -> Project:
+        return self._gl.projects.get(repo.id, lazy=True)  # no request: every call below names the id
+
+    @contextmanager
+    def _calling(self, what: str) -> Iterator[None]:
+        """python-gitlab's errors as PlatformError, without the token, whatever happens."""
+        try:
+            yield
+        except gitlab.GitlabAuthenticationError:
+            raise PlatformError(f"GitLab {self.name}: {what}: the token was refused (401)") from None
+        except gitlab.GitlabError as exc:
+            message = exc.error_message
+            text = message.decode(errors="replace") if isinstance(message, bytes) else str(message)
+            raise PlatformError(self._scrub(f"GitLab {self.name}: {what}: {exc.response_code} {text}")) from None
+        except requests.RequestException as exc:
+            raise PlatformError(f"GitLab {self.name}: {what}: {type(exc).__name__}") from None
+
+    def _scrub(self, text: str) -> str:
+        token = self._token.reveal()
+        return text.replace(token, "***") if token else text
+
+
+def _request(a: Mapping[str, Any]) -> ChangeRequest:
+    return ChangeRequest(
+        id=str(a["iid"]),
+        url=a.get("web_url") or "",
+        state=_STATES.get(a.get("state", ""), RequestState.CLOSED),
+        branch=a["source_branch"],
+        title=a.get("title") or "",
+        body=a.get("description") or "",
+    )
+
+
+def _blob_sha(content: bytes) -> str:
+    """The git object id of a file's bytes (what a tree lists)."""
+    return hashlib.sha1(b"blob %d\0" % len(content) + content, usedforsecurity=False).hexdigest()
+
+
+def _wanted(repo: Repo, target: Target) -> bool:
+    if repo.empty or (repo.archived and not target.include_archived) or (repo.fork and not target.include_forks):
+        return False
+    if not any(fnmatchcase(repo.full_name, glob) for glob in target.include):
+        return False
+    if any(fnmatchcase(repo.full_name, glob) for glob in target.exclude):
+        return False
+    return not target.topics or any(topic in repo.topics for topic in target.topics)
+
+
+def from_settings(settings: PlatformSettings, env: Mapping[str, str]) -> GitLabPlatform:
+    """The platform for a ``type: gitlab`` entry (project/group access token or personal token)."""
+    token = settings.token_value(env)
+    if token is None:
+        raise PlatformError(f"platform {settings.name!r}: GitLab needs 'token: ${{ENV}}' or 'token_file'")
+    return GitLabPlatform(
+        settings.name,
+        settings.url or DEFAULT_URL,
+        token,
+        bot_name=settings.bot_name or BOT_NAME,
+        bot_email=settings.bot_email or BOT_EMAIL,
+        timeout=settings.timeout,
+        verify=settings.verify,
+    )
