@@ -1,0 +1,311 @@
+"""GitHub (and GitHub Enterprise) through PyGithub: the platform primitives, nothing more.
+
+Reads are one call where GitHub allows it: a listing page per 100 repositories, one
+recursive tree per repository, one blob per file, one compare for the bot branch.
+Commits go through the Git Data API (blobs, a tree on the base tree, a commit on
+``plan.base_sha``, then the ref), never a clone. Every call runs under
+:func:`~bot.platforms.github_retry.retrying`; writes that may have succeeded before
+their answer was lost are made safe to repeat (a ref or pull request that already
+exists is found and reused, a comment is not posted twice).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import logging
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from fnmatch import fnmatchcase
+from typing import TYPE_CHECKING, TypeVar
+
+from github import InputGitAuthor, InputGitTreeElement
+from github.PaginatedList import PaginatedList
+from github.PullRequest import PullRequest
+from github.Repository import Repository
+
+from bot.platforms.base import (
+    BranchHead,
+    ChangePlan,
+    ChangeRequest,
+    Repo,
+    RepoFile,
+    RequestState,
+    Target,
+)
+from bot.platforms.github_auth import Clients, Tuning, clients_from_settings
+from bot.platforms.github_retry import RequestFailed, retrying
+from fixers.base import RepoInfo
+
+if TYPE_CHECKING:
+    from bot.platform_settings import PlatformSettings
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+BOT_NAME = "dockmend[bot]"
+BOT_EMAIL = "dockmend[bot]@users.noreply.github.com"
+
+
+def skip_reason(target: Target, repo: Repo) -> str | None:
+    """Why ``target`` leaves ``repo`` out, or None to scan it."""
+    checks = (
+        (repo.archived and not target.include_archived, "archived"),
+        (repo.disabled, "disabled"),
+        (repo.fork and not target.include_forks, "fork"),
+        (repo.template, "template"),
+        (repo.empty, "empty"),
+        (not any(fnmatchcase(repo.full_name, g) for g in target.include), "not included"),
+        (any(fnmatchcase(repo.full_name, g) for g in target.exclude), "excluded"),
+        (bool(target.topics) and not set(target.topics) & set(repo.topics), "topics"),
+    )
+    return next((reason for failed, reason in checks if failed), None)
+
+
+class GitHubPlatform:
+    def __init__(self, name: str, clients: Clients, bot_name: str = BOT_NAME, bot_email: str = BOT_EMAIL) -> None:
+        self.name = name
+        self.bot_name = bot_name
+        self.bot_email = bot_email
+        self.tuning = clients.tuning
+        self._clients = clients
+        self._policy = clients.tuning.retry
+        self._listed: dict[str, Repository] = {}  # listing objects carry the metadata already
+
+    def __repr__(self) -> str:
+        return f"GitHubPlatform({self.name!r}, {self._clients!r})"
+
+    def _retry(self, what: str, call: Callable[[], T]) -> T:
+        return retrying(self._policy, what, call)
+
+    def _gh(self, repo: Repo) -> Repository:
+        return self._clients.for_owner(repo.full_name.split("/")[0]).get_repo(repo.full_name)  # lazy: no request
+
+    # -- reading ------------------------------------------------------------------------
+
+    def list_repos(self, target: Target) -> Iterator[Repo]:
+        for gh in self._listing(target.owner):
+            repo = self._repo(gh)
+            reason = skip_reason(target, repo)
+            if reason:
+                log.debug("%s: skipped (%s)", repo.full_name, reason)
+                continue
+            self._listed[repo.full_name] = gh
+            yield repo
+
+    def _listing(self, owner: str) -> Iterator[Repository]:
+        client = self._clients.for_owner(owner)
+        pages: PaginatedList[Repository] = client.get_organization(owner).get_repos(type="all")
+        try:
+            page = self._page(owner, pages, 0)
+        except RequestFailed as exc:
+            if exc.status != 404:
+                raise
+            pages = client.get_user(owner, lazy=True).get_repos(type="owner")  # a user, not an organisation
+            page = self._page(owner, pages, 0)
+        number = 0
+        while True:
+            yield from page
+            if len(page) < self.tuning.per_page:
+                return
+            number += 1
+            page = self._page(owner, pages, number)
+
+    def _page(self, owner: str, pages: PaginatedList[Repository], number: int) -> list[Repository]:
+        return self._retry(f"list repositories of {owner}", lambda: pages.get_page(number))
+
+    def _repo(self, gh: Repository) -> Repo:
+        return Repo(
+            platform=self.name,
+            full_name=gh.full_name,
+            id=gh.full_name,
+            default_branch=gh.default_branch,
+            url=gh.html_url,
+            archived=gh.archived,
+            fork=gh.fork,
+            empty=gh.size == 0,
+            template=bool(gh.is_template),
+            disabled=bool(gh.disabled),
+            topics=tuple(gh.topics or ()),
+            description=gh.description,
+        )
+
+    def list_files(self, repo: Repo, ref: str) -> Sequence[RepoFile]:
+        gh = self._gh(repo)
+        try:
+            tree = self._retry(f"{repo.full_name}: tree of {ref}", lambda: gh.get_git_tree(ref, recursive=True))
+        except RequestFailed as exc:
+            if exc.status == 409:  # GitHub's answer for an empty repository
+                return []
+            raise
+        if tree.truncated:  # over GitHub's limits (100,000 entries): walk it folder by folder
+            log.info("%s: the tree is too large for one call; walking it", repo.full_name)
+            return list(self._walk(repo, gh, ref, ""))
+        return [RepoFile(e.path, e.sha, e.size, e.mode) for e in tree.tree if e.type == "blob"]
+
+    def _walk(self, repo: Repo, gh: Repository, sha: str, prefix: str) -> Iterator[RepoFile]:
+        tree = self._retry(f"{repo.full_name}: tree {prefix or '/'}", lambda: gh.get_git_tree(sha))
+        for entry in tree.tree:
+            if entry.type == "blob":
+                yield RepoFile(f"{prefix}{entry.path}", entry.sha, entry.size, entry.mode)
+            elif entry.type == "tree":
+                yield from self._walk(repo, gh, entry.sha, f"{prefix}{entry.path}/")
+
+    def read_file(self, repo: Repo, file: RepoFile) -> bytes:
+        gh = self._gh(repo)
+        blob = self._retry(f"{repo.full_name}: {file.path}", lambda: gh.get_git_blob(file.sha))
+        return base64.b64decode(blob.content) if blob.encoding == "base64" else blob.content.encode()
+
+    def repo_metadata(self, repo: Repo) -> RepoInfo:
+        gh = self._listed.get(repo.full_name) or self._gh(repo)
+        spdx = self._retry(f"{repo.full_name}: metadata", lambda: gh.license.spdx_id if gh.license else None)
+        return RepoInfo(
+            name=gh.name,
+            url=gh.html_url,
+            description=gh.description,
+            license=None if spdx in (None, "NOASSERTION") else spdx,
+            topics=tuple(gh.topics or ()),
+        )
+
+    def branch_head(self, repo: Repo, branch: str) -> BranchHead | None:
+        gh = self._gh(repo)
+
+        def compare() -> BranchHead:
+            comparison = gh.compare(repo.default_branch, branch)
+            commits = list(comparison.commits)  # oldest first: the commits beyond the default branch
+            if not commits:  # level with (or behind) the default branch
+                base = comparison.merge_base_commit
+                return BranchHead(base.sha, base.sha, (), base.commit.message)
+            authors = tuple(c.commit.author.email for c in commits)
+            head = commits[-1]
+            return BranchHead(head.sha, commits[0].parents[0].sha, authors, head.commit.message)
+
+        try:
+            return self._retry(f"{repo.full_name}: branch {branch}", compare)
+        except RequestFailed as exc:
+            if exc.status in (404, 409):  # no such branch; 409: an empty repository has none
+                return None
+            raise
+
+    # -- writing ------------------------------------------------------------------------
+
+    def write_branch(self, repo: Repo, plan: ChangePlan, force: bool) -> str:
+        gh, what = self._gh(repo), f"{repo.full_name}: {plan.branch}"
+        # one date for the whole write: a retried commit gets the same sha
+        when = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+        author = InputGitAuthor(self.bot_name, self.bot_email, when)
+        elements = [
+            InputGitTreeElement(f.path, f.mode, "blob", sha=self._blob(gh, what, f.content)) for f in plan.files
+        ]
+        parent = self._retry(what, lambda: gh.get_git_commit(plan.base_sha))
+        tree = self._retry(what, lambda: gh.create_git_tree(elements, parent.tree))
+        commit = self._retry(
+            what, lambda: gh.create_git_commit(plan.commit_message, tree, [parent], author=author, committer=author)
+        )
+        self._point(gh, what, plan.branch, commit.sha, force)
+        return commit.sha
+
+    def _blob(self, gh: Repository, what: str, content: bytes) -> str:
+        encoded = base64.b64encode(content).decode()
+        return self._retry(what, lambda: gh.create_git_blob(encoded, "base64")).sha
+
+    def _point(self, gh: Repository, what: str, branch: str, sha: str, force: bool) -> None:
+        """Create the branch at ``sha``, or move it there (fast-forward unless ``force``)."""
+        if not force:
+            try:
+                self._retry(what, lambda: gh.create_git_ref(f"refs/heads/{branch}", sha))
+                return
+            except RequestFailed as exc:
+                if exc.status != 422:  # 422: it exists, perhaps from our own attempt whose answer was lost
+                    raise
+        ref = gh.get_git_ref(f"heads/{branch}")
+        try:
+            current = self._retry(what, lambda: ref.object.sha)  # completing the ref gives it its API URL
+        except RequestFailed as exc:
+            if exc.status != 404:
+                raise
+            self._retry(what, lambda: gh.create_git_ref(f"refs/heads/{branch}", sha))
+            return
+        if current != sha:
+            self._retry(what, lambda: ref.edit(sha, force=force))
+
+    def delete_branch(self, repo: Repo, branch: str) -> None:
+        ref, what = self._gh(repo).get_git_ref(f"heads/{branch}"), f"{repo.full_name}: delete {branch}"
+        try:
+            self._retry(what, lambda: ref.object.sha)
+            self._retry(what, ref.delete)
+        except RequestFailed as exc:
+            if exc.status not in (404, 422):  # already gone
+                raise
+
+    def find_request(self, repo: Repo, branch: str) -> ChangeRequest | None:
+        pulls = self._find(repo, branch, "all")
+        return _request(max(pulls, key=lambda p: p.number)) if pulls else None
+
+    def _find(self, repo: Repo, branch: str, state: str) -> list[PullRequest]:
+        owner, gh = repo.full_name.split("/")[0], self._gh(repo)
+        listing = gh.get_pulls(state=state, head=f"{owner}:{branch}", sort="created", direction="desc")
+        return self._retry(f"{repo.full_name}: pull requests from {branch}", lambda: listing.get_page(0))
+
+    def open_request(self, repo: Repo, plan: ChangePlan) -> ChangeRequest:
+        gh, what = self._gh(repo), f"{repo.full_name}: pull request from {plan.branch}"
+        try:
+            pull = self._retry(
+                what,
+                lambda: gh.create_pull(
+                    plan.base_branch, plan.branch, title=plan.title, body=plan.body, draft=plan.draft
+                ),
+            )
+        except RequestFailed as exc:
+            existing = self._find(repo, plan.branch, "open") if exc.status == 422 else []
+            if not existing:  # 422 "already exists": our own earlier attempt went through
+                raise
+            pull = existing[0]
+        self._decorate(repo, pull, plan)
+        return _request(pull)
+
+    def _decorate(self, repo: Repo, pull: PullRequest, plan: ChangePlan) -> None:
+        what = f"{repo.full_name}#{pull.number}"
+        if plan.labels:
+            self._retry(f"{what}: labels", lambda: pull.add_to_labels(*plan.labels))
+        try:  # a reviewer or assignee GitHub refuses must not cost the request
+            if plan.reviewers or plan.team_reviewers:
+                reviewers, teams = list(plan.reviewers), list(plan.team_reviewers)
+                self._retry(f"{what}: reviewers", lambda: pull.create_review_request(reviewers, teams))
+            if plan.assignees:
+                self._retry(f"{what}: assignees", lambda: pull.add_to_assignees(*plan.assignees))
+        except RequestFailed as exc:
+            log.warning("%s", exc)
+
+    def update_request(self, repo: Repo, request: ChangeRequest, title: str, body: str) -> ChangeRequest:
+        pull = self._gh(repo).get_pull(int(request.id))
+        self._retry(f"{repo.full_name}#{request.id}: update", lambda: pull.edit(title=title, body=body))
+        return _request(pull)
+
+    def close_request(self, repo: Repo, request: ChangeRequest, comment: str) -> None:
+        self.comment(repo, request, comment)
+        pull = self._gh(repo).get_pull(int(request.id))
+        self._retry(f"{repo.full_name}#{request.id}: close", lambda: pull.edit(state="closed"))
+
+    def comment(self, repo: Repo, request: ChangeRequest, text: str) -> None:
+        issue, tried = self._gh(repo).get_issue(int(request.id)), False
+
+        def post() -> None:
+            nonlocal tried
+            # after a failed attempt the comment may have landed all the same: never post it twice
+            if tried and any(c.body == text for c in issue.get_comments()):
+                return
+            tried = True
+            issue.create_comment(text)
+
+        self._retry(f"{repo.full_name}#{request.id}: comment", post)
+
+
+def _request(pull: PullRequest) -> ChangeRequest:
+    state = RequestState.MERGED if pull.merged_at else RequestState(pull.state)
+    return ChangeRequest(str(pull.number), pull.html_url, state, pull.head.ref, pull.title, pull.body or "")
+
+
+def from_settings(settings: PlatformSettings, env: Mapping[str, str], tuning: Tuning | None = None) -> GitHubPlatform:
+    """The platform for a ``type: github`` entry (token by reference, or a GitHub App);
+    ``tuning`` overrides the production pace (tests pass ``Tuning.unthrottled()``)."""
+    clients = clients_from_settings(settings, env, tuning)
+    return GitHubPlatform(settings.name, clients, settings.bot_name or BOT_NAME, settings.bot_email or BOT_EMAIL)

@@ -1,0 +1,169 @@
+"""PyGithub clients for dockmend: a token, or a GitHub App with one installation per owner.
+
+A personal or fine-grained token gives one client for every owner. A GitHub App signs
+a JWT with its private key and trades it for an installation token per organisation
+(PyGithub's ``AppInstallationAuth`` renews it before it expires). Secrets stay inside
+:class:`~bot.registry_settings.Secret` until PyGithub needs them, and a logging filter
+keeps them out of PyGithub's DEBUG lines, which print response bodies (an access-token
+answer carries the installation token).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from github import Auth, Github, GithubIntegration
+
+from bot.errors import DockmendError
+from bot.platforms.base import PlatformError
+from bot.platforms.github_retry import RetryPolicy, retrying
+from bot.registry_settings import Secret
+
+if TYPE_CHECKING:
+    from bot.platform_settings import PlatformSettings
+
+DEFAULT_URL = "https://api.github.com"
+_SECRET_SHAPES = re.compile(
+    r"""(?P<json>"token"\s*:\s*")[^"]+"""  # "token": "…" in a response body
+    r"|\bgh[opsuvr]_[A-Za-z0-9_]{16,}"  # GitHub token formats
+    r"|\beyJ[\w-]+\.[\w-]+\.[\w-]+"  # a JWT
+)
+_PYGITHUB_LOGGERS = ("github", "github.Requester", "github.GithubRetry")
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """How dockmend drives PyGithub. The defaults suit github.com; tests switch the
+    throttle off (``Tuning.unthrottled()``) against the emulator."""
+
+    seconds_between_requests: float | None = 0.25  # GitHub's advice against secondary limits
+    seconds_between_writes: float | None = 1.0
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    per_page: int = 100
+    timeout: float = 30.0
+    verify: bool | str = True
+
+    @classmethod
+    def unthrottled(cls, retry: RetryPolicy | None = None) -> Tuning:
+        return cls(None, None, retry or RetryPolicy(backoff=0.0, max_wait=5.0))
+
+
+@dataclass(frozen=True)
+class AppCredentials:
+    app_id: str
+    private_key: Secret  # PEM
+    installation_id: int | None = None  # else looked up per organisation
+
+
+class _Redact(logging.Filter):
+    """Rewrites a record's text with every secret shape and known secret masked."""
+
+    def __init__(self) -> None:
+        super().__init__("dockmend-redact")
+        self.known: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        for secret in self.known:
+            text = text.replace(secret, "***")
+        record.msg, record.args = _SECRET_SHAPES.sub(lambda m: f"{m['json'] or ''}***", text), ()
+        return True
+
+
+_REDACT = _Redact()
+
+
+def protect(secret: str) -> None:
+    """Mask ``secret`` (and anything token-shaped) in PyGithub's log lines."""
+    if secret:
+        _REDACT.known.add(secret)
+    for name in _PYGITHUB_LOGGERS:
+        logger = logging.getLogger(name)
+        if _REDACT not in logger.filters:
+            logger.addFilter(_REDACT)
+
+
+class Clients:
+    """One PyGithub client per owner (the same one with a token)."""
+
+    def __init__(self, url: str, tuning: Tuning, token: Secret | None = None, app: AppCredentials | None = None):
+        if (token is None) == (app is None):
+            raise PlatformError("GitHub: configure either a token or a GitHub App, not both or neither")
+        self.url = url.rstrip("/")
+        self.tuning = tuning
+        self._token = token
+        self._app = app
+        self._clients: dict[str, Github] = {}
+        protect(token.reveal() if token else "")
+
+    def __repr__(self) -> str:
+        return f"Clients({self.url!r}, {'app' if self._app else 'token'})"
+
+    def for_owner(self, owner: str) -> Github:
+        key = owner.lower() if self._app else ""
+        if key not in self._clients:
+            self._clients[key] = self._build(self._auth(owner))
+        return self._clients[key]
+
+    def _auth(self, owner: str) -> Auth.Auth:
+        if self._token is not None:
+            return Auth.Token(self._token.reveal())
+        assert self._app is not None
+        app_auth = Auth.AppAuth(self._app.app_id, self._app.private_key.reveal())
+        installation = self._app.installation_id or self._installation(app_auth, owner)
+        return Auth.AppInstallationAuth(app_auth, installation)
+
+    def _installation(self, app_auth: Auth.AppAuth, owner: str) -> int:
+        integration = GithubIntegration(
+            base_url=self.url,
+            auth=app_auth,
+            timeout=math.ceil(self.tuning.timeout),
+            verify=self.tuning.verify,
+            retry=None,
+            seconds_between_requests=self.tuning.seconds_between_requests,
+            seconds_between_writes=self.tuning.seconds_between_writes,
+        )
+        what = f"GitHub App installation for {owner}"
+        return retrying(self.tuning.retry, what, lambda: int(integration.get_org_installation(owner).id))
+
+    def _build(self, auth: Auth.Auth) -> Github:
+        return Github(
+            base_url=self.url,
+            auth=auth,
+            per_page=self.tuning.per_page,
+            timeout=math.ceil(self.tuning.timeout),
+            verify=self.tuning.verify,
+            retry=None,  # dockmend's RetryPolicy is the one retry layer
+            seconds_between_requests=self.tuning.seconds_between_requests,
+            seconds_between_writes=self.tuning.seconds_between_writes,
+            lazy=True,
+        )
+
+
+def clients_from_settings(settings: PlatformSettings, env: Mapping[str, str], tuning: Tuning | None) -> Clients:
+    if settings.app_id and (settings.token_env or settings.token_file):
+        raise DockmendError(f"platform {settings.name!r}: give a token or a GitHub App (app_id), not both")
+    app = _app(settings) if settings.app_id else None
+    token = settings.token_value(env)
+    if app is None and token is None:
+        raise DockmendError(f"platform {settings.name!r}: needs 'token: ${{ENV}}', 'token_file' or 'app_id'")
+    tuning = tuning or Tuning(timeout=settings.timeout, verify=settings.verify)
+    return Clients(settings.url or DEFAULT_URL, tuning, token, app)
+
+
+def _app(settings: PlatformSettings) -> AppCredentials:
+    if settings.private_key_file is None:
+        raise DockmendError(f"platform {settings.name!r}: a GitHub App needs 'private_key_file'")
+    try:
+        key = settings.private_key_file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise DockmendError(f"platform {settings.name!r}: cannot read private_key_file: {exc.strerror}") from None
+    installation = settings.installation_id
+    if installation is not None and not installation.isdigit():
+        raise DockmendError(f"platform {settings.name!r}: 'installation_id' must be a number")
+    return AppCredentials(str(settings.app_id), Secret(key), int(installation) if installation else None)

@@ -1,0 +1,92 @@
+"""Waiting out GitHub's rate limits and outages, within bounds.
+
+GitHub says "slow down" three ways: the primary limit (``X-RateLimit-Remaining: 0``
+until ``X-RateLimit-Reset``), the secondary limit (403 or 429, usually with
+``Retry-After``), and plain outages (5xx, dropped connections). All three are waited
+out here, one policy for every call, so a run slows down instead of failing; when a
+wait would exceed the bound the call raises :class:`PlatformUnavailable` ("try again
+later"), never a repository error. This is the only retry layer: PyGithub's own
+``retry`` stays off so that the bounds below are the real ones.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+import requests
+from github import GithubException
+
+from bot.platforms.base import PlatformError, PlatformUnavailable
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+SECONDARY_DEFAULT_WAIT = 60.0  # GitHub: without Retry-After, wait at least a minute
+
+
+class RequestFailed(PlatformError):
+    """GitHub refused the request (404, 403 without a rate limit, 409, 422…)."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 8  # tries per call, whatever went wrong
+    backoff: float = 1.0  # first wait after a 5xx or a dropped connection; doubles each time
+    max_backoff: float = 60.0
+    max_wait: float = 3600.0  # the longest single rate-limit wait (a primary window); longer: unavailable
+    sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
+
+
+def rate_limit_wait(exc: GithubException, now: float) -> float | None:
+    """Seconds to wait when ``exc`` is a rate limit (primary or secondary), else None."""
+    if exc.status not in (403, 429):
+        return None
+    headers = {key.lower(): value for key, value in (exc.headers or {}).items()}
+    retry_after = headers.get("retry-after")
+    if retry_after is not None and retry_after.strip().isdigit():
+        return float(retry_after)
+    if headers.get("x-ratelimit-remaining") == "0" and headers.get("x-ratelimit-reset", "").isdigit():
+        return max(0.0, float(headers["x-ratelimit-reset"]) - now)
+    message = str((exc.data or {}).get("message", "") if isinstance(exc.data, dict) else "").lower()
+    if exc.status == 429 or "rate limit" in message:
+        return SECONDARY_DEFAULT_WAIT
+    return None  # a 403 that is a refusal, not a limit
+
+
+def _backoff(policy: RetryPolicy, attempt: int) -> float:
+    return float(min(policy.max_backoff, policy.backoff * 2 ** (attempt - 1)))
+
+
+def describe(exc: GithubException) -> str:
+    """A one-line reason from GitHub's answer (its message only: never headers)."""
+    message = exc.data.get("message") if isinstance(exc.data, dict) else None
+    return f"{exc.status} {message}" if message else str(exc.status)
+
+
+def retrying(policy: RetryPolicy, what: str, call: Callable[[], T]) -> T:
+    """``call()``, retried on rate limits, 5xx and network errors; ``what`` names it in errors."""
+    for attempt in range(1, policy.attempts + 1):
+        try:
+            return call()
+        except GithubException as exc:
+            wait = rate_limit_wait(exc, time.time())
+            if wait is None and exc.status < 500:
+                raise RequestFailed(f"{what}: {describe(exc)}", exc.status) from None
+            if wait is not None and wait > policy.max_wait:
+                raise PlatformUnavailable(f"{what}: rate limited for {wait:.0f}s more") from None
+            reason = describe(exc)
+            wait = _backoff(policy, attempt) if wait is None else wait
+        except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
+            reason, wait = type(exc).__name__, _backoff(policy, attempt)
+        if attempt == policy.attempts:
+            raise PlatformUnavailable(f"{what}: GitHub unavailable after {attempt} attempts ({reason})")
+        log.info("%s: %s; retrying in %.1fs (attempt %d of %d)", what, reason, wait, attempt + 1, policy.attempts)
+        policy.sleep(wait)
+    raise AssertionError("unreachable")
