@@ -1,0 +1,1 @@
+"""Chat slash commands (Slack, Mattermost): verification, parsing, authorisation, replies."""

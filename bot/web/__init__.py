@@ -1,0 +1,1 @@
+"""The service's web app (FastAPI): probes, metrics, dashboard, JSON API, chat endpoints."""

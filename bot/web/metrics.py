@@ -1,0 +1,72 @@
+"""Prometheus metrics: one :class:`Metrics` per service, on its own registry.
+
+The run code gets the same object the app serves at ``/metrics`` and calls its
+methods; nothing is registered globally, so two apps (or two tests) never share
+counters.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+RUN_BUCKETS = (1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200)  # seconds
+REQUEST_ACTIONS = ("opened", "updated", "closed")
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.runs = Counter("dockmend_runs", "Runs finished, by outcome.", ["outcome", "trigger"], registry=r)
+        self.run_duration = Histogram(
+            "dockmend_run_duration_seconds", "Run duration.", ["trigger"], buckets=RUN_BUCKETS, registry=r
+        )
+        self.repositories = Counter(
+            "dockmend_repositories_scanned", "Repositories scanned, by platform.", ["platform"], registry=r
+        )
+        self.fixes = Counter("dockmend_fixes", "Fixes proposed, by fixer code.", ["code"], registry=r)
+        self.requests = Counter(
+            "dockmend_requests", "Pull/merge requests opened, updated or closed.", ["platform", "action"], registry=r
+        )
+        self.api_calls = Counter("dockmend_api_calls", "Forge API calls, by platform.", ["platform"], registry=r)
+        self.rate_limit = Gauge(
+            "dockmend_rate_limit_remaining", "Forge API calls left in the window, as last reported.", ["platform"],
+            registry=r,
+        )  # fmt: skip
+        self.registry_requests = Counter(
+            "dockmend_registry_requests", "Container registry requests, by registry host.", ["registry"], registry=r
+        )
+        self.chat_commands = Counter(
+            "dockmend_chat_commands", "Chat commands received, by platform and command.", ["platform", "command"],
+            registry=r,
+        )  # fmt: skip
+
+    def run_finished(self, outcome: str, seconds: float, trigger: str = "schedule") -> None:
+        self.runs.labels(outcome, trigger).inc()
+        self.run_duration.labels(trigger).observe(seconds)
+
+    def repository_scanned(self, platform: str) -> None:
+        self.repositories.labels(platform).inc()
+
+    def fix_proposed(self, code: str, count: int = 1) -> None:
+        self.fixes.labels(code).inc(count)
+
+    def request_changed(self, platform: str, action: str) -> None:
+        if action not in REQUEST_ACTIONS:
+            raise ValueError(f"request action must be one of {REQUEST_ACTIONS}, not {action!r}")
+        self.requests.labels(platform, action).inc()
+
+    def api_call(self, platform: str, rate_limit_remaining: int | None = None) -> None:
+        self.api_calls.labels(platform).inc()
+        if rate_limit_remaining is not None:
+            self.rate_limit.labels(platform).set(rate_limit_remaining)
+
+    def registry_request(self, registry: str) -> None:
+        self.registry_requests.labels(registry).inc()
+
+    def chat_command(self, platform: str, command: str) -> None:
+        self.chat_commands.labels(platform, command).inc()
+
+    def exposition(self) -> tuple[bytes, str]:
+        """The text format and its content type."""
+        return generate_latest(self.registry), CONTENT_TYPE_LATEST

@@ -1,0 +1,38 @@
+"""Apps built as the service builds them, on fake services."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from bot.chat.commands import ChatActions
+from bot.registry_settings import Secret
+from bot.web.app import create_app
+from bot.web.metrics import Metrics
+from bot.web.settings import ChatSettings, MattermostSettings, ServiceSettings, SlackSettings, WebSettings
+from tests.web.fakes import FakeServices
+
+TOKEN = "api-token-0123456789abcdef"
+SLACK_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+MM_TOKEN = "xr3j5x3p4pfjpen8ka3cbm5rrk"
+
+
+def settings(*, header: str | None = None, chat: ChatSettings | None = None) -> ServiceSettings:
+    return ServiceSettings(WebSettings(api_token=Secret(TOKEN), trusted_user_header=header), chat or ChatSettings())
+
+
+def chat_settings() -> ChatSettings:
+    return ChatSettings(
+        SlackSettings(Secret(SLACK_SECRET), ("U123",), ("C123",)),
+        MattermostSettings(Secret(MM_TOKEN), ("alice",)),
+    )
+
+
+def app(
+    services: FakeServices | None = None,
+    *,
+    header: str | None = None,
+    actions: ChatActions | None = None,
+    metrics: Metrics | None = None,
+) -> FastAPI:
+    chat = chat_settings() if actions is not None else None
+    return create_app(settings(header=header, chat=chat), services or FakeServices(), chat=actions, metrics=metrics)
