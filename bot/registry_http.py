@@ -8,7 +8,6 @@ name the host only: URLs never carry credentials, and headers are never shown.
 
 from __future__ import annotations
 
-import email.utils
 import logging
 import random
 import time
@@ -18,6 +17,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from bot.httpwait import retry_after
 from fixers.base import ImageUnreachable, RegistryUnavailable
 
 log = logging.getLogger("dockmend.registry")
@@ -66,20 +66,6 @@ class Retrying:
             backoff = min(self.base_delay * 2.0**attempt, self.max_delay)
             return backoff + self.rng.uniform(0, backoff / 2)
         return wait if wait <= self.max_delay else None
-
-
-def retry_after(value: str | None, now: Callable[[], float] = time.time) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (seconds or an HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(when.timestamp() - now(), 0.0)
 
 
 def _path(url: str) -> str:

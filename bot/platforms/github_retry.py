@@ -20,6 +20,7 @@ from typing import TypeVar
 import requests
 from github import GithubException
 
+from bot.httpwait import retry_after
 from bot.platforms.base import PlatformError, PlatformUnavailable
 
 T = TypeVar("T")
@@ -49,11 +50,12 @@ def rate_limit_wait(exc: GithubException, now: float) -> float | None:
     if exc.status not in (403, 429):
         return None
     headers = {key.lower(): value for key, value in (exc.headers or {}).items()}
-    retry_after = headers.get("retry-after")
-    if retry_after is not None and retry_after.strip().isdigit():
-        return float(retry_after)
-    if headers.get("x-ratelimit-remaining") == "0" and headers.get("x-ratelimit-reset", "").isdigit():
-        return max(0.0, float(headers["x-ratelimit-reset"]) - now)
+    asked = retry_after(headers.get("retry-after"))
+    if asked is not None:
+        return asked
+    reset = retry_after(headers.get("x-ratelimit-reset"), epoch=True, now=lambda: now)
+    if headers.get("x-ratelimit-remaining") == "0" and reset is not None:
+        return reset
     message = str((exc.data or {}).get("message", "") if isinstance(exc.data, dict) else "").lower()
     if exc.status == 429 or "rate limit" in message:
         return SECONDARY_DEFAULT_WAIT

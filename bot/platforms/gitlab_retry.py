@@ -14,13 +14,12 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 
+from bot.httpwait import retry_after
 from bot.platforms.base import PlatformUnavailable
 
 log = logging.getLogger(__name__)
@@ -72,25 +71,10 @@ class RetryingSession(requests.Session):
     def _wait(self, response: requests.Response, attempt: int) -> float | None:
         """Seconds to wait before retrying this answer, or None to keep it."""
         status = response.status_code
-        retry_after = _seconds(response.headers.get("Retry-After"))
-        if status == 429 and retry_after is None:
-            retry_after = _seconds(response.headers.get("RateLimit-Reset"), epoch=True)
-        if not (status == 429 or status >= 500 or (status == 403 and retry_after is not None)):
+        asked = retry_after(response.headers.get("Retry-After"))
+        if status == 429 and asked is None:
+            asked = retry_after(response.headers.get("RateLimit-Reset"), epoch=True)
+        if not (status == 429 or status >= 500 or (status == 403 and asked is not None)):
             return None
-        wait = retry_after if retry_after is not None else self.policy.backoff(attempt)
+        wait = asked if asked is not None else self.policy.backoff(attempt)
         return min(self.policy.max_delay, wait)
-
-
-def _seconds(value: str | None, epoch: bool = False) -> float | None:
-    """A Retry-After (seconds or an HTTP date) or a RateLimit-Reset (epoch) as seconds from now."""
-    if not value:
-        return None
-    try:
-        number = float(value)
-        return max(0.0, number - time.time()) if epoch else max(0.0, number)
-    except ValueError:
-        pass
-    try:
-        return max(0.0, (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds())
-    except (TypeError, ValueError):
-        return None

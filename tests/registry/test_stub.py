@@ -11,10 +11,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bot.httpwait import retry_after
 from bot.oci import ACCEPT
 from bot.registry import RegistryClient
 from bot.registry_auth import CredentialStore, DockerConfig
-from bot.registry_http import Retrying, retry_after
+from bot.registry_http import Retrying
 from bot.registry_settings import RegistrySettings
 from fixers.base import ImageUnreachable, RegistryUnavailable
 from tests.registry.servers import Reply, Stub, run_stub
