@@ -43,10 +43,11 @@ class Kind(StrEnum):
     SKIPPED_CLOSED = "skipped-closed"  # closed unmerged with this very fix set
     DEFERRED = "deferred"  # would open a request, but the run's cap is reached
     CLOSED = "closed"  # its fixes landed: request closed, branch deleted
+    BRANCH_DELETED = "branch-deleted"  # the request was merged; the branch the forge kept is deleted
     NOTHING = "nothing"  # no fixes and no open request
 
 
-WRITES = frozenset({Kind.CREATED, Kind.UPDATED, Kind.REBASED, Kind.CLOSED})
+WRITES = frozenset({Kind.CREATED, Kind.UPDATED, Kind.REBASED, Kind.CLOSED, Kind.BRANCH_DELETED})
 
 
 @dataclass(frozen=True)
@@ -132,8 +133,11 @@ def ensure_change_request(
 
 def close_if_fixed(platform: Platform, repo: Repo, branch: str, *, dry_run: bool = False) -> Outcome:
     """The repository needs no fixes from ``branch``: close the bot's open request there
-    and delete the branch; leave a branch with someone else's commits alone."""
+    and delete the branch (a merged request's too); leave a branch with someone else's
+    commits alone."""
     request = platform.find_request(repo, branch)
+    if request is not None and request.state is RequestState.MERGED:
+        return _delete_merged(platform, repo, request, dry_run)
     if request is None or request.state is not RequestState.OPEN:
         return Outcome(Kind.NOTHING, branch, request.url if request else None, dry_run=dry_run)
     head = platform.branch_head(repo, branch)
@@ -146,6 +150,17 @@ def close_if_fixed(platform: Platform, repo: Repo, branch: str, *, dry_run: bool
         if head is not None:
             platform.delete_branch(repo, branch)
     return Outcome(Kind.CLOSED, branch, request.url, dry_run=dry_run)
+
+
+def _delete_merged(platform: Platform, repo: Repo, request: ChangeRequest, dry_run: bool) -> Outcome:
+    """GitHub keeps a merged request's branch unless the repository deletes head branches:
+    the bot deletes its own (never one with someone else's commits)."""
+    head = platform.branch_head(repo, request.branch)
+    if head is None or not bot_only(head, platform.bot_email):
+        return Outcome(Kind.NOTHING, request.branch, request.url, dry_run=dry_run)
+    if not dry_run:
+        platform.delete_branch(repo, request.branch)
+    return Outcome(Kind.BRANCH_DELETED, request.branch, request.url, dry_run=dry_run)
 
 
 def _tell_human_once(platform: Platform, repo: Repo, request: ChangeRequest | None) -> None:

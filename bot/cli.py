@@ -11,10 +11,11 @@ from typing import Annotated
 
 import typer
 
-from bot import __version__, config, fixcmd, resolvecmd
+from bot import __version__, config, fixcmd, resolvecmd, servecmd
 from bot import run as runner
 from bot.errors import DockmendError
 from bot.registry_cache import default_path
+from bot.settings import output as settings_output
 
 app = typer.Typer(
     help="dockmend keeps Dockerfiles healthy: fixers that rewrite them safely, checks that explain.",
@@ -62,7 +63,7 @@ def fix(
         if explain:
             typer.echo(fixcmd.explain(explain), nl=False)
             raise typer.Exit(0)
-        cfg = config.load(config_file) if config_file else config.FixConfig()
+        cfg = config.load(config_file) if config_file else config.Config()
         fixers = fixcmd.selected_fixers(select or [], ignore or [], cfg)
         skipped = [f.CODE for f in fixers if f.NEEDS_NETWORK] if offline else []
         if skipped:
@@ -87,7 +88,7 @@ def resolve(
 ) -> None:
     """Show what dockmend knows of an image: tags considered, digests, the pin and bump it would choose."""
     try:
-        cfg = config.load(config_file) if config_file else config.FixConfig()
+        cfg = config.load(config_file) if config_file else config.Config()
         code = resolvecmd.run_resolve(image, cfg, sys.stdout, cache_path=default_path(os.environ), platform=platform)
     except DockmendError as exc:
         typer.echo(f"dockmend: error: {exc}", err=True)
@@ -110,19 +111,88 @@ def run_command(
 ) -> None:
     """Scan every repository of the targets once and open, update or close dockmend's requests.
 
+    Each target's run is recorded in the state database (``database:``, or
+    $DOCKMEND_DATABASE_URL) under the target's lease; --dry-run writes nothing anywhere.
+
     Exit status: 0 all went well, 1 some repositories failed, 2 a configuration error."""
     if debug:
         logging.basicConfig(level=logging.DEBUG, format="%(levelname)s %(name)s: %(message)s")
     try:
         cfg = config.load(config_file)
         options = runner.RunOptions(dry_run=dry_run, target=target, repo=repo, offline=offline)
-        summary = runner.execute(cfg, options, sys.stdout, sys.stderr)
+        summaries = servecmd.run_recorded(cfg, options, sys.stdout, sys.stderr)
     except DockmendError as exc:
         if debug:
             raise
         typer.echo(f"dockmend: error: {exc}", err=True)
         raise typer.Exit(exc.exit_code) from None
-    raise typer.Exit(1 if summary.failed else 0)
+    raise typer.Exit(1 if any(s.failed for s in summaries) else 0)
+
+
+class LogFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+@app.command()
+def serve(
+    config_file: Annotated[Path, typer.Option("--config", help="Configuration file (YAML).")],
+    log_format: Annotated[LogFormat, typer.Option("--log-format", help="Log lines as text or JSON.")] = LogFormat.text,
+    debug: Annotated[bool, typer.Option("--debug", help="Debug logs and tracebacks.")] = False,
+) -> None:
+    """Run the service: the weekly schedule, the web dashboard and API, chat commands.
+
+    Stops gracefully on SIGTERM or SIGINT. Exit status 2: a configuration error (like an
+    enabled chat endpoint or API without its secret)."""
+    servecmd.configure_logging(log_format.value, logging.DEBUG if debug else logging.INFO)
+    try:
+        servecmd.serve(config.load(config_file), os.environ)
+    except DockmendError as exc:
+        if debug:
+            raise
+        typer.echo(f"dockmend: error: {exc}", err=True)
+        raise typer.Exit(exc.exit_code) from None
+
+
+@app.command()
+def status(
+    config_file: Annotated[Path, typer.Option("--config", help="Configuration file (YAML).")],
+    limit: Annotated[int, typer.Option("--limit", help="How many recent runs.")] = 10,
+) -> None:
+    """Recent runs and the next scheduled runs, from the state database."""
+    try:
+        servecmd.status(config.load(config_file), os.environ, sys.stdout, limit)
+    except DockmendError as exc:
+        typer.echo(f"dockmend: error: {exc}", err=True)
+        raise typer.Exit(exc.exit_code) from None
+
+
+config_commands = typer.Typer(help="Check a configuration file; print its JSON schema.", no_args_is_help=True)
+app.add_typer(config_commands, name="config")
+
+
+@config_commands.command("check")
+def config_check(
+    config_file: Annotated[Path, typer.Argument(help="The configuration file (YAML).")],
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+) -> None:
+    """Validate FILE and print the effective configuration (defaults filled in, secrets masked).
+
+    Exit status: 0 valid, 2 not (one message: file:line:column: key: what is expected)."""
+    try:
+        cfg = config.load(config_file)
+    except DockmendError as exc:
+        if debug:
+            raise
+        typer.echo(f"dockmend: error: {exc}", err=True)
+        raise typer.Exit(exc.exit_code) from None
+    typer.echo(settings_output.effective_yaml(cfg.file, os.environ, cfg.path), nl=False)
+
+
+@config_commands.command("schema")
+def config_schema() -> None:
+    """Print the configuration's JSON schema (the one in config/schema.json)."""
+    typer.echo(settings_output.schema_text(), nl=False)
 
 
 def run() -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.config import FixConfig
+from bot.config import Config
 from bot.errors import DockmendError
 from bot.localrepo import LocalFiles, repo_info
 from bot.registry import resolver_from_config
@@ -68,14 +68,14 @@ def resolve_codes(items: Sequence[str]) -> set[str]:
     return codes
 
 
-def selected_fixers(select: Sequence[str], ignore: Sequence[str], config: FixConfig) -> list[Fixer]:
+def selected_fixers(select: Sequence[str], ignore: Sequence[str], config: Config) -> list[Fixer]:
     chosen = resolve_codes([*select]) or resolve_codes(config.select) or set(FIXERS)
     chosen -= resolve_codes([*ignore, *config.ignore])
     return [fixer for code, fixer in FIXERS.items() if code in chosen]
 
 
 def process(
-    path: Path, fixers: list[Fixer], config: FixConfig, options: Options, resolver: ImageResolver | None = None
+    path: Path, fixers: list[Fixer], config: Config, options: Options, resolver: ImageResolver | None = None
 ) -> FileReport:
     try:
         data = path.read_bytes()
@@ -181,9 +181,7 @@ def print_summary(reports: Sequence[FileReport], out: TextIO, options: Options) 
     )
 
 
-def run(
-    paths: Sequence[Path], fixers: list[Fixer], config: FixConfig, options: Options, out: TextIO, err: TextIO
-) -> int:
+def run(paths: Sequence[Path], fixers: list[Fixer], config: Config, options: Options, out: TextIO, err: TextIO) -> int:
     with contextlib.ExitStack() as stack:
         resolver = None
         if not options.offline and any(f.NEEDS_NETWORK for f in fixers):
@@ -195,7 +193,7 @@ def run(
 def _run(
     paths: Sequence[Path],
     fixers: list[Fixer],
-    config: FixConfig,
+    config: Config,
     options: Options,
     resolver: ImageResolver | None,
     out: TextIO,

@@ -275,7 +275,7 @@ def resolver_from_config(
     path: str | None = None,
     http: httpx.Client | None = None,
 ) -> RegistryClient:
-    """A client for ``FixConfig.registries`` (raises DockmendError on a bad section)."""
+    """A client for ``Config.registries`` (raises DockmendError on a bad section)."""
     env = os.environ if env is None else env
     settings = RegistrySettings.from_config(registries, env, path)
     docker = DockerConfig(docker_config if docker_config is not None else docker_config_path(env), helper_path)

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot import versioning
-from bot.config import FixConfig
+from bot.config import Config
 from bot.images import InvalidReference, parse, split
 from bot.registry import RegistryClient, resolver_from_config
 from fixers import baseimages
@@ -16,7 +16,7 @@ from fixers.base import ImagePolicy, ResolveError
 
 def run_resolve(
     image: str,
-    cfg: FixConfig,
+    cfg: Config,
     out: TextIO,
     *,
     env: Mapping[str, str] | None = None,
@@ -25,7 +25,7 @@ def run_resolve(
     platform: str | None = None,
 ) -> int:
     """Print the image's tags, digests and dockmend's pin and bump; 0, or 1 if unresolved.
-    ``cfg`` is a :class:`bot.config.FixConfig` (``registries``, and ``images`` if present)."""
+    ``cfg`` is a :class:`bot.config.Config` (``registries``, and ``images`` if present)."""
     try:
         written = split(image)
         ref = parse(image)

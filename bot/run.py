@@ -22,7 +22,7 @@ from typing import TextIO
 from bot import __version__
 from bot.body import check_template
 from bot.changes import Kind, Outcome, close_if_fixed, ensure_change_request
-from bot.config import FixConfig
+from bot.config import Config
 from bot.errors import DockmendError
 from bot.fixcmd import selected_fixers
 from bot.plan import PlanContext, branch_name, build_plan, fixer_branches
@@ -74,7 +74,7 @@ class _Budget:
 class Runner:
     def __init__(
         self,
-        config: FixConfig,
+        config: Config,
         platforms: Mapping[str, Platform],
         reporter: Reporter,
         options: RunOptions,
@@ -140,7 +140,8 @@ class Runner:
             return RepoResult(settings.name, repo.full_name, FAILED, f"internal error {type(exc).__name__}: {exc}")
 
     def _changes(self, platform: Platform, settings: TargetSettings, repo: Repo, budget: _Budget) -> RepoResult:
-        scan_settings = ScanSettings(self.config, settings.grouping, self.options.offline, self.resolver)
+        config = self.config.for_target(settings)
+        scan_settings = ScanSettings(config, settings.grouping, self.options.offline, self.resolver)
         found = scan(platform, repo, scan_settings, self.cache)
         if found.skip:
             return RepoResult(settings.name, repo.full_name, SKIPPED, found.skip)
@@ -193,17 +194,28 @@ class Runner:
 
 
 def execute(
-    config: FixConfig, options: RunOptions, out: TextIO, err: TextIO, env: Mapping[str, str] | None = None
+    config: Config,
+    options: RunOptions,
+    out: TextIO,
+    err: TextIO,
+    env: Mapping[str, str] | None = None,
+    *,
+    platforms: Mapping[str, Platform] | None = None,
+    reporter: Reporter | None = None,
 ) -> RunSummary:
-    """Build the platforms the chosen targets use, and the registry client, then run."""
+    """Build the platforms the chosen targets use (unless given: the service and tests pass
+    theirs), and the registry client, then run."""
     chosen = [t for t in config.targets if options.target in (None, t.name)]
-    platforms = {name: build_platform(config.platforms[name], env) for name in {t.target.platform for t in chosen}}
+    if platforms is None:
+        platforms = {name: build_platform(config.platforms[name], env) for name in {t.target.platform for t in chosen}}
     for settings in chosen:
         check_template(settings.template)
-    reporter = RichReporter(out, err) if err.isatty() else PlainReporter(out, err)
+    if reporter is None:
+        reporter = RichReporter(out, err) if err.isatty() else PlainReporter(out, err)
     with contextlib.ExitStack() as stack:
         resolver = None
-        if not options.offline and any(f.NEEDS_NETWORK for f in selected_fixers([], [], config)):
+        fixers = [f for t in chosen for f in selected_fixers([], [], config.for_target(t))]
+        if not options.offline and any(f.NEEDS_NETWORK for f in fixers):
             cache = default_path(os.environ if env is None else env)
             client = resolver_from_config(config.registries, env=env, path=config.path, cache_path=cache)
             resolver = stack.enter_context(client)

@@ -79,7 +79,7 @@ def describe(outcome: Outcome) -> str:
     return f"{verb} {outcome.url or outcome.branch}"
 
 
-_WOULD = frozenset({Kind.CREATED, Kind.UPDATED, Kind.REBASED, Kind.CLOSED})
+_WOULD = frozenset({Kind.CREATED, Kind.UPDATED, Kind.REBASED, Kind.CLOSED, Kind.BRANCH_DELETED})
 
 
 def _status(result: RepoResult) -> str:

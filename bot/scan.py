@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from bot import repoconfig
-from bot.config import FixConfig
+from bot.config import Config
 from bot.fixcmd import SKIP_DIRS, is_dockerfile_name, selected_fixers
 from bot.localrepo import MAX_CONTEXT_FILE
 from bot.platforms.base import Platform, PlatformError, Repo, RepoFile
@@ -101,7 +101,7 @@ class RepoScan:
 
 @dataclass(frozen=True)
 class ScanSettings:
-    config: FixConfig
+    config: Config
     grouping: str = "repository"
     offline: bool = False
     resolver: ImageResolver | None = None
@@ -126,7 +126,7 @@ def base_sha(platform: Platform, repo: Repo) -> str:
     return head.sha
 
 
-def fixers_for(config: FixConfig, repo_config: RepoConfig) -> list[Fixer]:
+def fixers_for(config: Config, repo_config: RepoConfig) -> list[Fixer]:
     """The configuration's fixers, narrowed by the repository's own select/ignore."""
     chosen = [f for f in selected_fixers([], [], config) if f.CODE not in repo_config.ignore]
     return [f for f in chosen if not repo_config.select or f.CODE in repo_config.select]

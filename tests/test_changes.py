@@ -169,6 +169,21 @@ def test_landed_fixes_close_the_request_and_delete_the_branch(env: tuple[Recorde
     assert platform.writes == []
 
 
+def test_a_merged_requests_branch_is_deleted(env: tuple[Recorder, Path]) -> None:
+    """Regression (tests/integration, GitHub): a merged pull request's branch stayed forever:
+    GitHub keeps head branches unless the repository deletes them."""
+    platform, root = env
+    repo = repo_of(platform)
+    ensure_change_request(platform, repo, plan_for(repo))  # type: ignore[arg-type]
+    git(root, "merge", "-q", "--ff-only", BRANCH)  # merged: the request reads as merged
+    assert platform.find_request(repo, BRANCH).state is RequestState.MERGED
+    platform.writes = []
+    assert close_if_fixed(platform, repo, BRANCH, dry_run=True).kind is Kind.BRANCH_DELETED  # type: ignore[arg-type]
+    assert platform.writes == []
+    assert close_if_fixed(platform, repo, BRANCH).kind is Kind.BRANCH_DELETED  # type: ignore[arg-type]
+    assert platform.writes == ["delete_branch"] and BRANCH not in git(root, "branch", "--list")
+
+
 def test_cap_and_dry_run_write_nothing(env: tuple[Recorder, Path]) -> None:
     platform, root = env
     repo = repo_of(platform)

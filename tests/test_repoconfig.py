@@ -90,17 +90,17 @@ def test_the_issue_shape_loads(tmp_path: Path) -> None:
 
 LOCAL = "platforms: {l: {type: local, path: .}}\ntargets:\n"
 CONFIG_ERRORS = [
-    ("platforms:\n  gh: {type: github, token: ghp_literal}\n", ":2:22: 'token' must reference the environment"),
-    ("platforms:\n  gh: {type: svn}\n", ":2:8: platform 'gh': 'type' must be one of: github, gitlab, local"),
-    ("platforms:\n  l: {type: local}\n", "a local platform needs 'path'"),
-    ("platforms:\n  l: {type: local, path: x, url: http://a}\n", "platform 'l': unknown key 'url'"),
-    ("platforms:\n  g: {type: github, url: 'http://u:p@host/'}\n", "without credentials"),
-    ("targets:\n  - {name: a, platform: nope}\n", "target 'a': unknown platform 'nope' (none defined)"),
-    ("platforms: {g: {type: github}}\ntargets:\n  - {name: a, platform: g, group: x}\n", "needs 'owner'"),
+    ("platforms:\n  gh: {type: github, token: ghp_literal}\n", ":2:22: platforms.gh.token: a secret cannot be"),
+    ("platforms:\n  gh: {type: svn}\n", ":2:8: platforms.gh.type: expected one of: 'github', 'gitlab', 'local'"),
+    ("platforms:\n  l: {type: local}\n", "platforms.l: missing key 'path'"),
+    ("platforms:\n  l: {type: local, path: x, url: http://a}\n", "platforms.l: unknown key 'url'"),
+    ("platforms:\n  g: {type: github, url: 'http://u:p@host/'}\n", "must not carry credentials"),
+    ("targets:\n  - {name: a, platform: nope}\n", "targets[0].platform: unknown platform 'nope' (no platforms"),
+    ("platforms: {g: {type: github}}\ntargets:\n  - {name: a, platform: g, group: x}\n", "takes 'owner', not 'group'"),
     (LOCAL + "  - {name: a, platform: l, owner: x}\n", "no owner or group"),
-    (LOCAL + "  - {name: a, platform: l, grouping: file}\n", "'grouping'"),
+    (LOCAL + "  - {name: a, platform: l, grouping: file}\n", "targets[0].grouping: expected 'repository' or 'fixer'"),
     (LOCAL + "  - {name: a, platform: l, branch_prefix: 'a..b'}\n", "valid branch"),
-    (LOCAL + "  - {name: a, platform: l, max_requests: -1}\n", "whole number"),
+    (LOCAL + "  - {name: a, platform: l, max_requests: -1}\n", "targets[0].max_requests: expected 0 or more"),
     (LOCAL + "  - {name: a, platform: l}\n  - {name: a, platform: l}\n", "used twice"),
 ]  # fmt: skip
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import FixConfig, load
+from bot.config import Config, load
 from bot.registry import RegistryClient, resolver_from_config
 from bot.resolvecmd import run_resolve
 from fixers.base import Context, Fixer, ImagePolicy
@@ -98,7 +98,7 @@ def test_a_config_file_with_only_registries_is_enough(anonymous: Running, tmp_pa
 
 def test_resolve_command_prints_tags_digests_pin_and_bump(any_registry: Running) -> None:
     out = io.StringIO()
-    cfg = FixConfig(registries=any_registry.config())
+    cfg = Config(registries=any_registry.config())
     assert run_resolve("alpine", cfg, out, env=ENV, docker_config=NOWHERE) == 0
     text = out.getvalue()
     latest = any_registry.pushes.digest("library/alpine", "latest")
@@ -112,7 +112,7 @@ def test_resolve_command_prints_tags_digests_pin_and_bump(any_registry: Running)
 
 def test_resolve_command_reports_an_unknown_image(anonymous: Running) -> None:
     out = io.StringIO()
-    cfg = FixConfig(registries=anonymous.config())
+    cfg = Config(registries=anonymous.config())
     assert run_resolve("nosuch/image:1", cfg, out, env=ENV, docker_config=NOWHERE) == 1
     assert out.getvalue().endswith("\nerror: docker.io/nosuch/image: 1 not found\n")
 

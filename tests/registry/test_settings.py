@@ -5,11 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from bot.config import load
 from bot.errors import DockmendError
 from bot.images import InvalidReference, parse, split
-from bot.registry_settings import RegistrySettings, Secret, policy_from_config
+from bot.registry_settings import RegistrySettings, Secret
+from bot.settings.registries import Images
 from fixers.base import ImagePolicy
 
 
@@ -26,35 +28,40 @@ def test_mirror_and_credentials_by_reference() -> None:
 @pytest.mark.parametrize(
     ("yaml", "message"),
     [
-        ("registries:\n  docker.io:\n    password: hunter2\n", ":3:5: 'password' must reference the environment"),
+        (
+            "registries:\n  docker.io:\n    password: hunter2\n",
+            ":3:5: registries.docker.io.password: a secret cannot be written here",
+        ),
         (
             "registries:\n  docker.io:\n    password: ${NOPE}\n",
-            ":3:5: 'password': environment variable NOPE is not set",
+            ":3:5: registries.docker.io.password: environment variable NOPE is not set",
         ),
-        ("registries:\n  docker.io:\n    mirorr: http://x\n", ":3:5: unknown key 'mirorr'"),
-        ("registries:\n  docker.io:\n    mirror: http://u:p@x\n", ":3:5: 'mirror' must be an http(s) URL"),
-        ("registries:\n  docker.io:\n    mirror: ftp://x\n", ":3:5: 'mirror' must be an http(s) URL"),
-        ("registries:\n  python:\n    mirror: http://x\n", ":2:3: registries: 'python' is not a registry host"),
-        ("registries:\n  ghcr.io:\n    insecure: maybe\n", ":3:5: 'insecure' must be true or false"),
+        ("registries:\n  docker.io:\n    mirorr: http://x\n", ":3:5: registries.docker.io: unknown key 'mirorr'"),
+        ("registries:\n  docker.io:\n    mirror: http://u:p@x\n", ":3:5: registries.docker.io.mirror: a URL must not"),
+        (
+            "registries:\n  docker.io:\n    mirror: ftp://x\n",
+            ":3:5: registries.docker.io.mirror: expected an http(s) URL",
+        ),
+        ("registries:\n  python:\n    mirror: http://x\n", ":2:3: registries.python: 'python' is not a registry host"),
+        ("registries:\n  ghcr.io:\n    insecure: maybe\n", ":3:5: registries.ghcr.io.insecure: expected true or false"),
     ],
 )
 def test_errors_name_file_line_and_never_the_secret(tmp_path: Path, yaml: str, message: str) -> None:
     path = tmp_path / "c.yaml"
     path.write_text(yaml)
-    cfg = load(path)
-    with pytest.raises(DockmendError) as caught:
-        RegistrySettings.from_config(cfg.registries, {}, str(path))
+    with pytest.raises(DockmendError) as caught:  # at load, or when the registry is used (references)
+        RegistrySettings.from_config(load(path).registries, {}, str(path)).entry("docker.io")
     assert f"{path}{message}" in str(caught.value)
     assert "hunter2" not in str(caught.value)
 
 
 def test_images_policy() -> None:
-    assert policy_from_config(None) == ImagePolicy()
+    assert Images().policy() == ImagePolicy()
     raw = {"pin": "patch", "pin_digests": True, "update_types": ["digest", "minor"], "stale_after_days": 30}
-    assert policy_from_config(raw) == ImagePolicy("patch", True, frozenset({"digest", "minor"}), 30)
+    assert Images.model_validate(raw).policy() == ImagePolicy("patch", True, frozenset({"digest", "minor"}), 30)
     for bad in ({"pin": "exact"}, {"update_types": ["security"]}, {"stale_after_days": 0}, {"colour": 1}):
-        with pytest.raises(DockmendError):
-            policy_from_config(bad)
+        with pytest.raises(ValidationError):
+            Images.model_validate(bad)
 
 
 def test_secret_repr() -> None:

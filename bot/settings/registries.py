@@ -1,0 +1,87 @@
+"""``fixers:``, ``images:`` and ``registries:``: what runs, how images are pinned, where they come from."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field, field_validator
+
+from bot.images import is_registry_host
+from bot.settings.base import HttpUrl, Items, Names, Section, Text, invalid
+from bot.settings.secrets import Reference
+from fixers.base import ImagePolicy
+from fixers.registry import by_name
+
+_PLATFORM = re.compile(r"[a-z0-9_]+/[a-z0-9_]+(?:/[a-z0-9_]+)?")
+
+
+def _fixers(values: tuple[str, ...]) -> tuple[str, ...]:
+    names = by_name()
+    for index, value in enumerate(values):
+        if value.lower() not in names:
+            raise invalid(f"unknown fixer {value!r} (a code like DM104 or a name like consolidate-cleanup)", [index])
+    return values
+
+
+FixerNames = Annotated[Names, AfterValidator(_fixers)]
+
+
+class Fixers(Section):
+    """Which fixers run: codes (DM104) or names (consolidate-cleanup)."""
+
+    select: FixerNames = ()
+    """Only these fixers (default: all)."""
+    ignore: FixerNames = ()
+    """Never these fixers."""
+
+
+class Images(Section):
+    """How DM101 pins and DM102 bumps base images."""
+
+    pin: Literal["major", "minor", "patch"] = "minor"
+    """Precision of a pinned tag: 3 (major), 3.12 (minor) or 3.12.1 (patch)."""
+    pin_digests: bool = False
+    """Pin as tag@sha256:… as well."""
+    update_types: Items[Literal["digest", "patch", "minor", "major"]] = ("digest", "patch")
+    """Which updates DM102 proposes."""
+    stale_after_days: int | None = Field(default=None, ge=1)
+    """Report a base image whose newest release is older than this many days."""
+    platform: str = "linux/amd64"
+    """For per-platform look-ups when a FROM names none, like linux/amd64 or linux/arm64/v8."""
+
+    @field_validator("platform")
+    @classmethod
+    def _platform(cls, value: str) -> str:
+        if not _PLATFORM.fullmatch(value):
+            raise invalid("expected an OS/architecture like linux/amd64 or linux/arm64/v8")
+        return value
+
+    def policy(self) -> ImagePolicy:
+        return ImagePolicy(
+            self.pin, self.pin_digests, frozenset(self.update_types), self.stale_after_days, self.platform
+        )
+
+
+class Registry(Section):
+    """One registry: a mirror, credentials, plain HTTP."""
+
+    mirror: HttpUrl | None = None
+    """A pull-through cache; the registry's images are read there."""
+    username: Text | None = None
+    """The user name, or a reference to it (${ENV_VAR})."""
+    password: Reference | None = None
+    """A reference to the password or token: ${ENV_VAR} or file:/run/secrets/name."""
+    insecure: bool = False
+    """Talk plain HTTP to the registry itself."""
+
+
+def _host(value: str) -> str:
+    if not is_registry_host(value):
+        raise invalid(f"{value!r} is not a registry host (like docker.io, ghcr.io or registry.internal:5000)")
+    return value
+
+
+RegistryHost = Annotated[str, AfterValidator(_host)]
+Registries = Mapping[RegistryHost, Registry | None]
