@@ -31,7 +31,17 @@ from bot.platforms import build_platform
 from bot.platforms.base import Platform, PlatformError, PlatformUnavailable, Repo, Target
 from bot.registry import resolver_from_config
 from bot.registry_cache import default_path
-from bot.runreport import FAILED, OK, SKIPPED, PlainReporter, RepoResult, Reporter, RichReporter, RunSummary
+from bot.runreport import (
+    FAILED,
+    OK,
+    SKIPPED,
+    PlainReporter,
+    PlanDetail,
+    RepoResult,
+    Reporter,
+    RichReporter,
+    RunSummary,
+)
 from bot.scan import BlobCache, RepoScan, ScanSettings, scan
 from fixers.base import ImageResolver
 
@@ -149,12 +159,23 @@ class Runner:
         if found.retry_later:
             reason = f"a registry was unavailable, try later ({found.retry_later[0]})"
             return RepoResult(settings.name, repo.full_name, FAILED, reason, fixes, findings)
-        outcomes = self._plans(platform, settings, repo, found, budget)
+        plans: list[PlanDetail] = []
+        outcomes = self._plans(platform, settings, repo, found, budget, plans)
         outcomes += self._close(platform, settings, repo, found, {o.branch for o in outcomes})
-        return RepoResult(settings.name, repo.full_name, OK, "", fixes, findings, tuple(outcomes))
+        found_ = tuple((path, f.code, f.line, f.message) for path, f in found.findings)
+        codes = tuple(fix.code for report in found.reports for fix in report.fixes)
+        return RepoResult(
+            settings.name, repo.full_name, OK, "", fixes, findings, tuple(outcomes), found_, codes, tuple(plans)
+        )
 
     def _plans(
-        self, platform: Platform, settings: TargetSettings, repo: Repo, found: RepoScan, budget: _Budget
+        self,
+        platform: Platform,
+        settings: TargetSettings,
+        repo: Repo,
+        found: RepoScan,
+        budget: _Budget,
+        details: list[PlanDetail],
     ) -> list[Outcome]:
         context = PlanContext(
             repo, found.base_sha, settings, found.config, found.modes, found.findings, found.problems,
@@ -172,6 +193,9 @@ class Runner:
             if self.options.dry_run:
                 self.reporter.preview(repo.full_name, plan, outcome, reports)
             outcomes.append(outcome)
+            codes = tuple(sorted({fix.code for report in reports for fix in report.fixes}))
+            team = plan.team_reviewers[0] if plan.team_reviewers else None
+            details.append(PlanDetail(plan.branch, plan.title, plan.fingerprint, codes, team))
         return outcomes
 
     def _close(

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,3 +13,12 @@ def corpus_files() -> list[Path]:
     if not CORPUS.is_dir():
         pytest.skip(f"corpus not found at {CORPUS}")
     return sorted(CORPUS.iterdir())
+
+
+@pytest.fixture(scope="session", autouse=True)
+def state_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``dockmend run`` records its runs; in tests, in a private SQLite file, never ./dockmend.db."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('state') / 'dockmend.db'}"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DOCKMEND_DATABASE_URL", url)
+        yield url
