@@ -56,8 +56,8 @@ def sample_repositories() -> list[RepositoryInfo]:
         RepositoryInfo(
             "github", "acme/payments-api", "https://github.example.com/acme/payments-api", NOW - timedelta(hours=3),
             (
-                FindingInfo("DM208", "Dockerfile", "the final stage runs as root; add a USER", 31),
-                FindingInfo("DM204", "deploy/worker.Dockerfile", "supervisord starts several processes", 12),
+                FindingInfo("DM206", "Dockerfile", "the final stage sets no USER, so it runs as root", 31),
+                FindingInfo("DM203", "deploy/worker.Dockerfile", "supervisord starts several processes", 12),
             ),
         ),
         RepositoryInfo(

@@ -156,7 +156,7 @@ def test_api_data() -> None:
     assert requests[0]["url"].endswith("/pull/412") and requests[0]["fixes"] == ["DM101", "DM104"]
     repos = web.get("/api/repositories", headers=BEARER).json()["items"]
     assert repos[0]["findings"][0] == {
-        "code": "DM208",
+        "code": "DM206",
         "path": "Dockerfile",
         "message": repos[0]["findings"][0]["message"],
         "line": 31,
