@@ -14,7 +14,7 @@ import fnmatch
 import logging
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TextIO
@@ -48,6 +48,10 @@ from fixers.base import ImageResolver
 log = logging.getLogger(__name__)
 
 
+def nothing_ignored(full_name: str) -> frozenset[str]:
+    return frozenset()
+
+
 @dataclass(frozen=True)
 class RunOptions:
     dry_run: bool = False
@@ -55,6 +59,8 @@ class RunOptions:
     repo: str | None = None  # only this repository (full name)
     offline: bool = False  # no registry: the base-image fixers do nothing
     run_id: str = ""
+    # fixer codes not wanted in a repository (chat `ignore`, kept in the state database)
+    ignored: Callable[[str], frozenset[str]] = nothing_ignored
 
 
 def new_run_id() -> str:
@@ -151,7 +157,8 @@ class Runner:
 
     def _changes(self, platform: Platform, settings: TargetSettings, repo: Repo, budget: _Budget) -> RepoResult:
         config = self.config.for_target(settings)
-        scan_settings = ScanSettings(config, settings.grouping, self.options.offline, self.resolver)
+        ignored = self.options.ignored(repo.full_name)
+        scan_settings = ScanSettings(config, settings.grouping, self.options.offline, self.resolver, ignored)
         found = scan(platform, repo, scan_settings, self.cache)
         if found.skip:
             return RepoResult(settings.name, repo.full_name, SKIPPED, found.skip)

@@ -105,6 +105,7 @@ class ScanSettings:
     grouping: str = "repository"
     offline: bool = False
     resolver: ImageResolver | None = None
+    ignored: frozenset[str] = frozenset()  # codes ignored for this repository from chat
 
 
 def dockerfiles(files: Sequence[RepoFile]) -> list[RepoFile]:
@@ -126,9 +127,11 @@ def base_sha(platform: Platform, repo: Repo) -> str:
     return head.sha
 
 
-def fixers_for(config: Config, repo_config: RepoConfig) -> list[Fixer]:
-    """The configuration's fixers, narrowed by the repository's own select/ignore."""
-    chosen = [f for f in selected_fixers([], [], config) if f.CODE not in repo_config.ignore]
+def fixers_for(config: Config, repo_config: RepoConfig, ignored: frozenset[str] = frozenset()) -> list[Fixer]:
+    """The configuration's fixers, narrowed by the repository's own select/ignore and by
+    the codes ignored for it from chat."""
+    skip = set(repo_config.ignore) | ignored
+    chosen = [f for f in selected_fixers([], [], config) if f.CODE not in skip]
     return [f for f in chosen if not repo_config.select or f.CODE in repo_config.select]
 
 
@@ -149,7 +152,7 @@ def scan(platform: Platform, repo: Repo, settings: ScanSettings, cache: BlobCach
     if not targets:
         result.skip = "no Dockerfile"
         return result
-    fixers = fixers_for(settings.config, result.config)
+    fixers = fixers_for(settings.config, result.config, settings.ignored)
     base = _context(platform, repo, settings, result.config)
     index = {f.path: f for f in files}
     contexts = {f.path: _for_file(base, f, TreeFiles(platform, repo, index, _folder(f), cache)) for f in targets}

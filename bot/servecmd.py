@@ -29,6 +29,7 @@ from bot.service import create_service
 from bot.service_record import record_summary
 from bot.state import db, leases, store
 from bot.state.execution import RunRequest, guarded_run
+from bot.state.requests import ignored_codes
 from bot.state.store import RunCounts
 from bot.web.app import server
 
@@ -124,7 +125,9 @@ def run_recorded(cfg: Config, options: runner.RunOptions, out: TextIO, err: Text
     summaries: list[RunSummary] = []
 
     def run_target(target: str, run_id: str) -> RunCounts:
-        chosen_options = runner.RunOptions(False, target, options.repo, options.offline, run_id)
+        chosen_options = runner.RunOptions(
+            False, target, options.repo, options.offline, run_id, lambda name: ignored_codes(sessions, name)
+        )
         summary = runner.execute(cfg, chosen_options, out, err)
         summaries.append(summary)
         return record_summary(sessions, summary, platforms)

@@ -31,6 +31,7 @@ from bot.service_adapters import ChatBridge, StoreViews
 from bot.service_record import record_summary
 from bot.state import db, leases, store
 from bot.state.execution import RunRequest, guarded_run
+from bot.state.requests import ignored_codes
 from bot.state.store import RunCounts
 from bot.web.app import create_app
 from bot.web.metrics import Metrics
@@ -91,6 +92,10 @@ class Service:
 
     # -- runs ----------------------------------------------------------------------------
 
+    def ignored(self, full_name: str) -> frozenset[str]:
+        """The fixer codes ignored for a repository from chat (``ignore owner/repo CODE``)."""
+        return ignored_codes(self.sessions, full_name)
+
     def run_target(self, target: str, run_id: str) -> RunCounts:
         """The scheduler's run function: one target, recorded."""
         return self._run(target, run_id, None)
@@ -105,7 +110,7 @@ class Service:
 
     def dry_run(self, target: str, repo: str) -> str:
         """What a run would change in ``repo``: the diffs, shortened; writes nothing anywhere."""
-        options = runner.RunOptions(dry_run=True, target=target, repo=repo, offline=self.offline)
+        options = runner.RunOptions(dry_run=True, target=target, repo=repo, offline=self.offline, ignored=self.ignored)
         out, err = io.StringIO(), io.StringIO()
         summary = runner.execute(
             self.cfg, options, out, err, self.env, platforms=self._platforms(target), reporter=PlainReporter(out, err)
@@ -121,7 +126,9 @@ class Service:
         started = time.monotonic()
         trigger, outcome = self._trigger(run_id), "failed"
         try:
-            options = runner.RunOptions(target=target, repo=repo, offline=self.offline, run_id=run_id)
+            options = runner.RunOptions(
+                target=target, repo=repo, offline=self.offline, run_id=run_id, ignored=self.ignored
+            )
             out, err = io.StringIO(), io.StringIO()
             summary = runner.execute(
                 self.cfg, options, out, err, self.env, platforms=self._platforms(target),

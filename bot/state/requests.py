@@ -5,12 +5,13 @@ Like :mod:`bot.state.store`, functions flush and the caller commits.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Literal, get_args
 
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from bot.state.models import ChangeRequest, IgnoredFix, Repository
 from bot.state.store import RepoLike, ensure_repository
@@ -147,3 +148,9 @@ def is_ignored(session: Session, full_name: str, *subjects: str) -> bool:
 def ignored(session: Session, full_name: str) -> Sequence[IgnoredFix]:
     statement = select(IgnoredFix).where(IgnoredFix.repository == full_name).order_by(IgnoredFix.created_at)
     return list(session.scalars(statement))
+
+
+def ignored_codes(sessions: sessionmaker[Session], full_name: str) -> frozenset[str]:
+    """The fixer codes ignored for a repository (fingerprints left out), for a run's fixer choice."""
+    with sessions() as session:
+        return frozenset(f.subject for f in ignored(session, full_name) if re.fullmatch(r"DM\d{3}", f.subject))

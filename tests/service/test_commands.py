@@ -21,7 +21,7 @@ from bot import config, servecmd
 from bot.cli import app
 from bot.servecmd import JsonFormatter
 from bot.service import create_service
-from bot.state import db, store
+from bot.state import db, requests, store
 from tests.checkouts import checkout
 
 runner = CliRunner()
@@ -56,6 +56,18 @@ def test_run_records_the_run_and_status_shows_it(tmp_path: Path) -> None:
     assert shown.exit_code == 0, shown.stderr
     assert "Recent runs:" in shown.stdout and " mine  cli  ok " in shown.stdout
     assert "No scheduled runs" in shown.stdout  # no `serve` has stored the jobs yet
+
+
+def test_a_code_ignored_from_chat_is_not_proposed(tmp_path: Path) -> None:
+    path, url = _config(tmp_path), f"sqlite:///{tmp_path / 'state.db'}"
+    engine, sessions = db.open_database(url)
+    with sessions.begin() as session:
+        requests.ignore_fix(session, "api", "DM104", "alice")
+    engine.dispose()
+    result = runner.invoke(app, ["run", "--config", str(path), "--offline"], env={"DOCKMEND_DATABASE_URL": url})
+    assert result.exit_code == 0, result.stderr
+    body = (tmp_path / "co" / "api" / ".git" / "dockmend" / "REQUEST.md").read_text()
+    assert "DM105 add-labels" in body and "DM104" not in body
 
 
 def test_a_dry_run_writes_nothing_to_the_database(tmp_path: Path) -> None:
