@@ -7,7 +7,6 @@ import json
 import logging
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ from bot.servecmd import JsonFormatter
 from bot.service import create_service
 from bot.state import db, requests, store
 from tests.checkouts import checkout
+from tests.registry.servers import free_port
 
 runner = CliRunner()
 NEEDS_FIXES = {"Dockerfile": "FROM alpine:3.20\nRUN apk add curl\n"}
@@ -121,9 +121,7 @@ def test_chat_actions_over_the_store(tmp_path: Path) -> None:
 
 
 def test_serve_answers_and_stops_gracefully_on_sigterm(tmp_path: Path) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     token = "serve-test-token-0123456789"
     path = _config(tmp_path, f"web: {{listen: 127.0.0.1:{port}, api_token: ${{DOCKMEND_API_TOKEN}}}}\n")
     env = {**os.environ, "DOCKMEND_API_TOKEN": token, "DOCKMEND_DATABASE_URL": f"sqlite:///{tmp_path / 'state.db'}"}

@@ -11,7 +11,6 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -24,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.state.db import create_engine as state_engine
 from bot.state.db import migrate, session_factory
 from bot.state.models import Base
+from tests.registry.servers import free_port
 
 _counter = itertools.count()
 REQUIRE_POSTGRES = "DOCKMEND_TESTS_REQUIRE_POSTGRES"
@@ -36,12 +36,6 @@ def _pg_bin() -> Path | None:
         if (pg_ctl.parent / "initdb").exists():
             return pg_ctl.parent
     return None
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _as_postgres(command: list[str]) -> list[str]:
@@ -67,7 +61,7 @@ def postgres_server() -> Iterator[str]:
     root = Path(tempfile.mkdtemp(prefix="dockmend-pg-"))
     if os.geteuid() == 0:
         shutil.chown(root, "postgres")
-    data, port = root / "data", _free_port()
+    data, port = root / "data", free_port()
     initdb = [str(pg_bin / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"]
     subprocess.run(_as_postgres([*initdb, "--locale=C.UTF-8"]), check=True, capture_output=True)
     options = f"-c listen_addresses=127.0.0.1 -p {port} -k {root} -c fsync=off -c max_connections=200"
