@@ -107,6 +107,15 @@ def run_command(
         str | None, typer.Option("--repo", help="Only this repository (OWNER/NAME; local: the folder name).")
     ] = None,
     offline: Annotated[bool, typer.Option("--offline", help="No registry: skip fixers that need one.")] = False,
+    shard: Annotated[
+        str | None,
+        typer.Option(
+            "--shard",
+            metavar="INDEX/COUNT",
+            help="Only the repositories of this shard (stable hash of the full name), e.g. 0/3: "
+            "COUNT processes share the targets without overlap.",
+        ),
+    ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
 ) -> None:
     """Scan every repository of the targets once and open, update or close dockmend's requests.
@@ -119,7 +128,8 @@ def run_command(
         logging.basicConfig(level=logging.DEBUG, format="%(levelname)s %(name)s: %(message)s")
     try:
         cfg = config.load(config_file)
-        options = runner.RunOptions(dry_run=dry_run, target=target, repo=repo, offline=offline)
+        part = runner.Shard.parse(shard) if shard is not None else None
+        options = runner.RunOptions(dry_run=dry_run, target=target, repo=repo, offline=offline, shard=part)
         summaries = servecmd.run_recorded(cfg, options, sys.stdout, sys.stderr)
     except DockmendError as exc:
         if debug:

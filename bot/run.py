@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import contextlib
 import fnmatch
+import hashlib
 import logging
 import os
+import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -53,6 +55,34 @@ def nothing_ignored(full_name: str) -> frozenset[str]:
 
 
 @dataclass(frozen=True)
+class Shard:
+    """``--shard INDEX/COUNT``: this process takes the repositories whose name hashes to
+    ``index`` modulo ``count``, so that ``count`` processes share a target without overlap.
+    The hash is of the full name only (SHA-256, not Python's salted ``hash``): every
+    process, on every machine and at every run, puts a repository in the same shard."""
+
+    index: int
+    count: int
+
+    @classmethod
+    def parse(cls, text: str) -> Shard:
+        match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text)
+        if not match:
+            raise DockmendError(f"--shard {text!r}: expected INDEX/COUNT, like 0/3")
+        index, count = int(match.group(1)), int(match.group(2))
+        if count < 1 or index >= count:
+            raise DockmendError(f"--shard {text!r}: INDEX must be 0 to COUNT-1 and COUNT at least 1")
+        return cls(index, count)
+
+    def owns(self, full_name: str) -> bool:
+        digest = hashlib.sha256(full_name.encode("utf-8")).digest()
+        return int.from_bytes(digest[:8], "big") % self.count == self.index
+
+    def __str__(self) -> str:
+        return f"{self.index}/{self.count}"
+
+
+@dataclass(frozen=True)
 class RunOptions:
     dry_run: bool = False
     target: str | None = None  # only this target
@@ -61,6 +91,12 @@ class RunOptions:
     run_id: str = ""
     # fixer codes not wanted in a repository (chat `ignore`, kept in the state database)
     ignored: Callable[[str], frozenset[str]] = nothing_ignored
+    shard: Shard | None = None  # only this shard's repositories
+
+    def wants(self, repo: Repo) -> bool:
+        if self.repo is not None and repo.full_name != self.repo:
+            return False
+        return self.shard is None or self.shard.owns(repo.full_name)
 
 
 def new_run_id() -> str:
@@ -117,7 +153,7 @@ class Runner:
     def _target(self, settings: TargetSettings) -> None:
         platform = self.platforms[settings.target.platform]
         try:
-            repos = [r for r in platform.list_repos(settings.target) if self.options.repo in (None, r.full_name)]
+            repos = [r for r in platform.list_repos(settings.target) if self.options.wants(r)]
         except PlatformError as exc:
             self._record(RepoResult(settings.name, "(listing)", FAILED, f"cannot list repositories: {exc}"))
             return

@@ -116,7 +116,8 @@ def status(cfg: Config, env: Mapping[str, str], out: TextIO, limit: int = 10) ->
 
 
 def run_recorded(cfg: Config, options: runner.RunOptions, out: TextIO, err: TextIO) -> list[RunSummary]:
-    """``dockmend run``: each chosen target under its lease, recorded with trigger ``cli``."""
+    """``dockmend run``: each chosen target under its lease (a shard's own with ``--shard``),
+    recorded with trigger ``cli``."""
     chosen = [t.name for t in cfg.targets if options.target in (None, t.name)]
     if options.dry_run or not chosen:
         return [runner.execute(cfg, options, out, err)]  # writes nothing (or says what is wrong)
@@ -126,7 +127,13 @@ def run_recorded(cfg: Config, options: runner.RunOptions, out: TextIO, err: Text
 
     def run_target(target: str, run_id: str) -> RunCounts:
         chosen_options = runner.RunOptions(
-            False, target, options.repo, options.offline, run_id, lambda name: ignored_codes(sessions, name)
+            False,
+            target,
+            options.repo,
+            options.offline,
+            run_id,
+            lambda name: ignored_codes(sessions, name),
+            options.shard,
         )
         summary = runner.execute(cfg, chosen_options, out, err)
         summaries.append(summary)
@@ -136,7 +143,9 @@ def run_recorded(cfg: Config, options: runner.RunOptions, out: TextIO, err: Text
     holder = leases.default_holder()
     try:
         for target in chosen:
-            result = guarded_run(sessions, RunRequest(target, "cli", who), run_target, holder=holder)
+            # each shard has its own lease: the shards of one target run side by side
+            lease = leases.target_lease(f"{target}#{options.shard}") if options.shard else None
+            result = guarded_run(sessions, RunRequest(target, "cli", who), run_target, holder=holder, lease=lease)
             if result.error is not None:
                 raise result.error
             if result.outcome == "skipped":
