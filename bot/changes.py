@@ -7,6 +7,11 @@ force-updated (the bot says so once, then leaves it); a request closed without m
 keeps that exact fix set away until the fixes change; and when every fix is on the
 default branch already, the bot closes its request and deletes its branch.
 
+A run can die anywhere (kill -9, a lost connection), so every verb starts from what the
+forge holds: a bot branch left without its request by a dead run is reused when the
+request is wanted, deleted when the cap defers it or its fixes are no longer needed; a
+request whose creation answer was lost is found by its branch (the platforms reuse it).
+
 Whether two states are "the same" is decided by the plan's fingerprint, carried in the
 branch head's commit message and in the request body (see :func:`fingerprint_trailer`
 and :func:`fingerprint_comment`), and by the base sha: never by comparing whole bodies,
@@ -95,7 +100,12 @@ def _decide(plan: ChangePlan, request: ChangeRequest | None, head: BranchHead | 
     # A branch with no commit of its own (merged, or level with the default branch) holds nothing.
     same_fixes = head is not None and bool(head.authors) and fingerprint_in(head.message) == plan.fingerprint
     branch_ok = same_fixes and head is not None and head.base_sha == plan.base_sha
-    body_ok = open_request is not None and fingerprint_in(open_request.body) == plan.fingerprint
+    body_ok = (
+        open_request is not None
+        and fingerprint_in(open_request.body) == plan.fingerprint
+        # a run that died between a GitHub pull request and its labels left them off
+        and (open_request.labels is None or set(plan.labels) <= set(open_request.labels))
+    )
     if branch_ok and body_ok:
         return _Steps(Kind.UNCHANGED)
     write, force = not branch_ok, head is not None
@@ -116,6 +126,8 @@ def ensure_change_request(
     head = platform.branch_head(repo, plan.branch)
     steps = _decide(plan, request, head, platform.bot_email)
     if steps.open and not allow_new:
+        if head is not None and not dry_run:  # an orphan (a run died before its request): not kept past the cap
+            platform.delete_branch(repo, plan.branch)
         return Outcome(Kind.DEFERRED, plan.branch, dry_run=dry_run)
     url = request.url if request else None
     if dry_run:
@@ -127,40 +139,56 @@ def ensure_change_request(
     if steps.open:
         url = platform.open_request(repo, plan).url
     elif steps.update and request is not None:
-        url = platform.update_request(repo, request, plan.title, plan.body).url
+        url = platform.update_request(repo, request, plan.title, plan.body, plan.labels).url
     return Outcome(steps.kind, plan.branch, url)
 
 
 def close_if_fixed(platform: Platform, repo: Repo, branch: str, *, dry_run: bool = False) -> Outcome:
     """The repository needs no fixes from ``branch``: close the bot's open request there
-    and delete the branch (a merged request's too); leave a branch with someone else's
-    commits alone."""
-    request = platform.find_request(repo, branch)
-    if request is not None and request.state is RequestState.MERGED:
-        return _delete_merged(platform, repo, request, dry_run)
-    if request is None or request.state is not RequestState.OPEN:
-        return Outcome(Kind.NOTHING, branch, request.url if request else None, dry_run=dry_run)
+    and delete the branch (a merged request's too, and one a dead run left without its
+    request); leave a branch with someone else's commits alone.
+
+    The branch is looked at first: most repositories have none, and then there is nothing
+    to close (GitHub closes a pull request whose branch is deleted; a merged or closed
+    one needs nothing), for one call instead of two."""
     head = platform.branch_head(repo, branch)
-    if head is not None and not bot_only(head, platform.bot_email):
+    if head is None:
+        return Outcome(Kind.NOTHING, branch, dry_run=dry_run)
+    request = platform.find_request(repo, branch)
+    if request is None:
+        return _delete_orphan(platform, repo, branch, head, dry_run)
+    if request.state is RequestState.MERGED:
+        return _delete_merged(platform, repo, request, head, dry_run)
+    if request.state is not RequestState.OPEN:
+        return Outcome(Kind.NOTHING, branch, request.url, dry_run=dry_run)
+    if not bot_only(head, platform.bot_email):
         if not dry_run:
             _tell_human_once(platform, repo, request)
         return Outcome(Kind.SKIPPED_HUMAN, branch, request.url, dry_run=dry_run)
     if not dry_run:
         platform.close_request(repo, request, FIXED_COMMENT)
-        if head is not None:
-            platform.delete_branch(repo, branch)
+        platform.delete_branch(repo, branch)
     return Outcome(Kind.CLOSED, branch, request.url, dry_run=dry_run)
 
 
-def _delete_merged(platform: Platform, repo: Repo, request: ChangeRequest, dry_run: bool) -> Outcome:
+def _delete_merged(platform: Platform, repo: Repo, request: ChangeRequest, head: BranchHead, dry_run: bool) -> Outcome:
     """GitHub keeps a merged request's branch unless the repository deletes head branches:
     the bot deletes its own (never one with someone else's commits)."""
-    head = platform.branch_head(repo, request.branch)
-    if head is None or not bot_only(head, platform.bot_email):
+    if not bot_only(head, platform.bot_email):
         return Outcome(Kind.NOTHING, request.branch, request.url, dry_run=dry_run)
     if not dry_run:
         platform.delete_branch(repo, request.branch)
     return Outcome(Kind.BRANCH_DELETED, request.branch, request.url, dry_run=dry_run)
+
+
+def _delete_orphan(platform: Platform, repo: Repo, branch: str, head: BranchHead, dry_run: bool) -> Outcome:
+    """A bot branch without any request: a run died between the branch and its request.
+    Its fixes are not needed any more, so it goes (unless someone else committed to it)."""
+    if not bot_only(head, platform.bot_email):
+        return Outcome(Kind.NOTHING, branch, dry_run=dry_run)
+    if not dry_run:
+        platform.delete_branch(repo, branch)
+    return Outcome(Kind.BRANCH_DELETED, branch, dry_run=dry_run)
 
 
 def _tell_human_once(platform: Platform, repo: Repo, request: ChangeRequest | None) -> None:

@@ -116,6 +116,12 @@ def run_command(
             "COUNT processes share the targets without overlap.",
         ),
     ] = None,
+    full_scan: Annotated[
+        bool,
+        typer.Option(
+            "--full-scan", help="Scan every repository, also those unchanged since the last run (which are skipped)."
+        ),
+    ] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
 ) -> None:
     """Scan every repository of the targets once and open, update or close dockmend's requests.
@@ -130,7 +136,7 @@ def run_command(
         cfg = config.load(config_file)
         part = runner.Shard.parse(shard) if shard is not None else None
         options = runner.RunOptions(dry_run=dry_run, target=target, repo=repo, offline=offline, shard=part)
-        summaries = servecmd.run_recorded(cfg, options, sys.stdout, sys.stderr)
+        summaries = servecmd.run_recorded(cfg, options, sys.stdout, sys.stderr, remember=not full_scan)
     except DockmendError as exc:
         if debug:
             raise

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from bot.errors import DockmendError
 from bot.platforms.base import Target
@@ -20,6 +21,20 @@ from fixers.base import ImagePolicy
 
 PLATFORM_TYPES = ("github", "gitlab", "local")
 GROUPINGS = ("repository", "fixer")
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Pace:
+    """How hard dockmend drives one forge (resolved: no None means "the default" here)."""
+
+    seconds_between_requests: float = 0.0  # 0: no pause
+    seconds_between_writes: float = 0.0
+    rate_limit_reserve: int = 100  # calls left in the window below which calls are spread out
+
+
+# PyGithub's own defaults, after GitHub's advice against its secondary limits; GitLab has none.
+DEFAULT_PACE = {"github": Pace(0.25, 1.0, 100), "gitlab": Pace(0.0, 0.0, 100)}
 
 
 @dataclass(frozen=True)
@@ -41,6 +56,20 @@ class PlatformSettings:
     verify: bool | str = True  # TLS: verify, or the path of a CA bundle
     timeout: float = 30.0
     source: str | None = None  # the config file, for error messages
+    concurrency: int = 4  # repositories of this platform worked on at once
+    # None: the forge's default (DEFAULT_PACE); the configuration always gives a number
+    seconds_between_requests: float | None = None
+    seconds_between_writes: float | None = None
+    rate_limit_reserve: int | None = None
+
+    def pace(self) -> Pace:
+        """The pacing keys, with the forge's defaults for those not given."""
+        default = DEFAULT_PACE.get(self.type, Pace())
+        return Pace(
+            _given(self.seconds_between_requests, default.seconds_between_requests),
+            _given(self.seconds_between_writes, default.seconds_between_writes),
+            _given(self.rate_limit_reserve, default.rate_limit_reserve),
+        )
 
     def token_value(self, env: Mapping[str, str]) -> Secret | None:
         """The token, from the environment or its file; a DockmendError if it is missing."""
@@ -54,6 +83,10 @@ class PlatformSettings:
             except OSError as exc:
                 raise DockmendError(f"platform {self.name!r}: cannot read token_file: {exc.strerror}") from None
         return None
+
+
+def _given(value: T | None, default: T) -> T:
+    return default if value is None else value
 
 
 @dataclass(frozen=True)

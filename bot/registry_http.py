@@ -33,6 +33,7 @@ class Retrying:
     sleep: Callable[[float], None] = time.sleep
     rng: random.Random = field(default_factory=random.Random)
     dead: dict[str, str] = field(default_factory=dict)  # hosts that could not be reached this run
+    listener: Callable[[str, int | None], None] | None = None  # hears (host, status) of every request: metrics
 
     def send(self, method: str, url: str, headers: Mapping[str, str]) -> httpx.Response:
         host = urlsplit(url).netloc
@@ -53,12 +54,19 @@ class Retrying:
         try:
             response = self.http.request(method, url, headers=dict(headers))
         except httpx.TimeoutException:
+            self._heard(host, None)
             return None, "timeout"
         except (httpx.TransportError, httpx.InvalidURL) as exc:
+            self._heard(host, None)
             self.dead[host] = f"registry {host} cannot be reached ({type(exc).__name__})"
             raise ImageUnreachable(self.dead[host]) from None
+        self._heard(host, response.status_code)
         log.debug("%s %s -> %s", method, _path(url), response.status_code)
         return response, f"HTTP {response.status_code}"
+
+    def _heard(self, host: str, status: int | None) -> None:
+        if self.listener is not None:
+            self.listener(host, status)
 
     def _delay(self, response: httpx.Response | None, attempt: int) -> float | None:
         wait = retry_after(response.headers.get("Retry-After")) if response is not None else None

@@ -16,14 +16,16 @@ import logging
 import os
 import re
 import secrets
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TextIO
 
 from bot import __version__
 from bot.body import check_template
-from bot.changes import Kind, Outcome, close_if_fixed, ensure_change_request
+from bot.changes import WRITES, Kind, Outcome, close_if_fixed, ensure_change_request
 from bot.config import Config
 from bot.errors import DockmendError
 from bot.fixcmd import selected_fixers
@@ -33,6 +35,7 @@ from bot.platforms import build_platform
 from bot.platforms.base import Platform, PlatformError, PlatformUnavailable, Repo, Target
 from bot.registry import resolver_from_config
 from bot.registry_cache import default_path
+from bot.rescan import Memory, RecordingResolver, Seen, same_answers, scan_key
 from bot.runreport import (
     FAILED,
     OK,
@@ -48,6 +51,7 @@ from bot.scan import BlobCache, RepoScan, ScanSettings, scan
 from fixers.base import ImageResolver
 
 log = logging.getLogger(__name__)
+DEFAULT_CONCURRENCY = 4  # repositories worked on at once per platform (``concurrency``)
 
 
 def nothing_ignored(full_name: str) -> frozenset[str]:
@@ -92,6 +96,8 @@ class RunOptions:
     # fixer codes not wanted in a repository (chat `ignore`, kept in the state database)
     ignored: Callable[[str], frozenset[str]] = nothing_ignored
     shard: Shard | None = None  # only this shard's repositories
+    memory: Memory | None = None  # what earlier runs saw: unchanged repositories are skipped
+    stop: threading.Event | None = None  # set on shutdown: repositories not begun are left for later
 
     def wants(self, repo: Repo) -> bool:
         if self.repo is not None and repo.full_name != self.repo:
@@ -118,9 +124,55 @@ def skip_reason(target: Target, repo: Repo) -> str | None:
     return next((why for hit, why in checks if hit), None)
 
 
-@dataclass
 class _Budget:
-    left: int
+    """The requests the run may still open, shared by the threads of a target, and handed
+    out as a one-at-a-time run would: in the listing's order. A repository asks for one
+    when a plan of its own may open a request; while what its predecessors still being
+    worked on could take leaves none for it, it waits for them to finish. So the cap picks
+    the same repositories whatever the timing (and waits only when the cap is near)."""
+
+    def __init__(self, left: int, order: Sequence[str], per_repo: int) -> None:
+        self.left = left
+        self.per_repo = max(1, per_repo)
+        self.index = {name: n for n, name in enumerate(order)}
+        self.busy = set(self.index.values())  # listing positions not finished yet
+        self.cond = threading.Condition()
+
+    def take(self, full_name: str) -> bool:
+        me = self.index.get(full_name, -1)
+        with self.cond:
+            self.cond.wait_for(lambda: self.left - self._before(me) * self.per_repo > 0 or not self._before(me))
+            if self.left <= 0:
+                return False
+            self.left -= 1
+            return True
+
+    def _before(self, me: int) -> int:
+        return sum(1 for n in self.busy if n < me)
+
+    def give_back(self) -> None:
+        with self.cond:
+            self.left += 1
+            self.cond.notify_all()
+
+    def finished(self, full_name: str) -> None:
+        with self.cond:
+            self.busy.discard(self.index.get(full_name, -1))
+            self.cond.notify_all()
+
+
+STOPPING = "not reached: dockmend is stopping"
+UNCHANGED = "unchanged since the last run"
+
+
+@dataclass
+class _Scanned:
+    """A repository's result, and what its scan depended on (for the next run's skip)."""
+
+    result: RepoResult
+    lookups: Mapping[str, str] = field(default_factory=dict)
+    head_sha: str | None = None
+    complete: bool = False  # nothing deferred or failed: safe to skip next time if unchanged
 
 
 class Runner:
@@ -139,6 +191,7 @@ class Runner:
         self.resolver = resolver
         self.cache = BlobCache()
         self.summary = RunSummary(options.run_id or new_run_id(), options.dry_run)
+        self._lock = threading.Lock()
 
     def run(self) -> RunSummary:
         targets = [t for t in self.config.targets if self.options.target in (None, t.name)]
@@ -158,31 +211,58 @@ class Runner:
             self._record(RepoResult(settings.name, "(listing)", FAILED, f"cannot list repositories: {exc}"))
             return
         self.reporter.start(settings.name, len(repos))
-        budget = _Budget(settings.max_requests)
-        later = []
-        for repo in repos:
+        budget = _Budget(settings.max_requests, [r.full_name for r in repos], settings.max_requests_per_repo)
+        workers = max(1, self._concurrency(settings))
+        first = len(self.summary.results)
+        later: list[Repo] = []
+
+        def one(repo: Repo) -> None:
             try:
                 self._record(self._repo(platform, settings, repo, budget))
             except PlatformUnavailable as exc:
                 log.info("%s: %s; trying again at the end of the run", repo.full_name, exc)
-                later.append(repo)
+                with self._lock:
+                    later.append(repo)
+            finally:
+                budget.finished(repo.full_name)
+
+        # Several repositories at once (the platform's ``concurrency``): most of a run is
+        # waiting for the forge. The budget and the reporter are shared under locks.
+        with ThreadPoolExecutor(workers, thread_name_prefix=f"dockmend-{settings.name}") as pool:
+            for done in [pool.submit(one, repo) for repo in repos]:
+                done.result()
+        # the report lists repositories in the listing's order, whatever finished first,
+        # then the ones tried again
+        order = {repo.full_name: n for n, repo in enumerate(repos)}
+        self.summary.results[first:] = sorted(self.summary.results[first:], key=lambda r: order.get(r.repo, -1))
+        later.sort(key=lambda repo: order[repo.full_name])
         for repo in later:
             try:
                 self._record(self._repo(platform, settings, repo, budget))
             except PlatformUnavailable as exc:
                 self._record(RepoResult(settings.name, repo.full_name, FAILED, f"unavailable, try later: {exc}"))
 
+    def _concurrency(self, settings: TargetSettings) -> int:
+        entry = self.config.platforms.get(settings.target.platform)
+        return entry.concurrency if entry is not None else DEFAULT_CONCURRENCY
+
     def _record(self, result: RepoResult) -> None:
-        self.summary.results.append(result)
-        self.reporter.done(result)
+        with self._lock:
+            self.summary.results.append(result)
+            self.reporter.done(result)
 
     def _repo(self, platform: Platform, settings: TargetSettings, repo: Repo, budget: _Budget) -> RepoResult:
         """One repository; everything but an outage becomes a result."""
         reason = skip_reason(settings.target, repo)
         if reason:
             return RepoResult(settings.name, repo.full_name, SKIPPED, reason)
+        if self.options.stop is not None and self.options.stop.is_set():
+            return RepoResult(settings.name, repo.full_name, SKIPPED, STOPPING)
+        key = scan_key(self.config, settings, self.options.ignored(repo.full_name), self.options.offline)
+        if self._unchanged(repo, key):
+            return RepoResult(settings.name, repo.full_name, SKIPPED, UNCHANGED)
         try:
-            return self._changes(platform, settings, repo, budget)
+            scanned = self._changes(platform, settings, repo, budget)
         except PlatformUnavailable:
             raise
         except (PlatformError, DockmendError) as exc:
@@ -190,26 +270,56 @@ class Runner:
         except Exception as exc:  # a bug must cost one repository, not the run
             log.debug("%s: internal error", repo.full_name, exc_info=True)  # the traceback: --debug
             return RepoResult(settings.name, repo.full_name, FAILED, f"internal error {type(exc).__name__}: {exc}")
+        self._remember(platform, repo, key, scanned)
+        return scanned.result
 
-    def _changes(self, platform: Platform, settings: TargetSettings, repo: Repo, budget: _Budget) -> RepoResult:
+    def _unchanged(self, repo: Repo, key: str) -> bool:
+        memory = self.options.memory
+        if memory is None or self.options.dry_run or repo.marker is None:
+            return False
+        seen = memory.seen(repo)
+        if seen is None or seen.marker != repo.marker or seen.scan_key != key:
+            return False
+        return same_answers(self.resolver, seen.lookups)
+
+    def _remember(self, platform: Platform, repo: Repo, key: str, scanned: _Scanned) -> None:
+        memory = self.options.memory
+        if memory is None or self.options.dry_run or not scanned.complete or repo.marker is None:
+            return
+        marker: str | None = repo.marker
+        if any(o.kind in WRITES or o.kind is Kind.SKIPPED_HUMAN for o in scanned.result.outcomes):
+            try:
+                marker = platform.marker(repo)  # our own push moved it
+            except PlatformError:
+                return
+        if marker is not None:
+            memory.remember(repo, Seen(marker, key, scanned.lookups), scanned.head_sha)
+
+    def _changes(self, platform: Platform, settings: TargetSettings, repo: Repo, budget: _Budget) -> _Scanned:
         config = self.config.for_target(settings)
         ignored = self.options.ignored(repo.full_name)
-        scan_settings = ScanSettings(config, settings.grouping, self.options.offline, self.resolver, ignored)
+        recorder = RecordingResolver(self.resolver) if self.resolver is not None else None
+        scan_settings = ScanSettings(config, settings.grouping, self.options.offline, recorder, ignored)
         found = scan(platform, repo, scan_settings, self.cache)
+        lookups = dict(recorder.lookups) if recorder is not None else {}
         if found.skip:
-            return RepoResult(settings.name, repo.full_name, SKIPPED, found.skip)
+            return _Scanned(
+                RepoResult(settings.name, repo.full_name, SKIPPED, found.skip), lookups, found.base_sha, True
+            )
         fixes, findings = sum(len(r.fixes) for r in found.reports), len(found.findings)
         if found.retry_later:
             reason = f"a registry was unavailable, try later ({found.retry_later[0]})"
-            return RepoResult(settings.name, repo.full_name, FAILED, reason, fixes, findings)
+            return _Scanned(RepoResult(settings.name, repo.full_name, FAILED, reason, fixes, findings))
         plans: list[PlanDetail] = []
         outcomes = self._plans(platform, settings, repo, found, budget, plans)
         outcomes += self._close(platform, settings, repo, found, {o.branch for o in outcomes})
         found_ = tuple((path, f.code, f.line, f.message) for path, f in found.findings)
         codes = tuple(fix.code for report in found.reports for fix in report.fixes)
-        return RepoResult(
+        result = RepoResult(
             settings.name, repo.full_name, OK, "", fixes, findings, tuple(outcomes), found_, codes, tuple(plans)
         )
+        complete = all(o.kind is not Kind.DEFERRED for o in outcomes)
+        return _Scanned(result, lookups, found.base_sha, complete)
 
     def _plans(
         self,
@@ -229,10 +339,17 @@ class Runner:
             plan = build_plan(context, code, reports)
             if plan is None:
                 continue
-            allow = budget.left > 0 and opened < settings.max_requests_per_repo
-            outcome = ensure_change_request(platform, repo, plan, allow_new=allow, dry_run=self.options.dry_run)
+            allow = opened < settings.max_requests_per_repo and budget.take(repo.full_name)
+            try:
+                outcome = ensure_change_request(platform, repo, plan, allow_new=allow, dry_run=self.options.dry_run)
+            except BaseException:
+                if allow:
+                    budget.give_back()
+                raise
             if outcome.kind is Kind.CREATED:
-                budget.left, opened = budget.left - 1, opened + 1
+                opened += 1
+            elif allow:
+                budget.give_back()
             if self.options.dry_run:
                 self.reporter.preview(repo.full_name, plan, outcome, reports)
             outcomes.append(outcome)
@@ -269,6 +386,7 @@ def execute(
     *,
     platforms: Mapping[str, Platform] | None = None,
     reporter: Reporter | None = None,
+    registry_listener: Callable[[str, int | None], None] | None = None,
 ) -> RunSummary:
     """Build the platforms the chosen targets use (unless given: the service and tests pass
     theirs), and the registry client, then run."""
@@ -285,5 +403,6 @@ def execute(
         if not options.offline and any(f.NEEDS_NETWORK for f in fixers):
             cache = default_path(os.environ if env is None else env)
             client = resolver_from_config(config.registries, env=env, path=config.path, cache_path=cache)
+            client.retrying.listener = registry_listener  # the service's metrics count registry requests
             resolver = stack.enter_context(client)
         return Runner(config, platforms, reporter, options, resolver).run()

@@ -23,6 +23,9 @@ from fixers.engine import FileReport, run_fixers
 from fixers.registry import FIXERS, by_name
 
 MAX_DOCKERFILE = 1024 * 1024
+# Dockerfiles scanned per repository: beyond it (generated fixtures, vendored trees) the
+# first ones by path are scanned and the request says the rest were not
+MAX_DOCKERFILES = 200
 SYMLINK = "120000"
 
 
@@ -81,6 +84,7 @@ class RepoScan:
     skip: str | None = None  # why the repository is left alone
     reports: list[FileReport] = field(default_factory=list)
     groups: dict[str | None, list[FileReport]] = field(default_factory=dict)
+    capped: tuple[str, ...] = ()  # Dockerfiles over MAX_DOCKERFILES, not scanned
 
     @property
     def retry_later(self) -> list[str]:
@@ -92,7 +96,11 @@ class RepoScan:
 
     @property
     def problems(self) -> list[tuple[str, str]]:
-        return [(r.path, f"line {r.error.line}: {r.error.message}") for r in self.reports if r.error]
+        found = [(r.path, f"line {r.error.line}: {r.error.message}") for r in self.reports if r.error]
+        if self.capped:
+            more = f"{len(self.capped)} more Dockerfiles not scanned: over {MAX_DOCKERFILES} in one repository"
+            found.append((self.capped[0], more))
+        return found
 
     @property
     def modes(self) -> dict[str, str]:
@@ -152,12 +160,17 @@ def scan(platform: Platform, repo: Repo, settings: ScanSettings, cache: BlobCach
     if not targets:
         result.skip = "no Dockerfile"
         return result
+    capped = sorted(targets, key=lambda f: f.path)[MAX_DOCKERFILES:]
+    if capped:
+        targets = sorted(targets, key=lambda f: f.path)[:MAX_DOCKERFILES]
     fixers = fixers_for(settings.config, result.config, settings.ignored)
     base = _context(platform, repo, settings, result.config)
     index = {f.path: f for f in files}
     contexts = {f.path: _for_file(base, f, TreeFiles(platform, repo, index, _folder(f), cache)) for f in targets}
     contents = {f.path: _read(platform, repo, f, cache) for f in targets}
     result.reports = [_run(f.path, contents[f.path], contexts[f.path], fixers) for f in targets]
+    if capped:  # a problem: the run then closes nothing, since the rest's fixes are unknown
+        result.capped = tuple(f.path for f in capped)
     result.groups = _groups(result.reports, settings.grouping, contents, contexts)
     return result
 

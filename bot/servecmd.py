@@ -29,6 +29,7 @@ from bot.service import create_service
 from bot.service_record import record_summary
 from bot.state import db, leases, store
 from bot.state.execution import RunRequest, guarded_run
+from bot.state.memory import StateMemory
 from bot.state.requests import ignored_codes
 from bot.state.store import RunCounts
 from bot.web.app import server
@@ -115,9 +116,12 @@ def status(cfg: Config, env: Mapping[str, str], out: TextIO, limit: int = 10) ->
         out.write(f"  {n.target}  {f'{n.at:%Y-%m-%d %H:%M:%S %Z}' if n.at else 'paused'}\n")
 
 
-def run_recorded(cfg: Config, options: runner.RunOptions, out: TextIO, err: TextIO) -> list[RunSummary]:
+def run_recorded(
+    cfg: Config, options: runner.RunOptions, out: TextIO, err: TextIO, *, remember: bool = True
+) -> list[RunSummary]:
     """``dockmend run``: each chosen target under its lease (a shard's own with ``--shard``),
-    recorded with trigger ``cli``."""
+    recorded with trigger ``cli``. Repositories unchanged since the last run are skipped
+    unless ``remember`` is False (``--full-scan``) or one repository is asked for."""
     chosen = [t.name for t in cfg.targets if options.target in (None, t.name)]
     if options.dry_run or not chosen:
         return [runner.execute(cfg, options, out, err)]  # writes nothing (or says what is wrong)
@@ -126,6 +130,7 @@ def run_recorded(cfg: Config, options: runner.RunOptions, out: TextIO, err: Text
     summaries: list[RunSummary] = []
 
     def run_target(target: str, run_id: str) -> RunCounts:
+        memory = StateMemory(sessions) if remember and options.repo is None else None
         chosen_options = runner.RunOptions(
             False,
             target,
@@ -134,10 +139,11 @@ def run_recorded(cfg: Config, options: runner.RunOptions, out: TextIO, err: Text
             run_id,
             lambda name: ignored_codes(sessions, name),
             options.shard,
+            memory,
         )
         summary = runner.execute(cfg, chosen_options, out, err)
         summaries.append(summary)
-        return record_summary(sessions, summary, platforms)
+        return record_summary(sessions, summary, platforms, memory=memory)
 
     who = os.environ.get("USER") or None
     holder = leases.default_holder()

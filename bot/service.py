@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import logging
+import threading
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
@@ -31,6 +32,7 @@ from bot.service_adapters import ChatBridge, StoreViews
 from bot.service_record import record_summary
 from bot.state import db, leases, store
 from bot.state.execution import RunRequest, guarded_run
+from bot.state.memory import StateMemory
 from bot.state.requests import ignored_codes
 from bot.state.store import RunCounts
 from bot.web.app import create_app
@@ -59,7 +61,10 @@ class Service:
     ) -> None:
         self.cfg, self.env, self.settings, self.offline = cfg, env, settings, offline
         self.platforms = dict(platforms)
+        self.stopping = threading.Event()  # set by stop(): runs begin no new repository
         self.metrics = Metrics()
+        for name, platform in self.platforms.items():
+            _listen(platform, name, self.metrics)
         self.engine = db.create_engine(database_url)
         self.sessions = db.session_factory(self.engine)
         self.target_platforms = {t.name: t.target.platform for t in cfg.targets}
@@ -81,7 +86,9 @@ class Service:
             self.scheduler.aps.add_job(self.post_digests, "cron", jobstore=LOCAL, id="digest", **DIGEST_CRON)
 
     def stop(self) -> None:
-        """Stop firing, let running jobs finish, release this process's leases."""
+        """Stop firing; a running target finishes the repositories it has begun and leaves
+        the others for the next run; then this process's leases are released."""
+        self.stopping.set()
         self.scheduler.shutdown(wait=True)
         self.engine.dispose()
 
@@ -125,17 +132,20 @@ class Service:
     def _run(self, target: str, run_id: str, repo: str | None) -> RunCounts:
         started = time.monotonic()
         trigger, outcome = self._trigger(run_id), "failed"
+        # a whole-target run skips what has not changed; `scan owner/repo` from chat always scans
+        memory = StateMemory(self.sessions) if repo is None else None
         try:
             options = runner.RunOptions(
-                target=target, repo=repo, offline=self.offline, run_id=run_id, ignored=self.ignored
-            )
+                target=target, repo=repo, offline=self.offline, run_id=run_id, ignored=self.ignored,
+                memory=memory, stop=self.stopping,
+            )  # fmt: skip
             out, err = io.StringIO(), io.StringIO()
             summary = runner.execute(
                 self.cfg, options, out, err, self.env, platforms=self._platforms(target),
-                reporter=PlainReporter(out, err),
+                reporter=PlainReporter(out, err), registry_listener=self.metrics.registry_listener(),
             )  # fmt: skip
             log.info("run %s of %s:\n%s%s", run_id, target, err.getvalue(), out.getvalue())
-            counts = record_summary(self.sessions, summary, self.target_platforms, self.metrics)
+            counts = record_summary(self.sessions, summary, self.target_platforms, self.metrics, memory)
             outcome = "partial" if counts.repositories_failed else "ok"
             return counts
         finally:
@@ -150,6 +160,7 @@ class Service:
         names = {t.target.platform for t in self.cfg.targets if t.name == target}
         for name in names - self.platforms.keys():
             self.platforms[name] = build_platform(self.cfg.platforms[name], self.env)
+            _listen(self.platforms[name], name, self.metrics)
         return {name: self.platforms[name] for name in names}
 
     # -- the weekly digest -----------------------------------------------------------------
@@ -169,6 +180,13 @@ class Service:
                 return []
         since = moment - timedelta(days=7)
         return post_digests(self.settings.chat, [r for r in self.views.open_requests() if r.opened_at >= since], since)
+
+
+def _listen(platform: Platform, name: str, metrics: Metrics) -> None:
+    """Count the forge's API calls and keep its rate-limit gauge (a local folder makes none)."""
+    listen = getattr(platform, "listen", None)
+    if listen is not None:
+        listen(metrics.api_listener(name))
 
 
 def create_service(

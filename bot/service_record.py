@@ -17,6 +17,7 @@ from bot.changes import Kind, Outcome
 from bot.runreport import FAILED, OK, SKIPPED, PlanDetail, RunSummary
 from bot.state import findings, requests, store
 from bot.state.findings import FindingRecord
+from bot.state.memory import StateMemory
 from bot.state.requests import RequestState
 from bot.state.store import RepoKey, RunCounts
 from bot.web.metrics import Metrics
@@ -57,6 +58,7 @@ def record_summary(
     summary: RunSummary,
     platforms: Mapping[str, str],
     metrics: Metrics | None = None,
+    memory: StateMemory | None = None,
 ) -> RunCounts:
     """Record a (real) run; ``platforms`` maps each target's name to its platform's name."""
     counts = counts_of(summary)
@@ -68,12 +70,14 @@ def record_summary(
             if result.status != OK:
                 continue
             key = RepoKey(platform, result.repo)
-            store.record_repository(session, key, head_sha=None, base_digests={}, run_id=summary.run_id)
+            store.note_run(session, key, summary.run_id)
             records = [FindingRecord(path, line or None, code, message) for path, code, line, message in result.found]
             findings.record_findings(session, summary.run_id, key, records)
             plans = {plan.branch: plan for plan in result.plans}
             for outcome in result.outcomes:
                 _record_request(session, key, result.target, summary.run_id, outcome, plans.get(outcome.branch))
+        if memory is not None:  # with the requests, in one transaction
+            memory.write(session)
     if metrics is not None:
         _feed(metrics, summary, platforms)
     return counts
@@ -93,7 +97,7 @@ def _record_request(
         url=outcome.url,
         branch=outcome.branch,
         state=request_state(outcome.kind),
-        fingerprint=plan.fingerprint if plan is not None else "",
+        fingerprint=plan.fingerprint if plan is not None else None,
         title=plan.title if plan is not None else None,
         codes=plan.codes if plan is not None else None,
         target=target,

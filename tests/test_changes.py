@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from bot.changes import (
     HUMAN_COMMENT,
     HUMAN_MARKER,
     Kind,
+    Outcome,
     close_if_fixed,
     ensure_change_request,
     fingerprint_comment,
@@ -219,3 +221,83 @@ def test_a_checked_out_bot_branch_is_left_alone(env: tuple[Recorder, Path]) -> N
     with pytest.raises(PlatformError, match="checked out"):
         ensure_change_request(platform, repo, plan_for(repo, "FROM alpine:3.21\n"))  # type: ignore[arg-type]
     assert repo_of(platform).default_branch == "main"  # not the bot's branch, though checked out
+
+
+# -- a run that died between the branch and its request left an orphan branch ---------------
+
+Act = Callable[[Recorder, Repo], Outcome]
+NEWER = AFTER + "USER 1001\n"
+ORPHAN_CASES = [
+    # (what the next run does, its outcome, its writes, the bot branch still there)
+    (
+        "wanted: its request",
+        lambda p, r: ensure_change_request(p, r, plan_for(r)),
+        Kind.CREATED,
+        ["open_request"],
+        True,
+    ),
+    (
+        "wanted, other fixes now",
+        lambda p, r: ensure_change_request(p, r, plan_for(r, NEWER)),
+        Kind.CREATED,
+        ["write_branch", "open_request"],
+        True,
+    ),
+    (
+        "the cap is reached",
+        lambda p, r: ensure_change_request(p, r, plan_for(r), allow_new=False),
+        Kind.DEFERRED,
+        ["delete_branch"],
+        False,
+    ),
+    (
+        "the cap is reached, dry run",
+        lambda p, r: ensure_change_request(p, r, plan_for(r), allow_new=False, dry_run=True),
+        Kind.DEFERRED,
+        [],
+        True,
+    ),
+    ("no fixes needed", lambda p, r: close_if_fixed(p, r, BRANCH), Kind.BRANCH_DELETED, ["delete_branch"], False),
+    (
+        "no fixes needed, dry run",
+        lambda p, r: close_if_fixed(p, r, BRANCH, dry_run=True),
+        Kind.BRANCH_DELETED,
+        [],
+        True,
+    ),
+]
+
+
+@pytest.mark.parametrize(("case", "act", "kind", "writes", "kept"), ORPHAN_CASES, ids=[c[0] for c in ORPHAN_CASES])
+def test_an_orphan_branch_is_reused_or_deleted(
+    env: tuple[Recorder, Path], case: str, act: Act, kind: Kind, writes: list[str], kept: bool
+) -> None:
+    platform, root = env
+    repo = repo_of(platform)
+    platform.write_branch(repo, plan_for(repo), force=False)  # and then the run died
+    platform.writes = []
+    outcome = act(platform, repo)
+    assert (outcome.kind, platform.writes) == (kind, writes)
+    assert (BRANCH in git(root, "branch", "--list")) == kept
+    requests = stored(root) if (root / ".git/dockmend/requests.json").exists() else []
+    assert [r["state"] for r in requests] == (["open"] if kind is Kind.CREATED else [])
+    if kept:  # one commit of the bot's: never a second one on top
+        assert git(root, "rev-list", "--count", f"main..{BRANCH}").strip() == "1"
+
+
+def test_an_orphan_branch_with_someone_elses_commit_stays(env: tuple[Recorder, Path]) -> None:
+    platform, root = env
+    repo = repo_of(platform)
+    platform.write_branch(repo, plan_for(repo), force=False)
+    human = commit_on(root, BRANCH, {"notes.txt": "mine\n"}, "my change")
+    platform.writes = []
+    assert close_if_fixed(platform, repo, BRANCH).kind is Kind.NOTHING  # type: ignore[arg-type]
+    assert ensure_change_request(platform, repo, plan_for(repo), allow_new=False).kind is Kind.SKIPPED_HUMAN  # type: ignore[arg-type]
+    assert platform.writes == [] and git(root, "rev-parse", BRANCH).strip() == human
+
+
+def test_no_branch_and_no_request_is_nothing(env: tuple[Recorder, Path]) -> None:
+    platform, _ = env
+    repo = repo_of(platform)
+    assert close_if_fixed(platform, repo, BRANCH).kind is Kind.NOTHING  # type: ignore[arg-type]
+    assert platform.writes == []

@@ -50,8 +50,29 @@ def config(folder: Path, extra: str = "") -> Path:
 
 
 def dockmend(folder: Path, *args: str, extra: str = "") -> tuple[int, str, str]:
-    result = runner.invoke(app, ["run", "--config", str(config(folder, extra)), "--offline", *args])
+    """``dockmend run``; every run reads every checkout (--full-scan): these tests are about
+    each run's manners (skipping unchanged ones: test_unchanged_checkouts_are_skipped)."""
+    command = ["run", "--config", str(config(folder, extra)), "--offline", "--full-scan", *args]
+    result = runner.invoke(app, command)
     return result.exit_code, result.stdout, result.stderr
+
+
+def test_unchanged_checkouts_are_skipped_until_a_commit(folder: Path, tmp_path: Path) -> None:
+    env = {"DOCKMEND_DATABASE_URL": f"sqlite:///{tmp_path / 'state.db'}"}
+    command = ["run", "--config", str(config(folder)), "--offline"]
+
+    def said() -> dict[str, str]:
+        result = runner.invoke(app, command, env=env)
+        assert result.exit_code == 0, result.stderr
+        return dict(line.split(": ", 1) for line in result.stderr.splitlines()[1:])
+
+    first = said()
+    assert first["api"].startswith("created ") and first["clean"] == "nothing to do"
+    assert set(said().values()) == {"skipped: unchanged since the last run"}
+    commit(folder / "clean", {"README.md": "# clean, and documented\n"}, "Document it")
+    third = said()
+    assert third.pop("clean") == "nothing to do"
+    assert set(third.values()) == {"skipped: unchanged since the last run"}
 
 
 def everything(folder: Path) -> dict[str, object]:

@@ -48,6 +48,9 @@ class Repo:
     default_branch: str
     url: str  # web URL, shown in bodies and labels
     head_sha: str | None = None  # default-branch head when the listing carries it
+    # What the listing says changes with every push (GitHub ``pushed_at``, GitLab
+    # ``last_activity_at``, a checkout's head): equal to the last run's, nothing was pushed.
+    marker: str | None = None
     archived: bool = False
     fork: bool = False
     empty: bool = False
@@ -96,6 +99,7 @@ class ChangeRequest:
     branch: str
     title: str
     body: str
+    labels: tuple[str, ...] | None = None  # None: the platform does not say
 
 
 @dataclass(frozen=True)
@@ -136,6 +140,10 @@ class Platform(Protocol):
     def repo_metadata(self, repo: Repo) -> RepoInfo:
         """URL, description, topics and licence SPDX id, for DM105 labels."""
 
+    def marker(self, repo: Repo) -> str | None:
+        """``Repo.marker`` as it is now (one call): read after the bot's own writes, so that
+        the next run does not take them for someone's push."""
+
     def branch_head(self, repo: Repo, branch: str) -> BranchHead | None:
         """The bot branch, or None when it does not exist."""
 
@@ -152,8 +160,10 @@ class Platform(Protocol):
     def open_request(self, repo: Repo, plan: ChangePlan) -> ChangeRequest:
         """Open a request from ``plan.branch`` with its title, body, labels, reviewers."""
 
-    def update_request(self, repo: Repo, request: ChangeRequest, title: str, body: str) -> ChangeRequest:
-        """Change an open request's title and body."""
+    def update_request(
+        self, repo: Repo, request: ChangeRequest, title: str, body: str, labels: Sequence[str] = ()
+    ) -> ChangeRequest:
+        """Change an open request's title and body, and add ``labels`` it lacks."""
 
     def close_request(self, repo: Repo, request: ChangeRequest, comment: str) -> None:
         """Comment, then close the request (the bot's own, no longer needed)."""

@@ -12,6 +12,7 @@ exists is found and reused, a comment is not posted twice).
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -23,6 +24,7 @@ from github.PaginatedList import PaginatedList
 from github.PullRequest import PullRequest
 from github.Repository import Repository
 
+from bot.httpwait import Listener
 from bot.platforms.base import (
     BranchHead,
     ChangePlan,
@@ -69,6 +71,10 @@ class GitHubPlatform:
         self._clients = clients
         self._policy = clients.tuning.retry
         self._listed: dict[str, Repository] = {}  # listing objects carry the metadata already
+
+    def listen(self, listener: Listener) -> None:
+        """Tell ``listener`` (the service's metrics) about every HTTP answer."""
+        self._clients.listen(listener)
 
     def __repr__(self) -> str:
         return f"GitHubPlatform({self.name!r}, {self._clients!r})"
@@ -126,6 +132,7 @@ class GitHubPlatform:
             disabled=bool(gh.disabled),
             topics=tuple(gh.topics or ()),
             description=gh.description,
+            marker=_marker(gh),
         )
 
     def list_files(self, repo: Repo, ref: str) -> Sequence[RepoFile]:
@@ -153,6 +160,10 @@ class GitHubPlatform:
         gh = self._gh(repo)
         blob = self._retry(f"{repo.full_name}: {file.path}", lambda: gh.get_git_blob(file.sha))
         return base64.b64decode(blob.content) if blob.encoding == "base64" else blob.content.encode()
+
+    def marker(self, repo: Repo) -> str | None:
+        fresh = self._retry(f"{repo.full_name}: read", lambda: self._gh(repo).pushed_at)
+        return fresh.isoformat() if fresh else None
 
     def repo_metadata(self, repo: Repo) -> RepoInfo:
         gh = self._listed.get(repo.full_name) or self._gh(repo)
@@ -260,7 +271,8 @@ class GitHubPlatform:
                 raise
             pull = existing[0]
         self._decorate(repo, pull, plan)
-        return _request(pull)
+        opened = _request(pull)  # as created: the labels came after
+        return dataclasses.replace(opened, labels=tuple(dict.fromkeys((*(opened.labels or ()), *plan.labels))))
 
     def _decorate(self, repo: Repo, pull: PullRequest, plan: ChangePlan) -> None:
         what = f"{repo.full_name}#{pull.number}"
@@ -275,9 +287,14 @@ class GitHubPlatform:
         except RequestFailed as exc:
             log.warning("%s", exc)
 
-    def update_request(self, repo: Repo, request: ChangeRequest, title: str, body: str) -> ChangeRequest:
+    def update_request(
+        self, repo: Repo, request: ChangeRequest, title: str, body: str, labels: Sequence[str] = ()
+    ) -> ChangeRequest:
         pull = self._gh(repo).get_pull(int(request.id))
         self._retry(f"{repo.full_name}#{request.id}: update", lambda: pull.edit(title=title, body=body))
+        missing = [label for label in labels if label not in (request.labels or ())]
+        if missing:  # a run died between the pull request and its labels (two calls on GitHub)
+            self._retry(f"{repo.full_name}#{request.id}: labels", lambda: pull.add_to_labels(*missing))
         return _request(pull)
 
     def close_request(self, repo: Repo, request: ChangeRequest, comment: str) -> None:
@@ -301,7 +318,8 @@ class GitHubPlatform:
 
 def _request(pull: PullRequest) -> ChangeRequest:
     state = RequestState.MERGED if pull.merged_at else RequestState(pull.state)
-    return ChangeRequest(str(pull.number), pull.html_url, state, pull.head.ref, pull.title, pull.body or "")
+    labels = tuple(label.name for label in pull.labels)
+    return ChangeRequest(str(pull.number), pull.html_url, state, pull.head.ref, pull.title, pull.body or "", labels)
 
 
 def from_settings(settings: PlatformSettings, env: Mapping[str, str], tuning: Tuning | None = None) -> GitHubPlatform:
@@ -309,3 +327,9 @@ def from_settings(settings: PlatformSettings, env: Mapping[str, str], tuning: Tu
     ``tuning`` overrides the production pace (tests pass ``Tuning.unthrottled()``)."""
     clients = clients_from_settings(settings, env, tuning)
     return GitHubPlatform(settings.name, clients, settings.bot_name or BOT_NAME, settings.bot_email or BOT_EMAIL)
+
+
+def _marker(gh: Repository) -> str | None:
+    """``pushed_at`` moves with every push to any branch (the bot's own too, see ``marker``)."""
+    pushed = gh.pushed_at
+    return pushed.isoformat() if pushed else None

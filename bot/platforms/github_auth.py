@@ -13,13 +13,16 @@ from __future__ import annotations
 import logging
 import math
 import re
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from github import Auth, Github, GithubIntegration
+from github.Requester import Requester
 
 from bot.errors import DockmendError
+from bot.httpwait import Listener, Pacer
 from bot.platforms.base import PlatformError
 from bot.platforms.github_retry import RetryPolicy, retrying
 from bot.registry_settings import Secret
@@ -47,10 +50,16 @@ class Tuning:
     per_page: int = 100
     timeout: float = 30.0
     verify: bool | str = True
+    rate_limit_reserve: int = 100  # calls left below which they are spread out until the reset
 
     @classmethod
     def unthrottled(cls, retry: RetryPolicy | None = None) -> Tuning:
         return cls(None, None, retry or RetryPolicy(backoff=0.0, max_wait=5.0))
+
+    def pacer(self, listeners: list[Listener]) -> Pacer:
+        """Back-pressure from the rate-limit headers; PyGithub keeps the fixed spacing itself."""
+        retry = self.retry
+        return Pacer(self.rate_limit_reserve, retry.max_wait, clock=retry.clock, sleep=retry.sleep, listeners=listeners)
 
 
 @dataclass(frozen=True)
@@ -99,16 +108,25 @@ class Clients:
         self._token = token
         self._app = app
         self._clients: dict[str, Github] = {}
+        self.pacers: dict[str, Pacer] = {}  # one per client: an App has a rate limit per installation
+        self.listeners: list[Listener] = []
+        self._lock = threading.Lock()  # several runner threads may ask for a new owner's client at once
         protect(token.reveal() if token else "")
 
     def __repr__(self) -> str:
         return f"Clients({self.url!r}, {'app' if self._app else 'token'})"
 
+    def listen(self, listener: Listener) -> None:
+        """Tell ``listener`` about every answer of every client (the service's metrics)."""
+        self.listeners.append(listener)
+
     def for_owner(self, owner: str) -> Github:
         key = owner.lower() if self._app else ""
-        if key not in self._clients:
-            self._clients[key] = self._build(self._auth(owner))
-        return self._clients[key]
+        with self._lock:
+            if key not in self._clients:
+                self.pacers[key] = self.tuning.pacer(self.listeners)
+                self._clients[key] = self._build(self._auth(owner), self.pacers[key])
+            return self._clients[key]
 
     def _auth(self, owner: str) -> Auth.Auth:
         if self._token is not None:
@@ -131,8 +149,8 @@ class Clients:
         what = f"GitHub App installation for {owner}"
         return retrying(self.tuning.retry, what, lambda: int(integration.get_org_installation(owner).id))
 
-    def _build(self, auth: Auth.Auth) -> Github:
-        return Github(
+    def _build(self, auth: Auth.Auth, pacer: Pacer) -> Github:
+        client = Github(
             base_url=self.url,
             auth=auth,
             per_page=self.tuning.per_page,
@@ -141,8 +159,32 @@ class Clients:
             retry=None,  # dockmend's RetryPolicy is the one retry layer
             seconds_between_requests=self.tuning.seconds_between_requests,
             seconds_between_writes=self.tuning.seconds_between_writes,
-            lazy=True,
+            lazy=True,  # also: no requester copies (PyGithub copies one for a non-default laziness)
         )
+        observe(client.requester, pacer)
+        return client
+
+
+def observe(requester: Requester, pacer: Pacer) -> None:
+    """Pace every HTTP request of ``requester`` and tell ``pacer`` about every answer.
+
+    PyGithub calls its debug hooks on every request (JSON, pages, blobs): ``NEW_DEBUG_FRAME``
+    just before sending, ``DEBUG_ON_RESPONSE`` with the status and the lower-cased headers.
+    They do nothing unless PyGithub's debug flag is on; they are kept and called here."""
+    frame, response = requester.NEW_DEBUG_FRAME, requester.DEBUG_ON_RESPONSE
+
+    def before(headers: dict[str, str]) -> None:
+        pacer.before()
+        frame(headers)
+
+    def after(status: int, headers: dict[str, str | int], data: str) -> None:
+        left, reset = headers.get("x-ratelimit-remaining"), headers.get("x-ratelimit-reset")
+        pacer.answered(status, None if left is None else str(left), None if reset is None else str(reset))
+        response(status, headers, data)
+
+    # setattr: mypy refuses to replace a method on an instance (it is what is meant here)
+    setattr(requester, "NEW_DEBUG_FRAME", before)  # noqa: B010
+    setattr(requester, "DEBUG_ON_RESPONSE", after)  # noqa: B010
 
 
 def clients_from_settings(settings: PlatformSettings, env: Mapping[str, str], tuning: Tuning | None) -> Clients:
@@ -152,7 +194,14 @@ def clients_from_settings(settings: PlatformSettings, env: Mapping[str, str], tu
     token = settings.token_value(env)
     if app is None and token is None:
         raise DockmendError(f"platform {settings.name!r}: needs 'token: ${{ENV}}', 'token_file' or 'app_id'")
-    tuning = tuning or Tuning(timeout=settings.timeout, verify=settings.verify)
+    pace = settings.pace()
+    tuning = tuning or Tuning(
+        seconds_between_requests=pace.seconds_between_requests or None,  # PyGithub: None or 0, no pause
+        seconds_between_writes=pace.seconds_between_writes or None,
+        timeout=settings.timeout,
+        verify=settings.verify,
+        rate_limit_reserve=pace.rate_limit_reserve,
+    )
     return Clients(settings.url or DEFAULT_URL, tuning, token, app)
 
 

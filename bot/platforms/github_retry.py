@@ -43,6 +43,7 @@ class RetryPolicy:
     max_backoff: float = 60.0
     max_wait: float = 3600.0  # the longest single rate-limit wait (a primary window); longer: unavailable
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
+    clock: Callable[[], float] = field(default=time.time, repr=False)  # Unix time, for reset headers
 
 
 def rate_limit_wait(exc: GithubException, now: float) -> float | None:
@@ -78,7 +79,7 @@ def retrying(policy: RetryPolicy, what: str, call: Callable[[], T]) -> T:
         try:
             return call()
         except GithubException as exc:
-            wait = rate_limit_wait(exc, time.time())
+            wait = rate_limit_wait(exc, policy.clock())
             if wait is None and exc.status < 500:
                 raise RequestFailed(f"{what}: {describe(exc)}", exc.status) from None
             if wait is not None and wait > policy.max_wait:

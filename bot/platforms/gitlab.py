@@ -23,6 +23,7 @@ import gitlab
 import requests
 from gitlab.v4.objects import Project
 
+from bot.httpwait import Listener
 from bot.platforms.base import (
     BranchHead,
     ChangePlan,
@@ -33,7 +34,7 @@ from bot.platforms.base import (
     RequestState,
     Target,
 )
-from bot.platforms.gitlab_retry import RetryingSession, RetryPolicy
+from bot.platforms.gitlab_retry import RetryingSession, RetryPolicy, policy_from_settings
 from bot.registry_settings import Secret
 from fixers.base import RepoInfo
 
@@ -73,6 +74,7 @@ class GitLabPlatform:
         self.name, self.bot_name, self.bot_email = name, bot_name, bot_email
         self.per_page = per_page
         self._token = token
+        self._session = RetryingSession(retry or RetryPolicy())  # paces itself; metrics listen to it
         self._gl = gitlab.Gitlab(
             url=url,
             private_token=token.reveal(),
@@ -80,10 +82,14 @@ class GitLabPlatform:
             timeout=timeout,
             ssl_verify=verify,
             keep_base_url=True,  # a self-managed server may announce another external URL in its links
-            session=RetryingSession(retry or RetryPolicy()),
+            session=self._session,
         )
         self._trees: dict[tuple[str, str], tuple[RepoFile, ...]] = {}  # by commit sha: never stale
         self._user_ids: dict[str, int | None] = {}
+
+    def listen(self, listener: Listener) -> None:
+        """Tell ``listener`` (the service's metrics) about every HTTP answer."""
+        self._session.listen(listener)
 
     def __repr__(self) -> str:
         return f"GitLabPlatform({self.name!r}, {self._gl.url!r})"
@@ -113,7 +119,13 @@ class GitLabPlatform:
             empty=bool(a.get("empty_repo")),
             topics=tuple(a.get("topics") or a.get("tag_list") or ()),
             description=a.get("description") or None,
+            marker=a.get("last_activity_at") or None,
         )
+
+    def marker(self, repo: Repo) -> str | None:
+        with self._calling(f"read {repo.full_name}"):
+            found = self._gl.projects.get(repo.id).attributes.get("last_activity_at")
+        return str(found) if found else None
 
     def list_files(self, repo: Repo, ref: str) -> Sequence[RepoFile]:
         cached = self._trees.get((repo.id, ref))
@@ -257,9 +269,14 @@ class GitLabPlatform:
                     log.warning("GitLab %s: no user %r; left out of the merge request", self.name, name)
         return [i for i in (self._user_ids[n] for n in usernames) if i is not None]
 
-    def update_request(self, repo: Repo, request: ChangeRequest, title: str, body: str) -> ChangeRequest:
+    def update_request(
+        self, repo: Repo, request: ChangeRequest, title: str, body: str, labels: Sequence[str] = ()
+    ) -> ChangeRequest:
+        change: dict[str, Any] = {"title": title, "description": body}
+        if labels:
+            change["add_labels"] = ",".join(labels)
         with self._calling(f"update merge request !{request.id} of {repo.full_name}"):
-            answer = self._project(repo).mergerequests.update(request.id, {"title": title, "description": body})
+            answer = self._project(repo).mergerequests.update(request.id, change)
         return _request(answer)
 
     def close_request(self, repo: Repo, request: ChangeRequest, comment: str) -> None:
@@ -304,6 +321,7 @@ def _request(a: Mapping[str, Any]) -> ChangeRequest:
         branch=a["source_branch"],
         title=a.get("title") or "",
         body=a.get("description") or "",
+        labels=tuple(a.get("labels") or ()),
     )
 
 
@@ -335,4 +353,5 @@ def from_settings(settings: PlatformSettings, env: Mapping[str, str]) -> GitLabP
         bot_email=settings.bot_email or BOT_EMAIL,
         timeout=settings.timeout,
         verify=settings.verify,
+        retry=policy_from_settings(settings),
     )

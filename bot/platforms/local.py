@@ -82,6 +82,10 @@ class LocalPlatform:
             return _read_plain(Path(repo.id), file.path)
         return self._git(repo).blob(file.sha)
 
+    def marker(self, repo: Repo) -> str | None:
+        folder = Path(repo.id)
+        return (self._folder_repo(folder) if _is_plain(repo) else self._git_repo(folder)).marker
+
     def repo_metadata(self, repo: Repo) -> RepoInfo:
         folder = Path(repo.id)
         return RepoInfo(
@@ -148,7 +152,9 @@ class LocalPlatform:
         store.save([*requests, new])
         return self._request(repo, store, new)
 
-    def update_request(self, repo: Repo, request: ChangeRequest, title: str, body: str) -> ChangeRequest:
+    def update_request(
+        self, repo: Repo, request: ChangeRequest, title: str, body: str, labels: Sequence[str] = ()
+    ) -> ChangeRequest:
         def change(stored: StoredRequest) -> None:
             stored.title, stored.body = title, body
 
@@ -214,6 +220,7 @@ class LocalPlatform:
             default_branch=branch,
             url=origin_url(folder) or folder.resolve().as_uri(),
             head_sha=head,
+            marker=head,
             empty=head is None,
             description=_description(git),
         )
@@ -242,6 +249,7 @@ class LocalPlatform:
             default_branch=_PLAIN,
             url=folder.resolve().as_uri(),
             head_sha=digest.hexdigest(),
+            marker=digest.hexdigest(),
             empty=not files,
         )
 

@@ -60,6 +60,15 @@ class _Forge(_Platform):
     """The author of the bot's commits (commits by anyone else on its branch make it leave the branch alone)."""
     bot_email: Text | None = None
     """The e-mail address of the bot's commits."""
+    concurrency: int = Field(default=4, ge=1)
+    """How many repositories of this platform are worked on at once."""
+    seconds_between_requests: float | None = Field(default=None, ge=0)
+    """The least pause between two API calls, in seconds (null or 0: none)."""
+    seconds_between_writes: float | None = Field(default=None, ge=0)
+    """The least pause between two API writes, in seconds (null or 0: none)."""
+    rate_limit_reserve: int = Field(default=100, ge=0)
+    """When the forge says no more than this many calls are left in its rate-limit window,
+    the calls are spread out so that the rest lasts until the window resets."""
 
     @model_validator(mode="after")
     def _one_token(self) -> _Forge:
@@ -70,6 +79,11 @@ class _Forge(_Platform):
 
 class GitHub(_Forge):
     type: Literal["github"]
+    seconds_between_requests: float | None = Field(default=0.25, ge=0)
+    """The least pause between two API calls, in seconds (null or 0: none); GitHub advises
+    against bursts (its secondary rate limits)."""
+    seconds_between_writes: float | None = Field(default=1.0, ge=0)
+    """The least pause between two API writes (creating commits, branches, pull requests), in seconds."""
     app_id: Digits | None = None
     """A GitHub App's id, instead of a token (installation tokens per organisation)."""
     private_key_file: Text | None = None
@@ -205,6 +219,13 @@ def platform_settings(name: str, model: GitHub | GitLab | Local, source: str | N
     token_env = ref.env if ref is not None else None
     settings = replace(
         settings, url=model.url, token_env=token_env, token_file=token_file, verify=model.verify, timeout=model.timeout
+    )
+    settings = replace(
+        settings,
+        concurrency=model.concurrency,
+        seconds_between_requests=model.seconds_between_requests or 0.0,  # null: no pause, not the default
+        seconds_between_writes=model.seconds_between_writes or 0.0,
+        rate_limit_reserve=model.rate_limit_reserve,
     )
     if isinstance(model, GitHub):
         key = _file(base, model.private_key_file)

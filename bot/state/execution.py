@@ -62,6 +62,8 @@ def guarded_run(
     with sessions() as session:
         held = leases.acquire(session, lease, holder, lease_ttl)
     with sessions.begin() as session:
+        if held:  # runs whose process died (its lease expired) are marked so, not left "running"
+            store.abandon_runs(session)
         run_id = store.start_run(
             session,
             request.target,

@@ -95,6 +95,7 @@ class Repository(Base):
     full_name: Mapped[str] = mapped_column(String(400), index=True)
     default_branch: Mapped[str | None] = mapped_column(String(255))
     head_sha: Mapped[str | None] = mapped_column(String(64))
+    marker: Mapped[str | None] = mapped_column(String(100))  # the listing's change marker (pushed_at…)
     url: Mapped[str | None] = mapped_column(String(1000))  # web page, for the dashboard
     scan_key: Mapped[str | None] = mapped_column(String(200))  # dockmend version + settings of that scan
     last_scanned_at: Mapped[datetime | None]

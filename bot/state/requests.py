@@ -31,7 +31,7 @@ def record_request(
     url: str,
     branch: str,
     state: RequestState,
-    fingerprint: str,
+    fingerprint: str | None,
     title: str | None = None,
     codes: Iterable[str] | None = None,
     target: str | None = None,
@@ -42,7 +42,8 @@ def record_request(
     """Create or update the request ``number`` of ``repo`` (idempotent; closing stamps ``closed_at``).
 
     ``codes`` are the fixes in it (DM103, …); ``run_id`` the run that opened or updated it.
-    Optional values left out keep what was recorded before."""
+    Optional values left out (None; a request closed by a run that planned nothing for it
+    has no fingerprint of its own) keep what was recorded before."""
     if state not in get_args(RequestState):
         raise ValueError(f"unknown request state {state!r}")
     moment = _now(now)
@@ -52,7 +53,8 @@ def record_request(
     if request is None:
         request = ChangeRequest(repository_id=row.id, number=number, opened_at=moment, repository=row)
         session.add(request)
-    request.url, request.branch, request.fingerprint = url, branch, fingerprint
+    request.url, request.branch = url, branch
+    request.fingerprint = fingerprint if fingerprint is not None else request.fingerprint or ""
     request.title = title if title is not None else request.title or ""
     request.codes = ",".join(codes) if codes is not None else request.codes or ""
     request.target = target or request.target

@@ -170,6 +170,16 @@ def record_repository(
     return row
 
 
+def note_run(session: Session, repo: RepoLike, run_id: str, *, now: datetime | None = None) -> Repository:
+    """The run ``run_id`` scanned ``repo``: its findings become the current ones (what the
+    scan depended on is recorded apart, by :class:`bot.state.memory.StateMemory`)."""
+    row = ensure_repository(session, repo)
+    row.last_run_id = run_id
+    row.last_scanned_at = row.last_scanned_at or _now(now)
+    session.flush()
+    return row
+
+
 def seen_base_images(session: Session, repo: RepoLike) -> dict[str, str]:
     """The base images (and their digests) of the last scan: resolve these anew to decide a rescan."""
     row = get_repository(session, repo)

@@ -7,10 +7,19 @@ counters.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+from bot.httpwait import Listener
 
 RUN_BUCKETS = (1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200)  # seconds
 REQUEST_ACTIONS = ("opened", "updated", "closed")
+
+
+def status_class(status: int | None) -> str:
+    """``2xx`` … ``5xx``, or ``none`` for a request that got no answer (dropped, timed out)."""
+    return "none" if status is None else f"{status // 100}xx"
 
 
 class Metrics:
@@ -28,14 +37,17 @@ class Metrics:
         self.requests = Counter(
             "dockmend_requests", "Pull/merge requests opened, updated or closed.", ["platform", "action"], registry=r
         )
-        self.api_calls = Counter("dockmend_api_calls", "Forge API calls, by platform.", ["platform"], registry=r)
+        self.api_calls = Counter(
+            "dockmend_api_calls", "Forge API calls, by platform and answer class.", ["platform", "status"], registry=r
+        )
         self.rate_limit = Gauge(
             "dockmend_rate_limit_remaining", "Forge API calls left in the window, as last reported.", ["platform"],
             registry=r,
         )  # fmt: skip
         self.registry_requests = Counter(
-            "dockmend_registry_requests", "Container registry requests, by registry host.", ["registry"], registry=r
-        )
+            "dockmend_registry_requests", "Container registry requests, by registry host and answer class.",
+            ["registry", "status"], registry=r,
+        )  # fmt: skip
         self.chat_commands = Counter(
             "dockmend_chat_commands", "Chat commands received, by platform and command.", ["platform", "command"],
             registry=r,
@@ -56,13 +68,21 @@ class Metrics:
             raise ValueError(f"request action must be one of {REQUEST_ACTIONS}, not {action!r}")
         self.requests.labels(platform, action).inc()
 
-    def api_call(self, platform: str, rate_limit_remaining: int | None = None) -> None:
-        self.api_calls.labels(platform).inc()
+    def api_call(self, platform: str, status: int | None, rate_limit_remaining: int | None = None) -> None:
+        self.api_calls.labels(platform, status_class(status)).inc()
         if rate_limit_remaining is not None:
             self.rate_limit.labels(platform).set(rate_limit_remaining)
 
-    def registry_request(self, registry: str) -> None:
-        self.registry_requests.labels(registry).inc()
+    def api_listener(self, platform: str) -> Listener:
+        """What a forge client calls with each answer (``platform.listen(...)``)."""
+        return lambda status, remaining: self.api_call(platform, status, remaining)
+
+    def registry_request(self, registry: str, status: int | None) -> None:
+        self.registry_requests.labels(registry, status_class(status)).inc()
+
+    def registry_listener(self) -> Callable[[str, int | None], None]:
+        """What the registry client calls with each answer (host, status)."""
+        return self.registry_request
 
     def chat_command(self, platform: str, command: str) -> None:
         self.chat_commands.labels(platform, command).inc()

@@ -4,13 +4,19 @@ An HTTP handler calls :meth:`Faults.decide` before answering and acts on the
 :class:`Fault` it gets back (``None``: answer normally). Draws come from one seeded
 ``random.Random``, so a failing test replays the same faults. Rates are
 probabilities per request; they are checked in a fixed order, each with its own draw.
+
+A :class:`Trigger` is the exact-point variant: from the n-th request matching a method
+and a path pattern on, a given fault, k times in a row, and first a callback (the crash
+tests ``kill -9`` the client there).
 """
 
 from __future__ import annotations
 
 import random
+import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -34,6 +40,31 @@ class Fault:
 
 
 @dataclass
+class Trigger:
+    """Requests matching ``method`` ("" any) and ``path`` (a regex searched in the path),
+    from the ``nth`` (1-based) on, ``times`` in a row, meet ``fault``; ``callback`` runs
+    first (the crash tests ``kill -9`` the client there)."""
+
+    method: str
+    path: str
+    callback: Callable[[], None] | None = None
+    fault: Fault = Fault(FaultKind.DROP)  # after=True: the work is done, the answer lost
+    nth: int = 1
+    times: int = 1
+    seen: int = 0
+
+    def matches(self, method: str, path: str) -> bool:
+        if (self.method and method != self.method) or not re.search(self.path, path):
+            return False
+        self.seen += 1
+        return self.nth <= self.seen < self.nth + self.times
+
+    @property
+    def spent(self) -> bool:
+        return self.seen >= self.nth + self.times - 1
+
+
+@dataclass
 class Faults:
     """What goes wrong, how often. All zero: nothing does."""
 
@@ -43,12 +74,13 @@ class Faults:
     too_many_requests_rate: float = 0.0
     drop_rate: float = 0.0
     # the request is applied but its answer is lost (the connection drops): a retried
-    # POST then meets its own earlier success; handlers that cannot do it drop before
+    # POST then meets its own earlier success
     lost_answer_rate: float = 0.0
     retry_after: int = 0  # seconds sent in Retry-After (tests use 0 or 1)
     seed: int = 0
     # only requests whose method is in this set are faulted (empty: every method)
     methods: frozenset[str] = frozenset()
+    triggers: list[Trigger] = field(default_factory=list)
     rng: random.Random = field(init=False, repr=False)
     injected: list[tuple[str, str, FaultKind]] = field(default_factory=list, repr=False)
     lost_answers: int = 0  # how many of the injected DROPs came after the work was done
@@ -73,14 +105,29 @@ class Faults:
         """Sleep the latency, then draw this request's fault (recorded in ``injected``)."""
         if self.latency:
             time.sleep(self.latency)
+        trigger = self._trigger(method, path)
+        if trigger is not None:
+            if trigger.callback is not None:
+                trigger.callback()  # outside the lock: it may wait for the client to die
+            self._note(method, path, trigger.fault)
+            return trigger.fault
         if self.methods and method not in self.methods:
             return None
         with self._lock:
             fault = self._draw()
-            if fault is not None:
-                self.injected.append((method, path, fault.kind))
-                self.lost_answers += fault.after
+        if fault is not None:
+            self._note(method, path, fault)
         return fault
+
+    def _note(self, method: str, path: str, fault: Fault) -> None:
+        with self._lock:
+            self.injected.append((method, path, fault.kind))
+            self.lost_answers += fault.after
+
+    def _trigger(self, method: str, path: str) -> Trigger | None:
+        with self._lock:  # every trigger counts every request, whichever one fires
+            hits = [t for t in self.triggers if t.matches(method, path)]
+        return hits[0] if hits else None
 
     def _draw(self) -> Fault | None:
         if self.rng.random() < self.server_error_rate:

@@ -91,6 +91,7 @@ class GitHubEmulator:
         self.store = GitStore(root)
         self.lock = threading.RLock()
         self.faults = faults or Faults()
+        self.tree_limit: int | None = None  # recursive trees over this many entries come back truncated
         self.app = app
         self.ids = itertools.count(1000)
         self.accounts: dict[str, Account] = {}

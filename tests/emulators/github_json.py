@@ -298,7 +298,7 @@ def ref(u: Urls, full: str, branch: str, sha: str) -> Json:
     }
 
 
-def tree(u: Urls, full: str, sha: str, entries: list[TreeEntry]) -> Json:
+def tree(u: Urls, full: str, sha: str, entries: list[TreeEntry], truncated: bool = False) -> Json:
     api = u.repo(full)
 
     def entry(e: TreeEntry) -> Json:
@@ -313,7 +313,7 @@ def tree(u: Urls, full: str, sha: str, entries: list[TreeEntry]) -> Json:
             "url": f"{api}/git/{kind}/{e.sha}",
         }
 
-    return {"sha": sha, "url": f"{api}/git/trees/{sha}", "tree": [entry(e) for e in entries], "truncated": False}
+    return {"sha": sha, "url": f"{api}/git/trees/{sha}", "tree": [entry(e) for e in entries], "truncated": truncated}
 
 
 def blob(u: Urls, full: str, sha: str, data: bytes) -> Json:

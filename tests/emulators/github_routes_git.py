@@ -141,7 +141,11 @@ def get_tree(call: Call) -> Reply:
     full = call.repo().full_name
     sha = resolve(call, full, call.params["tree_sha"], "tree")
     recursive = call.query.get("recursive", "") not in ("", "0", "false")
-    return Reply(J.tree(call.urls, full, sha, call.em.store.tree(full, sha, recursive=recursive)))
+    entries = call.em.store.tree(full, sha, recursive=recursive)
+    limit = call.em.tree_limit  # GitHub's limit (100,000 entries or 7 MB), lowered by a test
+    if recursive and limit is not None and len(entries) > limit:
+        return Reply(J.tree(call.urls, full, sha, entries[:limit], truncated=True))
+    return Reply(J.tree(call.urls, full, sha, entries))
 
 
 def get_blob(call: Call) -> Reply:

@@ -1,4 +1,5 @@
-"""The GitLab emulator's HTTP side: one handler, faults injected before any work is done."""
+"""The GitLab emulator's HTTP side: one handler; faults are injected before any work is done,
+but for a lost answer (the work is done, then the connection drops)."""
 
 from __future__ import annotations
 
@@ -50,9 +51,13 @@ class Handler(BaseHTTPRequestHandler):
         if not raw_path.startswith(api + "/"):
             return self._send(Reply(404, {"error": "404 Not Found"}), method)
         fault = em.faults.decide(method, raw_path) if em.faults else None
-        if fault is not None:
+        if fault is not None and not fault.after:
             return self._fault(fault, method)
-        self._send(em.handle(method, raw_path[len(api) :], query, body, self.headers, base), method)
+        reply = em.handle(method, raw_path[len(api) :], query, body, self.headers, base)
+        if fault is not None:  # the work is done, the answer is lost
+            self.close_connection = True
+            return
+        self._send(reply, method)
 
     def _fault(self, fault: Fault, method: str) -> None:
         if fault.kind == FaultKind.DROP:  # no answer at all: the client sees the connection close

@@ -226,6 +226,7 @@ def _ahead(w: World, p: Project, mr: MergeRequest) -> list[str]:
 
 def close(w: World, mr: MergeRequest, user: User) -> None:
     mr.state, mr.closed_at, mr.closed_by_id, mr.updated_at = "closed", now(), user.id, now()
+    w.projects[mr.project_id].last_activity_at = now()  # GitLab records the event on the project
 
 
 def merge(w: World, mr: MergeRequest, user: User, squash: bool = False) -> str:
@@ -246,6 +247,7 @@ def merge(w: World, mr: MergeRequest, user: User, squash: bool = False) -> str:
     w.store.set_ref(p.full_path, mr.target_branch, sha)
     mr.state, mr.merged_at, mr.merged_by_id, mr.merge_commit_sha = "merged", now(), user.id, sha
     mr.last_sha, mr.updated_at = source, now()
+    p.last_activity_at = now()
     if mr.remove_source_branch:
         w.store.delete_ref(p.full_path, mr.source_branch)
     return sha

@@ -97,6 +97,7 @@ def create_branch(w: World, req: Req) -> Reply:
     if sha is None:
         raise ApiError(400, "Invalid reference name: " + ref)
     w.store.set_ref(p.full_path, name, sha)
+    p.last_activity_at = now()
     return Reply(201, bodies.branch(w, p, name, sha, req.base))
 
 
@@ -108,6 +109,7 @@ def delete_branch(w: World, req: Req) -> Reply:
     if name == p.default_branch:
         raise ApiError(400, "Cannot remove HEAD branch")
     w.store.delete_ref(p.full_path, name)
+    p.last_activity_at = now()
     return Reply(204)
 
 

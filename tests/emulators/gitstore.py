@@ -146,20 +146,26 @@ class GitStore:
         return self.git(full_name, "hash-object", "-w", "--stdin", data=data).strip()
 
     def write_tree(self, full_name: str, base_tree: str | None, changes: dict[str, tuple[str, bytes] | None]) -> str:
-        """A tree: ``base_tree`` with files set to ``(mode, content)`` or removed (None)."""
+        """A tree: ``base_tree`` with files set to ``(mode, content)`` or removed (None).
+
+        A few git processes whatever the number of files (one ``hash-object`` over files
+        in a scratch folder, one ``update-index``): seeding 10,000 files stays quick."""
         with self.lock, tempfile.TemporaryDirectory() as tmp:
             env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
             if base_tree:
                 self.git(full_name, "read-tree", base_tree, env=env)
-            for path, change in sorted(changes.items()):
-                if change is None:  # mode 0 removes the entry (--force-remove needs a work tree)
-                    self.git(
-                        full_name, "update-index", "--index-info", data=f"0 {'0' * 40}\t{path}\n".encode(), env=env
-                    )
-                else:
-                    mode, content = change
-                    sha = self.write_blob(full_name, content)
-                    self.git(full_name, "update-index", "--add", "--cacheinfo", f"{mode},{sha},{path}", env=env)
+            added = sorted((path, change) for path, change in changes.items() if change is not None)
+            scratch = []
+            for n, (_, (_, content)) in enumerate(added):
+                scratch.append(Path(tmp) / f"blob{n}")
+                scratch[-1].write_bytes(content)
+            paths = "".join(f"{f}\n" for f in scratch).encode()
+            shas = self.git(full_name, "hash-object", "-w", "--stdin-paths", data=paths).split() if added else []
+            # mode 0 removes an entry (--force-remove needs a work tree)
+            lines = [f"0 {'0' * 40}\t{path}\n" for path, change in sorted(changes.items()) if change is None]
+            lines += [f"{mode} {sha}\t{path}\n" for (path, (mode, _)), sha in zip(added, shas, strict=True)]
+            if lines:
+                self.git(full_name, "update-index", "--add", "--index-info", data="".join(lines).encode(), env=env)
             return self.git(full_name, "write-tree", env=env).strip()
 
     def commit(

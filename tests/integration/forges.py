@@ -101,6 +101,8 @@ class Forge(ABC):
     def __init__(self, tmp: Path) -> None:
         self.tmp = tmp
         self.sleeps: list[float] = []
+        # repositories worked on at once; 1 keeps the order of requests, for seeded faults
+        self.concurrency = 4
 
     def config_file(self) -> Path:
         path = self.tmp / "dockmend.yaml"
@@ -182,7 +184,8 @@ class GitHub(Forge):
 
     def config_text(self) -> str:
         return (
-            f"platforms:\n  gh: {{type: github, url: {self.em.url}, token: ${{GITHUB_TOKEN}}}}\n"
+            f"platforms:\n  gh: {{type: github, url: {self.em.url}, token: ${{GITHUB_TOKEN}}, "
+            f"concurrency: {self.concurrency}}}\n"
             f"targets:\n  - {{name: acme, platform: gh, owner: {estate.OWNER}, max_requests: 50}}\n"
         )
 
@@ -251,13 +254,16 @@ class GitLab(Forge):
 
     def config_text(self) -> str:
         return (
-            f"platforms:\n  gl: {{type: gitlab, url: {self.em.url}, token: ${{GITLAB_TOKEN}}}}\n"
+            f"platforms:\n  gl: {{type: gitlab, url: {self.em.url}, token: ${{GITLAB_TOKEN}}, "
+            f"concurrency: {self.concurrency}}}\n"
             f"targets:\n  - {{name: acme, platform: gl, group: {estate.OWNER}, max_requests: 50}}\n"
         )
 
     def run(self, run_id: str) -> Ran:
         """The command itself; it makes its own run id (``run_id`` is not used)."""
-        command = ["run", "--config", str(self.config_file()), "--offline"]
+        # --full-scan: the story is about each run's manners, so every run reads every
+        # repository (skipping unchanged ones is tested in test_rescan_forges)
+        command = ["run", "--config", str(self.config_file()), "--offline", "--full-scan"]
         result = CliRunner().invoke(app, command, env=dict(self.env), catch_exceptions=False)
         made = re.search(r"^run (\S+): ", result.stdout, re.M)
         return Ran(result.exit_code, result.stdout, result.stderr, made.group(1) if made else "")

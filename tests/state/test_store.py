@@ -155,6 +155,22 @@ def test_requests_are_upserted_and_listed(sessions: sessionmaker[Session]) -> No
         assert [r.number for r in requests.open_requests(session)] == [7]
 
 
+def test_a_request_closed_without_a_plan_keeps_its_fingerprint(sessions: sessionmaker[Session]) -> None:
+    """A run that closes a request (its fixes landed) plans nothing for it: what the
+    request held stays recorded, for the dashboard and for `ignore`."""
+    opened = {"url": "https://x/1", "branch": "dockmend/remediate", "title": "dockmend: fixes", "codes": ["DM104"]}
+    with sessions.begin() as session:
+        requests.record_request(session, API, number=1, state="open", fingerprint="f1", now=T0, **opened)
+        requests.record_request(
+            session, API, number=1, state="closed", fingerprint=None, url="https://x/1", branch="dockmend/remediate"
+        )
+    with sessions() as session:
+        (closed,) = requests.repository_requests(session, API)
+        assert (closed.state, closed.fingerprint, closed.title, requests.codes_of(closed)) == (
+            "closed", "f1", "dockmend: fixes", ("DM104",)
+        )  # fmt: skip
+
+
 def test_ignored_fixes(sessions: sessionmaker[Session]) -> None:
     with sessions.begin() as session:
         assert requests.ignore_fix(session, "acme/api", "DM103", "alice")

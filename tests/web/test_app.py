@@ -43,8 +43,8 @@ def test_metrics_show_a_run() -> None:
     metrics.repository_scanned("github")
     metrics.fix_proposed("DM104", 3)
     metrics.request_changed("github", "opened")
-    metrics.api_call("github", rate_limit_remaining=4711)
-    metrics.registry_request("docker.io")
+    metrics.api_call("github", 200, rate_limit_remaining=4711)
+    metrics.registry_request("docker.io", 200)
     text = web.get("/metrics").text
     for line in [
         'dockmend_runs_total{outcome="ok",trigger="schedule"} 1.0',
@@ -53,9 +53,9 @@ def test_metrics_show_a_run() -> None:
         'dockmend_repositories_scanned_total{platform="github"} 2.0',
         'dockmend_fixes_total{code="DM104"} 3.0',
         'dockmend_requests_total{action="opened",platform="github"} 1.0',
-        'dockmend_api_calls_total{platform="github"} 1.0',
+        'dockmend_api_calls_total{platform="github",status="2xx"} 1.0',
         'dockmend_rate_limit_remaining{platform="github"} 4711.0',
-        'dockmend_registry_requests_total{registry="docker.io"} 1.0',
+        'dockmend_registry_requests_total{registry="docker.io",status="2xx"} 1.0',
     ]:
         assert line in text
     assert "dockmend_runs_total{" not in client().get("/metrics").text  # a new app starts from zero

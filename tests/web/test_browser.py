@@ -1,7 +1,7 @@
 """The dashboard in a real headless Chromium (Debian's), driven by playwright-core.
 
 Needs ``apt-get install chromium`` and ``npm ci --prefix tests/web/browser``; skips
-otherwise. Saves the screenshot used by the README to ``docs/dashboard.png``.
+otherwise. The README's screenshot comes from a live service (``test_browser_live.py``).
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from tests.web.serving import serve
 
 HERE = Path(__file__).resolve().parent / "browser"
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "dashboard.png"
 
 
 def _missing() -> str | None:
@@ -53,5 +52,3 @@ def test_dashboard_in_chromium(tmp_path: Path) -> None:
     assert len(page["requests"]) == 3
     assert page["stylesLoaded"] == "rgb(22, 27, 38)"  # the stylesheet applied (CSP allows it)
     assert shot.stat().st_size > 10_000
-    SCREENSHOT.parent.mkdir(exist_ok=True)
-    shutil.copyfile(shot, SCREENSHOT)
