@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,9 @@ from bot.registry_settings import RegistrySettings
 from fixers.base import ImageConfig, ImageUnreachable, ResolveError
 
 MAX_PAGES = 200
+PUBLIC_HOSTS = frozenset(
+    {"registry-1.docker.io", "ghcr.io", "quay.io", "gcr.io", "registry.k8s.io", "mcr.microsoft.com", "public.ecr.aws"}
+)
 MAX_DOCUMENT = 4 * 1024 * 1024
 
 
@@ -59,7 +63,8 @@ class Manifest:
 
 
 class RegistryClient:
-    """One per run; not thread-safe. Close it (or use it as a context manager)."""
+    """One per run, shared by the run's threads: its look-ups take turns (each is asked once
+    per run and cached, so they are few). Close it (or use it as a context manager)."""
 
     def __init__(
         self,
@@ -74,11 +79,12 @@ class RegistryClient:
         self.credentials = credentials
         self.cache = cache
         self.http = http or httpx.Client(timeout=httpx.Timeout(20.0), follow_redirects=True)
-        self.retrying = retrying or Retrying(self.http)
+        self.retrying = retrying or Retrying(self.http, expected=self._expected)
         self.auth: dict[tuple[str, str], Authenticator] = {}
         self._tags: dict[str, tuple[str, ...] | ResolveError] = {}
         self._digests: dict[tuple[str, str, str | None], str] = {}
         self._manifests: dict[tuple[str, str], Manifest] = {}
+        self._lock = threading.RLock()  # the caches, the authenticators and the SQLite cache
 
     def __enter__(self) -> RegistryClient:
         return self
@@ -90,6 +96,13 @@ class RegistryClient:
         self.http.close()
         if self.cache:
             self.cache.close()
+
+    def _expected(self, host: str) -> bool:
+        """A host that should answer: a public registry, or one the configuration names
+        (its own name, or its mirror's). A refused connection there is an outage."""
+        mirrors = (section.mirror for section in self.settings.sections.values() if section is not None)
+        named = {urlsplit(str(mirror)).netloc for mirror in mirrors if mirror}
+        return host in PUBLIC_HOSTS or host in named or host in self.settings.sections
 
     def endpoint(self, image: str) -> Endpoint:
         try:
@@ -105,6 +118,10 @@ class RegistryClient:
     # -- ImageResolver -------------------------------------------------------------
 
     def tags(self, image: str) -> tuple[str, ...]:
+        with self._lock:
+            return self._tags_of(image)
+
+    def _tags_of(self, image: str) -> tuple[str, ...]:
         ep = self.endpoint(image)
         if ep.name not in self._tags:
             try:
@@ -117,6 +134,10 @@ class RegistryClient:
         return found
 
     def digest(self, image: str, reference: str, platform: str | None = None) -> str:
+        with self._lock:
+            return self._digest_of(image, reference, platform)
+
+    def _digest_of(self, image: str, reference: str, platform: str | None) -> str:
         ep = self.endpoint(image)
         key = (ep.name, reference, platform)
         if key not in self._digests:
@@ -128,7 +149,8 @@ class RegistryClient:
 
     def platforms(self, image: str, reference: str) -> dict[str, str]:
         """``os/arch[/variant]`` -> digest for an index; empty for a single manifest."""
-        manifest = self._manifest(self.endpoint(image), reference)
+        with self._lock:
+            manifest = self._manifest(self.endpoint(image), reference)
         if manifest.media_type not in INDEX_TYPES:
             return {}
         found = {}
@@ -139,6 +161,10 @@ class RegistryClient:
         return found
 
     def config(self, image: str, reference: str, platform: str) -> ImageConfig:
+        with self._lock:
+            return self._config_of(image, reference, platform)
+
+    def _config_of(self, image: str, reference: str, platform: str) -> ImageConfig:
         ep = self.endpoint(image)
         manifest = self._platform_manifest(ep, reference, platform)
         descriptor = manifest.body.get("config") or {}

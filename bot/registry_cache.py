@@ -28,7 +28,8 @@ class TTLCache:
     def __init__(self, path: Path | str, clock: Callable[[], float] = time.time) -> None:
         if str(path) != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(str(path), timeout=10, isolation_level=None)
+        # made by the run's main thread, used by its workers (RegistryClient serialises them)
+        self.db = sqlite3.connect(str(path), timeout=10, isolation_level=None, check_same_thread=False)
         self.clock = clock
         self.db.execute(
             "CREATE TABLE IF NOT EXISTS registry_cache"

@@ -1,15 +1,21 @@
 """HTTP to registries: retries with backoff and jitter, ``Retry-After``, error classes.
 
 429, 5xx and timeouts are retried; when the attempts run out the registry is
-*unavailable* (try the file again later). A connection that cannot be made at all (no
-such host, refused, TLS failure) makes the image *unreachable* (a finding). Messages
-name the host only: URLs never carry credentials, and headers are never shown.
+*unavailable* (try the file again later). A connection refused, reset or dropped is an
+outage too, retried the same way, when the host is one that should answer (a public
+registry, one the configuration names, or one that answered earlier in the run); a host
+that could not be connected to then stays down for the rest of the run. Anything else
+that cannot be connected to (an unknown private host, no such name, a TLS failure, a bad
+URL) makes the image *unreachable* (a finding). Messages name the host only: URLs never carry credentials,
+and headers are never shown.
 """
 
 from __future__ import annotations
 
 import logging
 import random
+import socket
+import ssl
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -32,13 +38,19 @@ class Retrying:
     max_delay: float = 30.0  # a longer Retry-After gives up at once: the file is retried later
     sleep: Callable[[float], None] = time.sleep
     rng: random.Random = field(default_factory=random.Random)
-    dead: dict[str, str] = field(default_factory=dict)  # hosts that could not be reached this run
+    dead: dict[str, str] = field(default_factory=dict)  # hosts no retry can reach (DNS, TLS): unreachable
+    down: dict[str, str] = field(default_factory=dict)  # hosts that refused or dropped us to the end: unavailable
     listener: Callable[[str, int | None], None] | None = None  # hears (host, status) of every request: metrics
+    expected: Callable[[str], bool] = lambda host: True  # a host that should answer: refused is an outage
+    answered: set[str] = field(default_factory=set)  # hosts that answered this run
 
     def send(self, method: str, url: str, headers: Mapping[str, str]) -> httpx.Response:
         host = urlsplit(url).netloc
         if host in self.dead:
             raise ImageUnreachable(self.dead[host])
+        if host in self.down:
+            raise RegistryUnavailable(self.down[host])
+        why = ""
         for attempt in range(self.attempts):
             response, why = self._once(method, url, headers, host)
             if response is not None and response.status_code not in RETRY_STATUSES:
@@ -48,7 +60,10 @@ class Retrying:
                 break
             log.debug("registry %s: %s, retrying in %.1fs", host, why, delay)
             self.sleep(delay)
-        raise RegistryUnavailable(f"registry {host} is unavailable ({why}); try again later")
+        message = f"registry {host} is unavailable ({why}); try again later"
+        if why in _CONNECTION_FAILURES:
+            self.down[host] = message
+        raise RegistryUnavailable(message)
 
     def _once(self, method: str, url: str, headers: Mapping[str, str], host: str) -> tuple[httpx.Response | None, str]:
         try:
@@ -58,9 +73,12 @@ class Retrying:
             return None, "timeout"
         except (httpx.TransportError, httpx.InvalidURL) as exc:
             self._heard(host, None)
-            self.dead[host] = f"registry {host} cannot be reached ({type(exc).__name__})"
-            raise ImageUnreachable(self.dead[host]) from None
+            if _permanent(exc) or not (host in self.answered or self.expected(host)):
+                self.dead[host] = f"registry {host} cannot be reached ({type(exc).__name__})"
+                raise ImageUnreachable(self.dead[host]) from None
+            return None, type(exc).__name__  # refused, reset, dropped: an outage
         self._heard(host, response.status_code)
+        self.answered.add(host)
         log.debug("%s %s -> %s", method, _path(url), response.status_code)
         return response, f"HTTP {response.status_code}"
 
@@ -79,3 +97,20 @@ class Retrying:
 def _path(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}{parts.path}"  # queries may carry scopes, nothing secret, but stay short
+
+
+_CONNECTION_FAILURES = frozenset({"ConnectError", "ReadError", "WriteError", "RemoteProtocolError", "NetworkError"})
+
+
+def _permanent(exc: Exception) -> bool:
+    """A failure no retry mends: a bad URL or protocol, a name that does not resolve, TLS."""
+    if isinstance(exc, httpx.InvalidURL | httpx.UnsupportedProtocol):
+        return True
+    seen: BaseException | None = exc
+    for _ in range(10):  # the cause chain: httpx -> httpcore -> the socket's own error
+        if seen is None:
+            break
+        if isinstance(seen, socket.gaierror | ssl.SSLError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False

@@ -8,6 +8,7 @@ the whole run (the same blob in a hundred repositories is read once).
 from __future__ import annotations
 
 import posixpath
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -36,15 +37,20 @@ class BlobCache:
         self.budget = budget
         self.used = 0
         self.blobs: dict[str, bytes] = {}
+        self._lock = threading.Lock()  # the run's threads share it
 
     def read(self, platform: Platform, repo: Repo, file: RepoFile) -> bytes:
-        data = self.blobs.get(file.sha)
+        with self._lock:
+            data = self.blobs.get(file.sha)
         if data is None:
             data = platform.read_file(repo, file)
-            self._keep(file.sha, data)
+            with self._lock:
+                self._keep(file.sha, data)
         return data
 
     def _keep(self, sha: str, data: bytes) -> None:
+        if sha in self.blobs:
+            return
         while self.blobs and self.used + len(data) > self.budget:
             self.used -= len(self.blobs.pop(next(iter(self.blobs))))
         if len(data) <= self.budget:

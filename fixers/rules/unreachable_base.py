@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fixers import baseimages
-from fixers.base import Context, Finding, FixResult, ImageUnreachable, RegistryUnavailable, Risk
+from fixers.base import Context, Finding, FixResult, ImageUnreachable, Risk
 from fixers.document import Document
 
 CODE = "DM207"
@@ -36,6 +36,5 @@ def fix(doc: Document, ctx: Context) -> FixResult:
                 findings.append(Finding(CODE, NAME, site.line, f"no version tag builds the same image as {what}"))
         except ImageUnreachable as exc:
             findings.append(Finding(CODE, NAME, site.line, str(exc)))
-        except RegistryUnavailable:
-            continue  # DM101/DM102 mark the file for a later try
+        # RegistryUnavailable goes up: the whole file is tried again later, never half-checked
     return FixResult(findings=findings)

@@ -1,0 +1,55 @@
+"""A refused connection: an outage where a registry should answer, a finding elsewhere.
+
+Real sockets: a port with nothing listening refuses; no stub."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from bot.registry_http import Retrying
+from fixers.base import ImageUnreachable, RegistryUnavailable
+from tests.registry.servers import free_port
+
+
+def retrying(expected: bool, answered: bool = False) -> tuple[Retrying, str, list[float]]:
+    port = free_port()
+    host = f"127.0.0.1:{port}"
+    slept: list[float] = []
+    client = Retrying(httpx.Client(timeout=2), expected=lambda h: expected, sleep=slept.append)
+    if answered:
+        client.answered.add(host)
+    return client, f"http://{host}/v2/", slept
+
+
+@pytest.mark.parametrize(
+    ("expected", "answered", "raised"),
+    [
+        (True, False, RegistryUnavailable),  # a public or configured registry is down: try later
+        (False, True, RegistryUnavailable),  # it answered earlier in the run: it is down now
+        (False, False, ImageUnreachable),  # an unknown host that never answered: a finding
+    ],
+)
+def test_a_refused_connection(expected: bool, answered: bool, raised: type[Exception]) -> None:
+    client, url, slept = retrying(expected, answered)
+    with pytest.raises(raised):
+        client.send("GET", url, {})
+    assert len(slept) == (client.attempts - 1 if raised is RegistryUnavailable else 0)  # retried first
+
+
+def test_a_host_found_down_is_not_waited_on_again_in_the_run() -> None:
+    client, url, slept = retrying(expected=True)
+    with pytest.raises(RegistryUnavailable):
+        client.send("GET", url, {})
+    waited = len(slept)
+    with pytest.raises(RegistryUnavailable, match="unavailable"):
+        client.send("GET", url + "library/alpine/tags/list", {})
+    assert len(slept) == waited
+
+
+def test_a_name_that_does_not_resolve_is_a_finding_at_once() -> None:
+    slept: list[float] = []
+    client = Retrying(httpx.Client(timeout=2), sleep=slept.append)
+    with pytest.raises(ImageUnreachable, match="cannot be reached"):
+        client.send("GET", "http://no-such-registry.invalid/v2/", {})
+    assert slept == []
