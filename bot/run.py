@@ -47,7 +47,7 @@ from bot.runreport import (
     RichReporter,
     RunSummary,
 )
-from bot.scan import BlobCache, RepoScan, ScanSettings, scan
+from bot.scan import BlobCache, RepoScan, ScanSettings, pin_base, scan
 from fixers.base import ImageResolver
 
 log = logging.getLogger(__name__)
@@ -258,11 +258,12 @@ class Runner:
             return RepoResult(settings.name, repo.full_name, SKIPPED, reason)
         if self.options.stop is not None and self.options.stop.is_set():
             return RepoResult(settings.name, repo.full_name, SKIPPED, STOPPING)
-        key = scan_key(self.config, settings, self.options.ignored(repo.full_name), self.options.offline)
+        ignored = self.options.ignored(repo.full_name)  # the state database: asked once per repository
+        key = scan_key(self.config, settings, ignored, self.options.offline)
         if self._unchanged(repo, key):
             return RepoResult(settings.name, repo.full_name, SKIPPED, UNCHANGED)
         try:
-            scanned = self._changes(platform, settings, repo, budget)
+            scanned = self._changes(platform, settings, repo, budget, ignored)
         except PlatformUnavailable:
             raise
         except (PlatformError, DockmendError) as exc:
@@ -295,9 +296,10 @@ class Runner:
         if marker is not None:
             memory.remember(repo, Seen(marker, key, scanned.lookups), scanned.head_sha)
 
-    def _changes(self, platform: Platform, settings: TargetSettings, repo: Repo, budget: _Budget) -> _Scanned:
+    def _changes(
+        self, platform: Platform, settings: TargetSettings, repo: Repo, budget: _Budget, ignored: frozenset[str]
+    ) -> _Scanned:
         config = self.config.for_target(settings)
-        ignored = self.options.ignored(repo.full_name)
         recorder = RecordingResolver(self.resolver) if self.resolver is not None else None
         scan_settings = ScanSettings(config, settings.grouping, self.options.offline, recorder, ignored)
         found = scan(platform, repo, scan_settings, self.cache)
@@ -310,6 +312,8 @@ class Runner:
         if found.retry_later:
             reason = f"a registry was unavailable, try later ({found.retry_later[0]})"
             return _Scanned(RepoResult(settings.name, repo.full_name, FAILED, reason, fixes, findings))
+        if any(r.changed for r in found.reports):
+            pin_base(platform, repo, found)
         plans: list[PlanDetail] = []
         outcomes = self._plans(platform, settings, repo, found, budget, plans)
         outcomes += self._close(platform, settings, repo, found, {o.branch for o in outcomes})
@@ -330,8 +334,8 @@ class Runner:
         budget: _Budget,
         details: list[PlanDetail],
     ) -> list[Outcome]:
-        context = PlanContext(
-            repo, found.base_sha, settings, found.config, found.modes, found.findings, found.problems,
+        context = PlanContext(  # base_sha is pinned whenever a file changes, so a plan has it
+            repo, found.base_sha or "", settings, found.config, found.modes, found.findings, found.problems,
             self.summary.run_id, __version__,
         )  # fmt: skip
         outcomes, opened = [], 0

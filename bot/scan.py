@@ -16,14 +16,16 @@ from bot import repoconfig
 from bot.config import Config
 from bot.fixcmd import SKIP_DIRS, is_dockerfile_name, selected_fixers
 from bot.localrepo import MAX_CONTEXT_FILE
-from bot.platforms.base import Platform, PlatformError, Repo, RepoFile
+from bot.platforms.base import Platform, PlatformError, PlatformUnavailable, Repo, RepoFile
 from bot.repoconfig import RepoConfig
 from fixers.base import Context, Finding, Fixer, ImageResolver, RepoInfo
 from fixers.document import DocumentError
 from fixers.engine import FileReport, run_fixers
 from fixers.registry import FIXERS, by_name
+from fixers.rules import add_labels
 
 MAX_DOCKERFILE = 1024 * 1024
+LABELS = add_labels.CODE  # the fixer that writes the repository's metadata into labels
 # Dockerfiles scanned per repository: beyond it (generated fixtures, vendored trees) the
 # first ones by path are scanned and the request says the rest were not
 MAX_DOCKERFILES = 200
@@ -84,7 +86,7 @@ class TreeFiles:
 
 @dataclass
 class RepoScan:
-    base_sha: str
+    base_sha: str | None  # the commit read; None until pin_base (the listing had no sha)
     files: Sequence[RepoFile]
     config: RepoConfig = field(default_factory=RepoConfig)
     skip: str | None = None  # why the repository is left alone
@@ -132,13 +134,24 @@ def dockerfiles(files: Sequence[RepoFile]) -> list[RepoFile]:
     ]
 
 
-def base_sha(platform: Platform, repo: Repo) -> str:
-    if repo.head_sha:
-        return repo.head_sha
-    head = platform.branch_head(repo, repo.default_branch)
-    if head is None:
+def pin_base(platform: Platform, repo: Repo, found: RepoScan) -> str:
+    """The commit the scan read, for a repository that gets a request (the others never
+    need it: the listing has no head sha, and asking is one call per repository).
+
+    The files were listed by the default branch's name; its head now must hold the very
+    files the scan saw, or the branch moved meanwhile and the repository is scanned again
+    at the end of the run (a commit on the new head with fixes of the old files could undo
+    someone's change)."""
+    if found.base_sha:
+        return found.base_sha
+    sha = platform.branch_sha(repo, repo.default_branch)
+    if sha is None:
         raise PlatformError(f"{repo.full_name}: default branch {repo.default_branch} not found")
-    return head.sha
+    now = {f.path: f.sha for f in platform.list_files(repo, sha)}
+    if now != {f.path: f.sha for f in found.files}:
+        raise PlatformUnavailable(f"{repo.full_name}: the default branch moved during the scan")
+    found.base_sha = sha
+    return sha
 
 
 def fixers_for(config: Config, repo_config: RepoConfig, ignored: frozenset[str] = frozenset()) -> list[Fixer]:
@@ -151,9 +164,9 @@ def fixers_for(config: Config, repo_config: RepoConfig, ignored: frozenset[str] 
 
 def scan(platform: Platform, repo: Repo, settings: ScanSettings, cache: BlobCache) -> RepoScan:
     """Raises PlatformError/PlatformUnavailable, and RepoConfigError for a bad .dockmend.yml."""
-    sha = base_sha(platform, repo)
-    files = platform.list_files(repo, sha)
-    result = RepoScan(sha, files)
+    # by name: the head's sha costs a call, and only repositories with a request need it
+    files = platform.list_files(repo, repo.head_sha or repo.default_branch)
+    result = RepoScan(repo.head_sha, files)
     found = repoconfig.find(files)
     if found is not None:
         if (found.size or 0) > repoconfig.MAX_SIZE:  # not even read
@@ -170,19 +183,29 @@ def scan(platform: Platform, repo: Repo, settings: ScanSettings, cache: BlobCach
     if capped:
         targets = sorted(targets, key=lambda f: f.path)[:MAX_DOCKERFILES]
     fixers = fixers_for(settings.config, result.config, settings.ignored)
-    base = _context(platform, repo, settings, result.config)
     index = {f.path: f for f in files}
-    contexts = {f.path: _for_file(base, f, TreeFiles(platform, repo, index, _folder(f), cache)) for f in targets}
     contents = {f.path: _read(platform, repo, f, cache) for f in targets}
-    result.reports = [_run(f.path, contents[f.path], contexts[f.path], fixers) for f in targets]
+
+    def run_all(info: RepoInfo) -> tuple[dict[str, Context], list[FileReport]]:
+        base = _context(settings, result.config, info)
+        contexts = {f.path: _for_file(base, f, TreeFiles(platform, repo, index, _folder(f), cache)) for f in targets}
+        return contexts, [_run(f.path, contents[f.path], contexts[f.path], fixers) for f in targets]
+
+    # What the listing says of the repository is enough unless DM105 writes labels: only
+    # then is the rest (the licence) read, one call that most repositories never need.
+    listed = RepoInfo(posixpath.basename(repo.full_name), repo.url, repo.description, None, repo.topics)
+    contexts, result.reports = run_all(listed)
+    if any(fix.code == LABELS for r in result.reports for fix in r.fixes):
+        known = platform.repo_metadata(repo)
+        if known != listed:
+            contexts, result.reports = run_all(known)
     if capped:  # a problem: the run then closes nothing, since the rest's fixes are unknown
         result.capped = tuple(f.path for f in capped)
     result.groups = _groups(result.reports, settings.grouping, contents, contexts)
     return result
 
 
-def _context(platform: Platform, repo: Repo, settings: ScanSettings, repo_config: RepoConfig) -> Context:
-    info: RepoInfo = platform.repo_metadata(repo)
+def _context(settings: ScanSettings, repo_config: RepoConfig, info: RepoInfo) -> Context:
     return Context(
         repo=info,
         labels={**settings.config.labels, **repo_config.labels},

@@ -147,6 +147,9 @@ class Platform(Protocol):
     def branch_head(self, repo: Repo, branch: str) -> BranchHead | None:
         """The bot branch, or None when it does not exist."""
 
+    def branch_sha(self, repo: Repo, branch: str) -> str | None:
+        """The commit a branch points at (one call), or None when it does not exist."""
+
     def write_branch(self, repo: Repo, plan: ChangePlan, force: bool) -> str:
         """One commit with ``plan.files`` on ``plan.base_sha``; create the branch or move it
         there (``force``: the branch holds only the bot's commits). Returns the commit sha."""

@@ -180,19 +180,30 @@ class GitHubPlatform:
         gh = self._gh(repo)
 
         def compare() -> BranchHead:
-            comparison = gh.compare(repo.default_branch, branch)
-            commits = list(comparison.commits)  # oldest first: the commits beyond the default branch
+            # the answer itself, not ``comparison.commits`` (a list PyGithub would fetch again);
+            # its first page holds up to 250 commits, and a bot branch has one
+            answer = gh.compare(repo.default_branch, branch).raw_data
+            commits = answer.get("commits") or []  # oldest first: the commits beyond the default branch
             if not commits:  # level with (or behind) the default branch
-                base = comparison.merge_base_commit
-                return BranchHead(base.sha, base.sha, (), base.commit.message)
-            authors = tuple(c.commit.author.email for c in commits)
+                base = answer["merge_base_commit"]
+                return BranchHead(base["sha"], base["sha"], (), base["commit"]["message"])
+            authors = tuple(c["commit"]["author"]["email"] for c in commits)
             head = commits[-1]
-            return BranchHead(head.sha, commits[0].parents[0].sha, authors, head.commit.message)
+            return BranchHead(head["sha"], commits[0]["parents"][0]["sha"], authors, head["commit"]["message"])
 
         try:
             return self._retry(f"{repo.full_name}: branch {branch}", compare)
         except RequestFailed as exc:
             if exc.status in (404, 409):  # no such branch; 409: an empty repository has none
+                return None
+            raise
+
+    def branch_sha(self, repo: Repo, branch: str) -> str | None:
+        ref = self._gh(repo).get_git_ref(f"heads/{branch}")
+        try:
+            return self._retry(f"{repo.full_name}: branch {branch}", lambda: str(ref.object.sha))
+        except RequestFailed as exc:
+            if exc.status in (404, 409):
                 return None
             raise
 

@@ -176,6 +176,15 @@ class GitLabPlatform:
         authors = tuple(c["author_email"] for c in beyond)
         return BranchHead(sha=head["id"], base_sha=base, authors=authors, message=head["message"])
 
+    def branch_sha(self, repo: Repo, branch: str) -> str | None:
+        with self._calling(f"read branch {branch} of {repo.full_name}"):
+            try:
+                return str(self._project(repo).branches.get(branch).commit["id"])
+            except gitlab.GitlabGetError as exc:
+                if exc.response_code == 404:
+                    return None
+                raise
+
     def _commit(self, project: Project, sha: str) -> dict[str, Any]:
         with self._calling(f"read commit {sha}"):
             return dict(project.commits.get(sha).attributes)

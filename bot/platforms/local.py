@@ -95,6 +95,11 @@ class LocalPlatform:
             license=license_of(folder),
         )
 
+    def branch_sha(self, repo: Repo, branch: str) -> str | None:
+        if _is_plain(repo):
+            return repo.head_sha if branch == repo.default_branch else None
+        return self._git(repo).resolve(f"refs/heads/{branch}")
+
     def branch_head(self, repo: Repo, branch: str) -> BranchHead | None:
         if _is_plain(repo):
             return (

@@ -27,17 +27,29 @@ class StateMemory:
         self.sessions = sessions
         self._lock = threading.Lock()
         self._pending: list[tuple[Repo, Seen, str | None]] = []
+        self._known: dict[str, dict[str, Seen]] = {}  # platform -> full name -> the last scan
 
     def seen(self, repo: Repo) -> Seen | None:
+        """From one query per platform and run (a rescan of thousands of repositories
+        must not ask the database thousands of times)."""
+        with self._lock:
+            known = self._known.get(repo.platform)
+            if known is None:
+                known = self._known[repo.platform] = self._load(repo.platform)
+        return known.get(repo.full_name)
+
+    def _load(self, platform: str) -> dict[str, Seen]:
         try:
             with self.sessions() as session:
-                row = store.get_repository(session, repo)
-                if row is None or row.marker is None or row.last_scanned_at is None:
-                    return None
-                return Seen(row.marker, row.scan_key or "", {i.image: i.digest for i in row.base_images})
+                rows = store.repositories(session, platform=platform, with_images=True)
+                return {
+                    row.full_name: Seen(row.marker, row.scan_key or "", {i.image: i.digest for i in row.base_images})
+                    for row in rows
+                    if row.marker is not None and row.last_scanned_at is not None
+                }
         except SQLAlchemyError:
-            log.warning("%s: cannot read what the last run saw; scanning it", repo.full_name, exc_info=True)
-            return None
+            log.warning("cannot read what the last run saw; scanning everything", exc_info=True)
+            return {}
 
     def remember(self, repo: Repo, seen: Seen, head_sha: str | None) -> None:
         """Kept until :meth:`write`: a scan is remembered in the transaction that records the

@@ -239,8 +239,10 @@ def repository_blobs(session: Session, repo: RepoLike) -> dict[str, str]:
     return {path: sha for path, sha in session.execute(statement)}
 
 
-def repositories(session: Session, *, platform: str | None = None) -> Sequence[Repository]:
+def repositories(session: Session, *, platform: str | None = None, with_images: bool = False) -> Sequence[Repository]:
     statement = select(Repository).order_by(Repository.platform, Repository.full_name)
+    if with_images:
+        statement = statement.options(selectinload(Repository.base_images))
     if platform is not None:
         statement = statement.where(Repository.platform == platform)
     return list(session.scalars(statement))

@@ -12,7 +12,7 @@ leave alone. The same estate seeds both emulators.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -231,20 +231,20 @@ def gitlab_name(project: Project) -> str:
     return "/".join(part for part in (OWNER, project.subgroup, project.name) if part)
 
 
-def seed_github(em: GitHubEmulator) -> None:
+def seed_github(em: GitHubEmulator, projects: Sequence[Project] | None = None) -> None:
     fields = {
         Kind.ARCHIVED: {"archived": True},
         Kind.FORK: {"fork": True},
         Kind.TEMPLATE: {"is_template": True},
     }
-    for project in estate("github"):
+    for project in estate("github") if projects is None else projects:
         files = None if project.kind is Kind.EMPTY else {k: v.encode() for k, v in project.files.items()}
         em.add_repo(github_name(project), files, description=f"Acme {project.name}", **fields.get(project.kind, {}))
 
 
-def write_gitlab_seed(root: Path) -> Path:
+def write_gitlab_seed(root: Path, projects: Sequence[Project] | None = None) -> Path:
     """The GitLab emulator's seed folder: group/subgroup/project, ``.project`` markers."""
-    projects = estate("gitlab")
+    projects = estate("gitlab") if projects is None else projects
     origin = {p.name: gitlab_name(p) for p in projects}
     for project in projects:
         folder = root / gitlab_name(project)

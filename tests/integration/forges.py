@@ -18,7 +18,7 @@ from __future__ import annotations
 import io
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -317,17 +317,20 @@ def _merge_request(mr: dict[str, Any]) -> Request:
 
 
 @contextmanager
-def started(kind: str, tmp: Path) -> Iterator[Forge]:
-    """A fresh emulator of ``kind`` holding the estate, running."""
+def started(
+    kind: str, tmp: Path, projects: Sequence[Project] | None = None, faults: Faults | None = None
+) -> Iterator[Forge]:
+    """A fresh emulator of ``kind`` holding ``projects`` (default: the estate), running."""
     tmp.mkdir(parents=True, exist_ok=True)
     if kind == "github":
         gh = GitHubEmulator(tmp / "git")
         gh.add_token(GITHUB_TOKEN)
-        estate.seed_github(gh)
+        estate.seed_github(gh, projects)
+        gh.set_faults(faults)
         with gh.running():
             yield GitHub(tmp, gh)
         assert not gh.errors, gh.errors[0]  # the emulator's own bugs, answered 500
         return
-    seed = estate.write_gitlab_seed(tmp / "seed")
-    with GitLabEmulator(seed, tmp / "git") as gl:
+    seed = estate.write_gitlab_seed(tmp / "seed", projects)
+    with GitLabEmulator(seed, tmp / "git", faults=faults) as gl:
         yield GitLab(tmp, gl)

@@ -11,19 +11,17 @@ repository's URL, so the address) and commit shas (a commit made again has a new
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from tests.emulators.faults import Faults
-from tests.emulators.github import MIT_LICENSE, GitHubEmulator
-from tests.emulators.gitlab import GitLabEmulator
-from tests.integration import estate
+from tests.emulators.github import MIT_LICENSE
+from tests.integration import forges
 from tests.integration.estate import APT, ENTRYPOINT, GO, PIP, README, SECRETS, TIDY, Kind, Project
-from tests.integration.forges import BRANCH, GITHUB_TOKEN, Forge, GitHub, GitLab
+from tests.integration.forges import BRANCH, Forge
 from tests.integration.story import bot_changes
 
 ORG = (
@@ -45,40 +43,11 @@ _FINGERPRINT = re.compile(r"(dockmend:fingerprint=|fingerprint |Dockmend-Fingerp
 _RUN = re.compile(r"· run \S+ ·")
 
 
-def _seed_github(root: Path) -> GitHubEmulator:
-    em = GitHubEmulator(root)
-    em.add_token(GITHUB_TOKEN)
-    for project in ORG:
-        files = {path: text.encode() for path, text in project.files.items()}
-        em.add_repo(estate.github_name(project), files, description=f"Acme {project.name}")
-    return em
-
-
-def _gitlab_seed(root: Path) -> Path:
-    """The GitLab emulator's seed folder: group/subgroup/project, ``.project`` markers."""
-    for project in ORG:
-        folder = root / estate.gitlab_name(project)
-        folder.mkdir(parents=True)
-        (folder / ".project").write_text(json.dumps({"description": f"Acme {project.name}"}))
-        for path, text in project.files.items():
-            (folder / path).parent.mkdir(parents=True, exist_ok=True)
-            (folder / path).write_text(text)
-    return root
-
-
 @contextmanager
 def started(kind: str, tmp: Path, faults: Faults | None = None) -> Iterator[Forge]:
     """A fresh emulator of ``kind`` holding :data:`ORG`, running, with ``faults``."""
-    tmp.mkdir(parents=True, exist_ok=True)
-    if kind == "github":
-        gh = _seed_github(tmp / "git")
-        gh.set_faults(faults)
-        with gh.running():
-            yield GitHub(tmp, gh)
-        assert not gh.errors, gh.errors[0]  # the emulator's own bugs, answered 500
-        return
-    with GitLabEmulator(_gitlab_seed(tmp / "seed"), tmp / "git", faults=faults) as gl:
-        yield GitLab(tmp, gl)
+    with forges.started(kind, tmp, ORG, faults) as forge:
+        yield forge
 
 
 def normal(forge: Forge, text: str) -> str:
@@ -94,12 +63,12 @@ def labels(forge: Forge) -> dict[tuple[str, int], tuple[str, ...]]:
     return {(name, mr["iid"]): tuple(mr["labels"]) for name, p in projects for mr in p["merge_requests"]}
 
 
-def final_state(forge: Forge) -> dict[str, Any]:
+def final_state(forge: Forge, projects: Sequence[Project] = ORG) -> dict[str, Any]:
     """Each repository's branches, requests (bodies, labels, comments) and the bot's commits
     (author, message, and the files they change), normalised (see the module's docstring)."""
     snapshot, tags = forge.snapshot(), labels(forge)
     found: dict[str, Any] = {}
-    for project in ORG:
+    for project in projects:
         name = forge.name(project)
         state = snapshot[name]
         requests = [

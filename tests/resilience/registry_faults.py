@@ -27,14 +27,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from tests.emulators.faults import FaultKind, Faults
-from tests.emulators.github import GitHubEmulator
-from tests.emulators.gitlab import GitLabEmulator
-from tests.integration import estate
+from tests.integration import forges
 from tests.integration.estate import README, TIDY, Kind, Pattern, Project
-from tests.integration.forges import BRANCH, GITHUB_TOKEN, Forge, GitHub, GitLab
-from tests.integration.story import bot_changes
+from tests.integration.forges import Forge
 from tests.registry.servers import free_port
-from tests.resilience.org import labels, normal
+from tests.resilience import org
 
 # what the fixers make of each file with the registry (excerpts are not checked here)
 PIN = Pattern({"Dockerfile": 'FROM alpine\nRUN apk add curl\nUSER 1000\nCMD ["curl", "--version"]\n'}, {})  # DM101
@@ -64,55 +61,13 @@ HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "conten
 @contextmanager
 def started(kind: str, tmp: Path) -> Iterator[Forge]:
     """A fresh emulator of ``kind`` holding :data:`ORG`, running."""
-    tmp.mkdir(parents=True, exist_ok=True)
-    if kind == "github":
-        gh = GitHubEmulator(tmp / "git")
-        gh.add_token(GITHUB_TOKEN)
-        for project in ORG:
-            files = {path: text.encode() for path, text in project.files.items()}
-            gh.add_repo(estate.github_name(project), files, description=f"Acme {project.name}")
-        with gh.running():
-            yield GitHub(tmp, gh)
-        assert not gh.errors, gh.errors[0]
-        return
-    seed = tmp / "seed"
-    for project in ORG:
-        folder = seed / estate.gitlab_name(project)
-        folder.mkdir(parents=True)
-        (folder / ".project").write_text(json.dumps({"description": f"Acme {project.name}"}))
-        for path, text in project.files.items():
-            (folder / path).parent.mkdir(parents=True, exist_ok=True)
-            (folder / path).write_text(text)
-    with GitLabEmulator(seed, tmp / "git") as gl:
-        yield GitLab(tmp, gl)
+    with forges.started(kind, tmp, ORG) as forge:
+        yield forge
 
 
 def final_state(forge: Forge) -> dict[str, Any]:
-    """Per project: branches, requests (normalised bodies, labels, comments), the bot's
-    commits and what its branch changes (as :func:`tests.resilience.org.final_state`)."""
-    snapshot, tags = forge.snapshot(), labels(forge)
-    found: dict[str, Any] = {}
-    for project in ORG:
-        name = forge.name(project)
-        state = snapshot[name]
-        requests = [
-            (r.number, r.state, r.branch, r.title, normal(forge, r.body), r.comments, tags[(name, r.number)])
-            for r in state.requests
-        ]
-        commits: list[tuple[str, str]] = []
-        changed: dict[str, str] = {}
-        if BRANCH in state.branches:
-            commits = [
-                (c.author_email, normal(forge, c.message)) for c in forge.store.log(name, BRANCH, exclude="main")
-            ]
-            changed = {p: normal(forge, data.decode()) for p, data in bot_changes(forge, project, state).items()}
-        found[project.name] = {
-            "branches": sorted(state.branches),
-            "requests": requests,
-            "commits": commits,
-            "changed": changed,
-        }
-    return found
+    """:func:`tests.resilience.org.final_state` over :data:`ORG`."""
+    return org.final_state(forge, ORG)
 
 
 class FaultyMirror:

@@ -93,13 +93,19 @@ def statuses(forge: Forge, ran: Ran) -> dict[str, str]:
     return {names[m.group(1)]: m.group(2) for m in lines if m and m.group(1) in names}
 
 
+def changes(state: dict[str, Any], project: str) -> dict[str, str]:
+    """What the bot's branch changes in ``project`` (its commits carry it, see org.final_state)."""
+    commits = state[project]["commits"]
+    return dict(commits[-1][2]) if commits else {}
+
+
 def test_the_baseline_uses_the_registry(baseline: Callable[[str], dict[str, Any]]) -> None:
     """What the outage must not leave half-done: pins and bumps beside fixes that need no registry."""
     changed = baseline("gitlab")
-    assert changed["pinned"]["changed"]["Dockerfile"].startswith("FROM alpine:3.20\n")
-    assert "RUN apk add --no-cache curl" in changed["pinned"]["changed"]["Dockerfile"]
-    assert changed["bumped"]["changed"]["Dockerfile"].startswith("FROM python:3.11.9-slim-bookworm\n")
-    assert changed["monorepo"]["changed"]["app/Dockerfile"].startswith("FROM alpine:3.18.4\n")
+    assert changes(changed, "pinned")["Dockerfile"].startswith("FROM alpine:3.20\n")
+    assert "RUN apk add --no-cache curl" in changes(changed, "pinned")["Dockerfile"]
+    assert changes(changed, "bumped")["Dockerfile"].startswith("FROM python:3.11.9-slim-bookworm\n")
+    assert changes(changed, "monorepo")["app/Dockerfile"].startswith("FROM alpine:3.18.4\n")
     assert changed["clean"]["requests"] == [] and changed["static"]["requests"] != []
 
 
@@ -143,7 +149,7 @@ def test_registry_down_fails_its_repositories_and_the_next_runs_catch_up(
         said = reported(forge, down)
         assert said["static"].startswith("created ") and said["docs"] == "skipped: no Dockerfile"
         state = final_state(forge)
-        untouched = {"branches": ["main"], "requests": [], "commits": [], "changed": {}}
+        untouched = {"branches": ["main"], "requests": [], "commits": []}
         assert {name: state[name] for name in NEEDS_REGISTRY} == dict.fromkeys(NEEDS_REGISTRY, untouched)
         assert {name: state[name] for name in NO_REGISTRY} == {name: expected[name] for name in NO_REGISTRY}
         assert {w.repo for w in forge.writes_since(mark)} == {forge.name(p) for p in ORG if p.name == "static"}

@@ -1,0 +1,53 @@
+"""``bench/org_scan.py`` at a tiny N: the command runs, its figures parse, the second run
+skips every repository and costs the listing only. No timing is asserted."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1] / "bench" / "org_scan.py"
+REPOS = 40
+
+
+def figure(section: str, name: str) -> str:
+    found = re.search(rf"^  {re.escape(name)}\s+(.+)$", section, re.M)
+    assert found, f"no {name!r} line in:\n{section}"
+    return found.group(1)
+
+
+def requests(section: str) -> tuple[int, float]:
+    found = re.fullmatch(r"(\d+) total, ([\d.]+) per repository", figure(section, "requests"))
+    assert found, figure(section, "requests")
+    return int(found.group(1)), float(found.group(2))
+
+
+@pytest.mark.parametrize("forge", ["github", "gitlab"])
+def test_org_scan_prints_both_runs_and_the_rescan_skips_everything(forge: str) -> None:
+    command = [sys.executable, str(BENCH), "--forge", forge, "--repos", str(REPOS), "--latency", "0"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stderr
+    head, first, second = re.split(r"^run \d .*:$", done.stdout, flags=re.M)
+    assert f"org_scan {forge}: {REPOS} repositories" in head
+    assert re.search(r"^seeding\s+[\d.]+ s", head, re.M)
+
+    total, per_repo = requests(first)
+    assert total > REPOS and per_repo == pytest.approx(total / REPOS, abs=1e-3)  # a tree per repository at least
+    assert figure(first, "results") == "ok 12, skipped (no Dockerfile) 28"  # 10% fixes + 20% clean; 70% none
+    pattern = r"(\d+) \(list pages 1 \+ trees 40 \+ Dockerfiles (\d+) \+ writes (\d+)\)"
+    minimum = re.match(pattern, figure(first, "minimum"))
+    assert minimum and int(minimum.group(3)) > 0  # requests opened
+    assert int(minimum.group(1)) == 1 + REPOS + int(minimum.group(2)) + int(minimum.group(3)) <= total
+    kinds = dict(re.findall(r"([a-z/ ]+?) (\d+)(?:, |$)", figure(first, "by kind")))
+    assert sum(map(int, kinds.values())) == total
+    assert re.search(r"requests/minimum [\d.]+ \[target <= 1\.2: (PASS|FAIL)\]", figure(first, "minimum"))
+    assert re.search(r"\[target < 300 MB: (PASS|FAIL)\]", figure(first, "peak RSS"))
+
+    assert figure(second, "results") == f"skipped (unchanged) {REPOS}"
+    assert requests(second) == (1, 1 / REPOS)  # one listing page
+    assert "write 0" in figure(second, "by kind")
+    assert figure(second, "unchanged rescan").endswith("[target < 0.05: PASS]")
