@@ -169,7 +169,7 @@ def bench_forge(forge: str, args: argparse.Namespace) -> None:
             path.write_text(config_text(forge, emulator.url, args.repos, args.concurrency))
             for number, label in ((1, "run 1 (first, fresh state database)"), (2, "run 2 (nothing changed)")):
                 cpu = cpu_seconds()
-                summary, wall, err = one_run(path, {TOKEN_ENV[forge]: token}, sessions, f"bench-{number}")
+                summary, wall, _log = one_run(path, {TOKEN_ENV[forge]: token}, sessions, f"bench-{number}")
                 first, (log, emulator_cpu) = number == 1, emulator.log()
                 figures = RunFigures(
                     label, args.repos, log, wall, peak_rss_mb(), args.latency, args.concurrency,
@@ -180,8 +180,9 @@ def bench_forge(forge: str, args: argparse.Namespace) -> None:
                 )  # fmt: skip
                 for line in report(figures, first):
                     print(line, flush=True)
-                if summary.failed:
-                    print("  failures (first lines of the run's log):\n    " + "\n    ".join(err.splitlines()[:10]))
+                failed = [f"{r.repo}: {r.reason}" for r in summary.results if r.status == "failed"]
+                if failed:
+                    print("  failed repositories:\n    " + "\n    ".join(failed[:10]))
         finally:
             engine.dispose()
             emulator.close()

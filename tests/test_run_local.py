@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import subprocess
+import threading
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from bot.cli import app
 from bot.config import load
 from bot.platforms.base import PlatformUnavailable, Repo, RepoFile
 from bot.platforms.local import LocalPlatform
-from bot.run import Runner, RunOptions
+from bot.run import STOPPING, Runner, RunOptions
 from bot.runreport import PlainReporter
 from tests.checkouts import checkout, commit, commit_on, git, state
 
@@ -224,6 +225,31 @@ def test_an_outage_is_retried_once_at_the_end_of_the_run(folder: Path, failures:
     assert results["api"].status == status
     if status == "failed":
         assert results["api"].reason == "unavailable, try later: 503 from the forge"
+
+
+class Stopping(LocalPlatform):
+    """Shutdown arrives while the first repository is being read (``dockmend serve`` got SIGTERM)."""
+
+    def __init__(self, name: str, path: Path, stop: threading.Event) -> None:
+        super().__init__(name, path)
+        self.stop = stop
+        self.read: list[str] = []
+
+    def list_files(self, repo: Repo, ref: str) -> list[RepoFile]:
+        self.read.append(repo.full_name)
+        self.stop.set()
+        return list(super().list_files(repo, ref))
+
+
+def test_a_shutdown_finishes_the_repository_begun_and_leaves_the_rest(folder: Path) -> None:
+    stop = threading.Event()
+    platform = Stopping("here", folder, stop)
+    cfg = load(config(folder))  # a local platform works on one checkout at a time
+    options = RunOptions(offline=True, stop=stop)
+    summary = Runner(cfg, {"here": platform}, PlainReporter(io.StringIO(), io.StringIO()), options).run()
+    first, *rest = summary.results
+    assert platform.read == [first.repo] and first.reason != STOPPING  # finished, not cut short
+    assert rest and {(r.status, r.reason) for r in rest} == {("skipped", STOPPING)}
 
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"

@@ -70,7 +70,8 @@ class GitHubPlatform:
         self.tuning = clients.tuning
         self._clients = clients
         self._policy = clients.tuning.retry
-        self._listed: dict[str, Repository] = {}  # listing objects carry the metadata already
+        # what the listing says for DM105, kept small (not PyGithub's objects: thousands of them)
+        self._listed: dict[str, RepoInfo] = {}
 
     def listen(self, listener: Listener) -> None:
         """Tell ``listener`` (the service's metrics) about every HTTP answer."""
@@ -94,7 +95,7 @@ class GitHubPlatform:
             if reason:
                 log.debug("%s: skipped (%s)", repo.full_name, reason)
                 continue
-            self._listed[repo.full_name] = gh
+            self._listed[repo.full_name] = _info(gh)
             yield repo
 
     def _listing(self, owner: str) -> Iterator[Repository]:
@@ -166,15 +167,11 @@ class GitHubPlatform:
         return fresh.isoformat() if fresh else None
 
     def repo_metadata(self, repo: Repo) -> RepoInfo:
-        gh = self._listed.get(repo.full_name) or self._gh(repo)
-        spdx = self._retry(f"{repo.full_name}: metadata", lambda: gh.license.spdx_id if gh.license else None)
-        return RepoInfo(
-            name=gh.name,
-            url=gh.html_url,
-            description=gh.description,
-            license=None if spdx in (None, "NOASSERTION") else spdx,
-            topics=tuple(gh.topics or ()),
-        )
+        listed = self._listed.get(repo.full_name)
+        if listed is not None:
+            return listed
+        gh = self._gh(repo)
+        return self._retry(f"{repo.full_name}: metadata", lambda: _info(gh))
 
     def branch_head(self, repo: Repo, branch: str) -> BranchHead | None:
         gh = self._gh(repo)
@@ -344,3 +341,15 @@ def _marker(gh: Repository) -> str | None:
     """``pushed_at`` moves with every push to any branch (the bot's own too, see ``marker``)."""
     pushed = gh.pushed_at
     return pushed.isoformat() if pushed else None
+
+
+def _info(gh: Repository) -> RepoInfo:
+    """DM105's view of a repository (the listing carries all of it, licence included)."""
+    spdx = gh.license.spdx_id if gh.license else None
+    return RepoInfo(
+        name=gh.name,
+        url=gh.html_url,
+        description=gh.description,
+        license=None if spdx in (None, "NOASSERTION") else spdx,
+        topics=tuple(gh.topics or ()),
+    )

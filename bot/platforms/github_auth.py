@@ -98,7 +98,12 @@ def protect(secret: str) -> None:
 
 
 class Clients:
-    """One PyGithub client per owner (the same one with a token)."""
+    """PyGithub clients: one per owner (the same one with a token) *and per thread*.
+
+    A PyGithub client must not be shared by threads: its connection object takes a
+    request's method, URL and body in one call and sends them in the next, so two threads
+    can send each other's requests (a POST twice, an answer to the wrong caller). The
+    runner's threads each get their own; they share the owner's pacer and credentials."""
 
     def __init__(self, url: str, tuning: Tuning, token: Secret | None = None, app: AppCredentials | None = None):
         if (token is None) == (app is None):
@@ -107,7 +112,8 @@ class Clients:
         self.tuning = tuning
         self._token = token
         self._app = app
-        self._clients: dict[str, Github] = {}
+        self._clients: dict[tuple[str, int], Github] = {}  # (owner key, thread id)
+        self._auths: dict[str, Auth.Auth] = {}
         self.pacers: dict[str, Pacer] = {}  # one per client: an App has a rate limit per installation
         self.listeners: list[Listener] = []
         self._lock = threading.Lock()  # several runner threads may ask for a new owner's client at once
@@ -122,11 +128,14 @@ class Clients:
 
     def for_owner(self, owner: str) -> Github:
         key = owner.lower() if self._app else ""
+        mine = (key, threading.get_ident())  # a finished thread's id may come back: its client is free
         with self._lock:
-            if key not in self._clients:
-                self.pacers[key] = self.tuning.pacer(self.listeners)
-                self._clients[key] = self._build(self._auth(owner), self.pacers[key])
-            return self._clients[key]
+            if mine not in self._clients:
+                if key not in self.pacers:
+                    self.pacers[key] = self.tuning.pacer(self.listeners)
+                    self._auths[key] = self._auth(owner)
+                self._clients[mine] = self._build(self._auths[key], self.pacers[key])
+            return self._clients[mine]
 
     def _auth(self, owner: str) -> Auth.Auth:
         if self._token is not None:

@@ -213,7 +213,9 @@ def platform_settings(name: str, model: GitHub | GitLab | Local, source: str | N
     base = Path(source).parent if source else Path(".")
     settings = PlatformSettings(name, model.type, bot_name=model.bot_name, bot_email=model.bot_email, source=source)
     if isinstance(model, Local):
-        return replace(settings, path=_file(base, model.path), plain_folders=model.plain_folders)
+        # checkouts on this machine: git on local disk gains little from threads, and one
+        # at a time keeps a local run's order (and its output) the same every time
+        return replace(settings, path=_file(base, model.path), plain_folders=model.plain_folders, concurrency=1)
     ref = model.token
     token_file = ref.path() if ref is not None and ref.file is not None else _file(base, model.token_file)
     token_env = ref.env if ref is not None else None

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -179,6 +180,26 @@ def test_files_in_one_tree_call_and_contents_by_blob(org: GitHubEmulator) -> Non
     assert files["scripts/run.sh"].mode == "100755"
     assert p.read_file(multi, files["services/api/Dockerfile"]) == b"FROM python:3.12\n"
     assert p.list_files(repo(org, "acme/empty"), "main") == []
+
+
+def test_threads_sharing_one_platform_each_get_their_own_answers(org: GitHubEmulator) -> None:
+    """The runner calls one platform from several threads. A PyGithub client shared by
+    threads can send one thread's request with another's URL (its connection takes the
+    request in one call and sends it in the next), so each thread has its own client."""
+    p = platform(org)
+    names = ["acme/multi", "acme/docs", "acme/legacy-api", "acme/tagged", "acme/opted-out"] * 8
+    expected = {name: sorted(f.path for f in p.list_files(repo(org, name), "main")) for name in set(names)}
+
+    def paths(name: str) -> tuple[str, list[str]]:
+        return name, sorted(f.path for f in p.list_files(repo(org, name), "main"))
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(paths, names))
+    assert all(found == expected[name] for name, found in answers)
+    clients = {id(p._clients.for_owner("acme"))} | set(
+        ThreadPoolExecutor(2).map(lambda _: id(p._clients.for_owner("acme")), range(2))
+    )
+    assert len(clients) >= 2  # another thread, another client
 
 
 def test_missing_things_are_platform_errors(org: GitHubEmulator) -> None:
