@@ -23,6 +23,7 @@ import json
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -87,7 +88,9 @@ def scan_key(config: Config, settings: TargetSettings, ignored: frozenset[str], 
     wanted = {f.name: getattr(settings, f.name) for f in dataclasses.fields(settings) if f.name != "schedule"}
     target_config = config.for_target(settings)
     shaping = (target_config.labels, target_config.select, target_config.ignore, target_config.images)
-    return f"{__version__}:{digest((forge, wanted, shaping, template, ignored, offline))}"
+    # "stale after N days" changes its answer with the calendar alone: look again weekly
+    week = date.today().isocalendar()[:2] if target_config.images.stale_after_days else None
+    return f"{__version__}:{digest((forge, wanted, shaping, template, ignored, offline, week))}"
 
 
 def _file_digest(path: Path) -> str:

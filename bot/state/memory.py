@@ -64,6 +64,7 @@ class StateMemory:
         """Record the scans remembered so far, in the caller's transaction."""
         with self._lock:
             pending, self._pending = self._pending, []
+            self._known.clear()  # read again after this write (a memory may serve several runs)
         for repo, seen, head_sha in pending:
             row = store.record_repository(
                 session,

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import cast
 
 import httpx
 import pytest
@@ -16,7 +15,6 @@ from bot.platforms.github import GitHubPlatform
 from bot.platforms.github_auth import Clients, Tuning
 from bot.platforms.github_retry import RetryPolicy
 from bot.platforms.gitlab import GitLabPlatform
-from bot.platforms.gitlab_retry import RetryingSession
 from bot.platforms.gitlab_retry import RetryPolicy as GitLabRetry
 from bot.registry import RegistryClient
 from bot.registry_auth import CredentialStore, DockerConfig
@@ -100,8 +98,7 @@ def test_gitlab_calls_and_rate_limit_are_counted(tmp_path: Path) -> None:
     metrics = Metrics()
     with GitLabEmulator(seed=tmp_path / "seed", root=tmp_path / "gitlab") as gl:
         platform = GitLabPlatform("gl", gl.url, Secret(GITLAB_TOKEN), retry=GitLabRetry(sleep=lambda _: None))
-        session = cast(RetryingSession, platform._gl.session)  # GitLabPlatform.listen, once it has one
-        session.listen(metrics.api_listener("gl"))
+        platform.listen(metrics.api_listener("gl"))
         scan(platform, "acme")
         statuses = [r["status"] for r in gl.requests]
     assert len(statuses) >= 1 + 2 * len(REPOS)
