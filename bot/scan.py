@@ -92,7 +92,9 @@ class RepoScan:
     skip: str | None = None  # why the repository is left alone
     reports: list[FileReport] = field(default_factory=list)
     groups: dict[str | None, list[FileReport]] = field(default_factory=dict)
-    capped: tuple[str, ...] = ()  # Dockerfiles over MAX_DOCKERFILES, not scanned
+    # Dockerfiles over MAX_DOCKERFILES, not scanned: a problem, so the run closes nothing
+    # (the fixes of the rest are unknown)
+    capped: tuple[str, ...] = ()
 
     @property
     def retry_later(self) -> list[str]:
@@ -179,9 +181,9 @@ def scan(platform: Platform, repo: Repo, settings: ScanSettings, cache: BlobCach
     if not targets:
         result.skip = "no Dockerfile"
         return result
-    capped = sorted(targets, key=lambda f: f.path)[MAX_DOCKERFILES:]
-    if capped:
-        targets = sorted(targets, key=lambda f: f.path)[:MAX_DOCKERFILES]
+    if len(targets) > MAX_DOCKERFILES:
+        ordered = sorted(targets, key=lambda f: f.path)
+        targets, result.capped = ordered[:MAX_DOCKERFILES], tuple(f.path for f in ordered[MAX_DOCKERFILES:])
     fixers = fixers_for(settings.config, result.config, settings.ignored)
     index = {f.path: f for f in files}
     contents = {f.path: _read(platform, repo, f, cache) for f in targets}
@@ -199,8 +201,6 @@ def scan(platform: Platform, repo: Repo, settings: ScanSettings, cache: BlobCach
         known = platform.repo_metadata(repo)
         if known != listed:
             contexts, result.reports = run_all(known)
-    if capped:  # a problem: the run then closes nothing, since the rest's fixes are unknown
-        result.capped = tuple(f.path for f in capped)
     result.groups = _groups(result.reports, settings.grouping, contents, contexts)
     return result
 
