@@ -78,9 +78,10 @@ def digest(value: object) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
-def scan_key(config: Config, settings: TargetSettings, ignored: frozenset[str], offline: bool) -> str:
-    """Every input of a repository's fixes and requests except the repository and the registry
-    (and the forge's address: the same names on another server are other repositories)."""
+def target_key(config: Config, settings: TargetSettings, offline: bool) -> str:
+    """Every input of a target's fixes and requests except the repositories, the registry and
+    the codes ignored per repository (and the forge's address: the same names on another
+    server are other repositories). Once per target and run: it reads the body template."""
     platform = config.platforms.get(settings.target.platform)
     forge = (platform.type, platform.url, str(platform.path or "")) if platform is not None else None
     template = _file_digest(settings.template) if settings.template else None
@@ -90,7 +91,12 @@ def scan_key(config: Config, settings: TargetSettings, ignored: frozenset[str], 
     shaping = (target_config.labels, target_config.select, target_config.ignore, target_config.images)
     # "stale after N days" changes its answer with the calendar alone: look again weekly
     week = date.today().isocalendar()[:2] if target_config.images.stale_after_days else None
-    return f"{__version__}:{digest((forge, wanted, shaping, template, ignored, offline, week))}"
+    return f"{__version__}:{digest((forge, wanted, shaping, template, offline, week))}"
+
+
+def scan_key(target: str, ignored: frozenset[str]) -> str:
+    """A repository's key: its target's, and the codes ignored for it from chat."""
+    return f"{target}:{digest(ignored)}"
 
 
 def _file_digest(path: Path) -> str:

@@ -10,7 +10,6 @@ per run (``max_requests``, default 10) and per repository (``max_requests_per_re
 from __future__ import annotations
 
 import contextlib
-import fnmatch
 import hashlib
 import logging
 import os
@@ -32,10 +31,10 @@ from bot.fixcmd import selected_fixers
 from bot.plan import PlanContext, branch_name, build_plan, fixer_branches
 from bot.platform_settings import TargetSettings
 from bot.platforms import build_platform
-from bot.platforms.base import Platform, PlatformError, PlatformUnavailable, Repo, Target
+from bot.platforms.base import Platform, PlatformError, PlatformUnavailable, Repo, skip_reason
 from bot.registry import resolver_from_config
 from bot.registry_cache import default_path
-from bot.rescan import Memory, RecordingResolver, Seen, same_answers, scan_key
+from bot.rescan import Memory, RecordingResolver, Seen, same_answers, scan_key, target_key
 from bot.runreport import (
     FAILED,
     OK,
@@ -107,21 +106,6 @@ class RunOptions:
 
 def new_run_id() -> str:
     return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
-
-
-def skip_reason(target: Target, repo: Repo) -> str | None:
-    """Why a listed repository is not scanned (platforms may have filtered already)."""
-    checks = (
-        (repo.archived and not target.include_archived, "archived"),
-        (repo.fork and not target.include_forks, "fork"),
-        (repo.disabled, "disabled"),
-        (repo.template, "template"),
-        (repo.empty, "empty"),
-        (not any(fnmatch.fnmatchcase(repo.full_name, g) for g in target.include), "not included"),
-        (any(fnmatch.fnmatchcase(repo.full_name, g) for g in target.exclude), "excluded"),
-        (bool(target.topics) and not set(target.topics) & set(repo.topics), "no matching topic"),
-    )
-    return next((why for hit, why in checks if hit), None)
 
 
 class _Budget:
@@ -212,13 +196,14 @@ class Runner:
             return
         self.reporter.start(settings.name, len(repos))
         budget = _Budget(settings.max_requests, [r.full_name for r in repos], settings.max_requests_per_repo)
+        key = target_key(self.config, settings, self.options.offline)  # what every repository's key starts with
         workers = max(1, self._concurrency(settings))
         first = len(self.summary.results)
         later: list[Repo] = []
 
         def one(repo: Repo) -> None:
             try:
-                self._record(self._repo(platform, settings, repo, budget))
+                self._record(self._repo(platform, settings, repo, budget, key))
             except PlatformUnavailable as exc:
                 log.info("%s: %s; trying again at the end of the run", repo.full_name, exc)
                 with self._lock:
@@ -238,7 +223,7 @@ class Runner:
         later.sort(key=lambda repo: order[repo.full_name])
         for repo in later:
             try:
-                self._record(self._repo(platform, settings, repo, budget))
+                self._record(self._repo(platform, settings, repo, budget, key))
             except PlatformUnavailable as exc:
                 self._record(RepoResult(settings.name, repo.full_name, FAILED, f"unavailable, try later: {exc}"))
 
@@ -251,7 +236,9 @@ class Runner:
             self.summary.results.append(result)
             self.reporter.done(result)
 
-    def _repo(self, platform: Platform, settings: TargetSettings, repo: Repo, budget: _Budget) -> RepoResult:
+    def _repo(
+        self, platform: Platform, settings: TargetSettings, repo: Repo, budget: _Budget, base_key: str
+    ) -> RepoResult:
         """One repository; everything but an outage becomes a result."""
         reason = skip_reason(settings.target, repo)
         if reason:
@@ -259,7 +246,7 @@ class Runner:
         if self.options.stop is not None and self.options.stop.is_set():
             return RepoResult(settings.name, repo.full_name, SKIPPED, STOPPING)
         ignored = self.options.ignored(repo.full_name)  # the state database: asked once per repository
-        key = scan_key(self.config, settings, ignored, self.options.offline)
+        key = scan_key(base_key, ignored)
         if self._unchanged(repo, key):
             return RepoResult(settings.name, repo.full_name, SKIPPED, UNCHANGED)
         try:

@@ -64,7 +64,7 @@ class Service:
         self.stopping = threading.Event()  # set by stop(): runs begin no new repository
         self.metrics = Metrics()
         for name, platform in self.platforms.items():
-            _listen(platform, name, self.metrics)
+            platform.listen(self.metrics.api_listener(name))
         self.engine = db.create_engine(database_url)
         self.sessions = db.session_factory(self.engine)
         self.target_platforms = {t.name: t.target.platform for t in cfg.targets}
@@ -160,7 +160,7 @@ class Service:
         names = {t.target.platform for t in self.cfg.targets if t.name == target}
         for name in names - self.platforms.keys():
             self.platforms[name] = build_platform(self.cfg.platforms[name], self.env)
-            _listen(self.platforms[name], name, self.metrics)
+            self.platforms[name].listen(self.metrics.api_listener(name))
         return {name: self.platforms[name] for name in names}
 
     # -- the weekly digest -----------------------------------------------------------------
@@ -180,13 +180,6 @@ class Service:
                 return []
         since = moment - timedelta(days=7)
         return post_digests(self.settings.chat, [r for r in self.views.open_requests() if r.opened_at >= since], since)
-
-
-def _listen(platform: Platform, name: str, metrics: Metrics) -> None:
-    """Count the forge's API calls and keep its rate-limit gauge (a local folder makes none)."""
-    listen = getattr(platform, "listen", None)
-    if listen is not None:
-        listen(metrics.api_listener(name))
 
 
 def create_service(

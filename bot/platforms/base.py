@@ -10,11 +10,13 @@ Platforms raise :class:`PlatformError` for a repository-level failure and
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
+from bot.httpwait import Listener
 from fixers.base import RepoInfo
 
 
@@ -58,6 +60,22 @@ class Repo:
     disabled: bool = False
     topics: tuple[str, ...] = ()
     description: str | None = None
+
+
+def skip_reason(target: Target, repo: Repo) -> str | None:
+    """Why ``target`` leaves ``repo`` out, or None to scan it (the forges apply it to their
+    listings; the run applies it again, for the local platform and for a reason to report)."""
+    checks = (
+        (repo.archived and not target.include_archived, "archived"),
+        (repo.fork and not target.include_forks, "fork"),
+        (repo.disabled, "disabled"),
+        (repo.template, "template"),
+        (repo.empty, "empty"),
+        (not any(fnmatch.fnmatchcase(repo.full_name, g) for g in target.include), "not included"),
+        (any(fnmatch.fnmatchcase(repo.full_name, g) for g in target.exclude), "excluded"),
+        (bool(target.topics) and not set(target.topics) & set(repo.topics), "no matching topic"),
+    )
+    return next((why for hit, why in checks if hit), None)
 
 
 @dataclass(frozen=True)
@@ -173,3 +191,6 @@ class Platform(Protocol):
 
     def comment(self, repo: Repo, request: ChangeRequest, text: str) -> None:
         """Add a comment to the request."""
+
+    def listen(self, listener: Listener) -> None:
+        """Tell ``listener`` (the service's metrics) about every HTTP answer."""

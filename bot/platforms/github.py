@@ -16,7 +16,6 @@ import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, TypeVar
 
 from github import InputGitAuthor, InputGitTreeElement
@@ -33,6 +32,7 @@ from bot.platforms.base import (
     RepoFile,
     RequestState,
     Target,
+    skip_reason,
 )
 from bot.platforms.github_auth import Clients, Tuning, clients_from_settings
 from bot.platforms.github_retry import RequestFailed, retrying
@@ -45,21 +45,6 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 BOT_NAME = "dockmend[bot]"
 BOT_EMAIL = "dockmend[bot]@users.noreply.github.com"
-
-
-def skip_reason(target: Target, repo: Repo) -> str | None:
-    """Why ``target`` leaves ``repo`` out, or None to scan it."""
-    checks = (
-        (repo.archived and not target.include_archived, "archived"),
-        (repo.disabled, "disabled"),
-        (repo.fork and not target.include_forks, "fork"),
-        (repo.template, "template"),
-        (repo.empty, "empty"),
-        (not any(fnmatchcase(repo.full_name, g) for g in target.include), "not included"),
-        (any(fnmatchcase(repo.full_name, g) for g in target.exclude), "excluded"),
-        (bool(target.topics) and not set(target.topics) & set(repo.topics), "topics"),
-    )
-    return next((reason for failed, reason in checks if failed), None)
 
 
 class GitHubPlatform:

@@ -16,7 +16,6 @@ import logging
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any
 
 import gitlab
@@ -33,6 +32,7 @@ from bot.platforms.base import (
     RepoFile,
     RequestState,
     Target,
+    skip_reason,
 )
 from bot.platforms.gitlab_retry import RetryingSession, RetryPolicy, policy_from_settings
 from bot.registry_settings import Secret
@@ -104,7 +104,7 @@ class GitLabPlatform:
         with self._calling(f"list the projects of {target.owner}"):
             for item in group.projects.list(iterator=True, per_page=self.per_page, **filters):
                 repo = self._repo(item.attributes)
-                if _wanted(repo, target):
+                if skip_reason(target, repo) is None:
                     yield repo
 
     def _repo(self, a: Mapping[str, Any]) -> Repo:
@@ -337,16 +337,6 @@ def _request(a: Mapping[str, Any]) -> ChangeRequest:
 def _blob_sha(content: bytes) -> str:
     """The git object id of a file's bytes (what a tree lists)."""
     return hashlib.sha1(b"blob %d\0" % len(content) + content, usedforsecurity=False).hexdigest()
-
-
-def _wanted(repo: Repo, target: Target) -> bool:
-    if repo.empty or (repo.archived and not target.include_archived) or (repo.fork and not target.include_forks):
-        return False
-    if not any(fnmatchcase(repo.full_name, glob) for glob in target.include):
-        return False
-    if any(fnmatchcase(repo.full_name, glob) for glob in target.exclude):
-        return False
-    return not target.topics or any(topic in repo.topics for topic in target.topics)
 
 
 def from_settings(settings: PlatformSettings, env: Mapping[str, str]) -> GitLabPlatform:

@@ -16,6 +16,7 @@ import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
+from bot.httpwait import Listener
 from bot.licenses import license_of
 from bot.localrepo import MAX_CONTEXT_FILE, origin_url
 from bot.platform_settings import PlatformSettings
@@ -81,6 +82,9 @@ class LocalPlatform:
         if _is_plain(repo):
             return _read_plain(Path(repo.id), file.path)
         return self._git(repo).blob(file.sha)
+
+    def listen(self, listener: Listener) -> None:
+        """A folder on this machine: no HTTP call to count."""
 
     def marker(self, repo: Repo) -> str | None:
         folder = Path(repo.id)
