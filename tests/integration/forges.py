@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import re
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -42,6 +43,7 @@ from bot.run import Runner, RunOptions
 from bot.runreport import PlainReporter
 from tests.emulators.faults import Faults
 from tests.emulators.github import GitHubEmulator
+from tests.emulators.github_json import now as github_now
 from tests.emulators.gitlab import TOKEN as GITLAB_TOKEN
 from tests.emulators.gitlab import GitLabEmulator
 from tests.emulators.gitstore import Commit, GitStore
@@ -231,10 +233,23 @@ class GitHub(Forge):
         )
 
     def human_commit(self, project: Project, branch: str, files: Mapping[str, bytes]) -> str:
+        self._at_human_pace(project)
         return self.em.human_commit(self.name(project), branch, dict(files))
 
     def merge(self, project: Project, number: int) -> None:
+        self._at_human_pace(project)
         self.em.merge_pull(self.name(project), number)
+
+    def _at_human_pace(self, project: Project) -> None:
+        """Wait until the clock has left the second of the repository's last push.
+
+        GitHub's ``pushed_at`` counts whole seconds, and the bot remembers it after its own
+        push; a push in that same second would be invisible to the rescan memory
+        (docs/operations.md). A person acting on the bot's work comes later than that.
+        """
+        last = self.em.repos[self.name(project)].pushed_at
+        while github_now() <= last:
+            time.sleep(0.05)
 
     def close(self, project: Project, number: int) -> None:
         self.em.close_pull(self.name(project), number)
