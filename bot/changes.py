@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bot.platforms.base import BranchHead, ChangePlan, ChangeRequest, Platform, Repo, RequestState
+from bot.platforms.base import BranchExists, BranchHead, ChangePlan, ChangeRequest, Platform, Repo, RequestState
 
 _FINGERPRINT = re.compile(r"(?:<!-- dockmend:fingerprint=|^Dockmend-Fingerprint: )([0-9a-f]{8,64})", re.M)
 HUMAN_MARKER = "<!-- dockmend:human-commits -->"
@@ -121,9 +121,31 @@ def ensure_change_request(
     """Bring the bot's branch and request for ``plan`` up to date, politely.
 
     ``allow_new`` False (a cap is reached) turns what would be a new request into
-    DEFERRED, with nothing written. ``dry_run`` computes the outcome and writes nothing."""
+    DEFERRED, with nothing written. ``dry_run`` computes the outcome and writes nothing.
+
+    With no request from the branch in any state, the branch is most likely absent too:
+    it is created without looking first, and only when it turns out to exist (a run died
+    before its request, or someone pushed one) is it read and the decision taken again."""
     request = platform.find_request(repo, plan.branch)
-    head = platform.branch_head(repo, plan.branch)
+    optimistic = request is None and allow_new and not dry_run
+    head = None if optimistic else platform.branch_head(repo, plan.branch)
+    try:
+        return _apply(platform, repo, plan, request, head, allow_new, dry_run)
+    except BranchExists:
+        if not optimistic:
+            raise
+    return _apply(platform, repo, plan, request, platform.branch_head(repo, plan.branch), allow_new, dry_run)
+
+
+def _apply(
+    platform: Platform,
+    repo: Repo,
+    plan: ChangePlan,
+    request: ChangeRequest | None,
+    head: BranchHead | None,
+    allow_new: bool,
+    dry_run: bool,
+) -> Outcome:
     steps = _decide(plan, request, head, platform.bot_email)
     if steps.open and not allow_new:
         if head is not None and not dry_run:  # an orphan (a run died before its request): not kept past the cap

@@ -143,17 +143,19 @@ def pin_base(platform: Platform, repo: Repo, found: RepoScan) -> str:
     The files were listed by the default branch's name; its head now must hold the very
     files the scan saw, or the branch moved meanwhile and the repository is scanned again
     at the end of the run (a commit on the new head with fixes of the old files could undo
-    someone's change)."""
+    someone's change). Where the head's answer names its tree (GitHub), the same tree sha
+    says so; otherwise the head's files are listed again."""
     if found.base_sha:
         return found.base_sha
-    sha = platform.branch_sha(repo, repo.default_branch)
-    if sha is None:
+    tip = platform.branch_tip(repo, repo.default_branch)
+    if tip is None:
         raise PlatformError(f"{repo.full_name}: default branch {repo.default_branch} not found")
-    now = {f.path: f.sha for f in platform.list_files(repo, sha)}
-    if now != {f.path: f.sha for f in found.files}:
-        raise PlatformUnavailable(f"{repo.full_name}: the default branch moved during the scan")
-    found.base_sha = sha
-    return sha
+    if tip.tree is None or tip.tree != platform.tree_of(repo, repo.default_branch):
+        now = {f.path: f.sha for f in platform.list_files(repo, tip.sha)}
+        if now != {f.path: f.sha for f in found.files}:
+            raise PlatformUnavailable(f"{repo.full_name}: the default branch moved during the scan")
+    found.base_sha = tip.sha
+    return tip.sha
 
 
 def fixers_for(config: Config, repo_config: RepoConfig, ignored: frozenset[str] = frozenset()) -> list[Fixer]:

@@ -102,7 +102,8 @@ def status(root: Path) -> str:
 
 
 class Recorder:
-    """A platform that passes every call through and remembers the writes."""
+    """A platform that passes every call through and remembers the writes that went through
+    (a refused one, such as creating a branch that exists, changed nothing)."""
 
     def __init__(self, inner: LocalPlatform) -> None:
         self.inner = inner
@@ -115,8 +116,9 @@ class Recorder:
         if name in WRITES:
 
             def record(*args: Any, **kwargs: Any) -> Any:
+                done = attr(*args, **kwargs)
                 self.writes.append(name)
-                return attr(*args, **kwargs)
+                return done
 
             return record
         return attr

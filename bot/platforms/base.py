@@ -28,6 +28,10 @@ class PlatformUnavailable(PlatformError):
     """The forge is down or rate-limited beyond the retries: try again later."""
 
 
+class BranchExists(PlatformError):
+    """``write_branch`` was to create the branch, but it exists with other commits."""
+
+
 @dataclass(frozen=True)
 class Target:
     """One organisation/group/folder to scan, from the configuration's ``targets``."""
@@ -94,6 +98,14 @@ class FileUpdate:
 
 
 @dataclass(frozen=True)
+class Tip:
+    """A branch's head commit, and its root tree when the same answer gives it."""
+
+    sha: str
+    tree: str | None = None
+
+
+@dataclass(frozen=True)
 class BranchHead:
     """The bot branch as it is: its head and the commits it has beyond the default branch."""
 
@@ -152,6 +164,10 @@ class Platform(Protocol):
     def list_files(self, repo: Repo, ref: str) -> Sequence[RepoFile]:
         """Every file at ``ref`` (a sha or branch), in one recursive tree call."""
 
+    def tree_of(self, repo: Repo, ref: str) -> str | None:
+        """The root tree sha of the last ``list_files(repo, ref)``, when its answer gave one
+        (no call: None when unknown)."""
+
     def read_file(self, repo: Repo, file: RepoFile) -> bytes:
         """A file's bytes by blob sha (callers cache by sha)."""
 
@@ -165,12 +181,14 @@ class Platform(Protocol):
     def branch_head(self, repo: Repo, branch: str) -> BranchHead | None:
         """The bot branch, or None when it does not exist."""
 
-    def branch_sha(self, repo: Repo, branch: str) -> str | None:
+    def branch_tip(self, repo: Repo, branch: str) -> Tip | None:
         """The commit a branch points at (one call), or None when it does not exist."""
 
     def write_branch(self, repo: Repo, plan: ChangePlan, force: bool) -> str:
-        """One commit with ``plan.files`` on ``plan.base_sha``; create the branch or move it
-        there (``force``: the branch holds only the bot's commits). Returns the commit sha."""
+        """One commit with ``plan.files`` on ``plan.base_sha``; create the branch, or move it
+        there when ``force`` (the branch holds only the bot's commits). Without ``force``,
+        :class:`BranchExists` when the branch is there with other commits (a retry that
+        finds its own commit there is no error). Returns the commit sha."""
 
     def delete_branch(self, repo: Repo, branch: str) -> None:
         """Delete the branch; no error when it is already gone."""

@@ -19,12 +19,14 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
 from github import InputGitAuthor, InputGitTreeElement
+from github.GitCommit import GitCommit
 from github.PaginatedList import PaginatedList
 from github.PullRequest import PullRequest
 from github.Repository import Repository
 
 from bot.httpwait import Listener
 from bot.platforms.base import (
+    BranchExists,
     BranchHead,
     ChangePlan,
     ChangeRequest,
@@ -32,6 +34,7 @@ from bot.platforms.base import (
     RepoFile,
     RequestState,
     Target,
+    Tip,
     skip_reason,
 )
 from bot.platforms.github_auth import Clients, Tuning, clients_from_settings
@@ -57,6 +60,12 @@ class GitHubPlatform:
         self._policy = clients.tuning.retry
         # what the listing says for DM105, kept small (not PyGithub's objects: thousands of them)
         self._listed: dict[str, RepoInfo] = {}
+        # answers that spare a call later: the root tree of each listing by branch name, the
+        # tree of each default-branch head read (a commit's parent tree), and the repository's
+        # pushed_at as a pull request call after the bot's last push answered it
+        self._trees: dict[tuple[str, str], str] = {}
+        self._commit_trees: dict[str, str] = {}
+        self._pushed: dict[str, str] = {}
 
     def listen(self, listener: Listener) -> None:
         """Tell ``listener`` (the service's metrics) about every HTTP answer."""
@@ -129,10 +138,14 @@ class GitHubPlatform:
             if exc.status == 409:  # GitHub's answer for an empty repository
                 return []
             raise
+        self._trees[(repo.full_name, ref)] = tree.sha
         if tree.truncated:  # over GitHub's limits (100,000 entries): walk it folder by folder
             log.info("%s: the tree is too large for one call; walking it", repo.full_name)
-            return list(self._walk(repo, gh, ref, ""))
+            return list(self._walk(repo, gh, tree.sha, ""))
         return [RepoFile(e.path, e.sha, e.size, e.mode) for e in tree.tree if e.type == "blob"]
+
+    def tree_of(self, repo: Repo, ref: str) -> str | None:
+        return self._trees.get((repo.full_name, ref))
 
     def _walk(self, repo: Repo, gh: Repository, sha: str, prefix: str) -> Iterator[RepoFile]:
         tree = self._retry(f"{repo.full_name}: tree {prefix or '/'}", lambda: gh.get_git_tree(sha))
@@ -148,8 +161,21 @@ class GitHubPlatform:
         return base64.b64decode(blob.content) if blob.encoding == "base64" else blob.content.encode()
 
     def marker(self, repo: Repo) -> str | None:
+        answered = self._pushed.pop(repo.full_name, None)
+        if answered is not None:  # a pull request call after the bot's last push told it
+            return answered
         fresh = self._retry(f"{repo.full_name}: read", lambda: self._gh(repo).pushed_at)
         return fresh.isoformat() if fresh else None
+
+    def _answered(self, repo: Repo, pull: PullRequest) -> None:
+        """Keep the repository's ``pushed_at`` a pull request answer carries (its base repository)."""
+        pushed = pull.base.repo.pushed_at if pull.base.repo.full_name == repo.full_name else None
+        if pushed is not None:
+            self._pushed[repo.full_name] = pushed.isoformat()
+
+    def _push(self, repo: Repo) -> None:
+        """A push moves ``pushed_at``: what an earlier answer said is out of date."""
+        self._pushed.pop(repo.full_name, None)
 
     def repo_metadata(self, repo: Repo) -> RepoInfo:
         listed = self._listed.get(repo.full_name)
@@ -180,14 +206,19 @@ class GitHubPlatform:
                 return None
             raise
 
-    def branch_sha(self, repo: Repo, branch: str) -> str | None:
-        ref = self._gh(repo).get_git_ref(f"heads/{branch}")
+    def branch_tip(self, repo: Repo, branch: str) -> Tip | None:
+        gh = self._gh(repo)
         try:
-            return self._retry(f"{repo.full_name}: branch {branch}", lambda: str(ref.object.sha))
+            answer = self._retry(f"{repo.full_name}: branch {branch}", lambda: gh.get_branch(branch).raw_data)
         except RequestFailed as exc:
             if exc.status in (404, 409):
                 return None
             raise
+        sha, tree = answer["commit"]["sha"], answer["commit"]["commit"]["tree"]["sha"]
+        if len(self._commit_trees) > 10_000:  # only read back by the write that follows
+            self._commit_trees.clear()
+        self._commit_trees[sha] = tree
+        return Tip(sha, tree)
 
     # -- writing ------------------------------------------------------------------------
 
@@ -199,20 +230,29 @@ class GitHubPlatform:
         elements = [
             InputGitTreeElement(f.path, f.mode, "blob", sha=self._blob(gh, what, f.content)) for f in plan.files
         ]
-        parent = self._retry(what, lambda: gh.get_git_commit(plan.base_sha))
+        parent = self._parent(gh, what, plan.base_sha)
         tree = self._retry(what, lambda: gh.create_git_tree(elements, parent.tree))
         commit = self._retry(
             what, lambda: gh.create_git_commit(plan.commit_message, tree, [parent], author=author, committer=author)
         )
+        self._push(repo)
         self._point(gh, what, plan.branch, commit.sha, force)
         return commit.sha
+
+    def _parent(self, gh: Repository, what: str, sha: str) -> GitCommit:
+        """The base commit with its tree: from the head read just before, else one call."""
+        tree = self._commit_trees.pop(sha, None)
+        if tree is None:
+            return self._retry(what, lambda: gh.get_git_commit(sha))
+        attributes = {"sha": sha, "url": f"{gh.url}/git/commits/{sha}", "tree": {"sha": tree}}
+        return GitCommit(gh.requester, {}, attributes, completed=False)
 
     def _blob(self, gh: Repository, what: str, content: bytes) -> str:
         encoded = base64.b64encode(content).decode()
         return self._retry(what, lambda: gh.create_git_blob(encoded, "base64")).sha
 
     def _point(self, gh: Repository, what: str, branch: str, sha: str, force: bool) -> None:
-        """Create the branch at ``sha``, or move it there (fast-forward unless ``force``)."""
+        """Create the branch at ``sha``, or (``force``) move it there."""
         if not force:
             try:
                 self._retry(what, lambda: gh.create_git_ref(f"refs/heads/{branch}", sha))
@@ -228,11 +268,15 @@ class GitHubPlatform:
                 raise
             self._retry(what, lambda: gh.create_git_ref(f"refs/heads/{branch}", sha))
             return
-        if current != sha:
-            self._retry(what, lambda: ref.edit(sha, force=force))
+        if current == sha:
+            return
+        if not force:
+            raise BranchExists(f"{what}: the branch already exists (at {current[:12]})")
+        self._retry(what, lambda: ref.edit(sha, force=True))
 
     def delete_branch(self, repo: Repo, branch: str) -> None:
         ref, what = self._gh(repo).get_git_ref(f"heads/{branch}"), f"{repo.full_name}: delete {branch}"
+        self._push(repo)
         try:
             self._retry(what, lambda: ref.object.sha)
             self._retry(what, ref.delete)
@@ -263,6 +307,7 @@ class GitHubPlatform:
             if not existing:  # 422 "already exists": our own earlier attempt went through
                 raise
             pull = existing[0]
+        self._answered(repo, pull)
         self._decorate(repo, pull, plan)
         opened = _request(pull)  # as created: the labels came after
         return dataclasses.replace(opened, labels=tuple(dict.fromkeys((*(opened.labels or ()), *plan.labels))))
@@ -285,6 +330,7 @@ class GitHubPlatform:
     ) -> ChangeRequest:
         pull = self._gh(repo).get_pull(int(request.id))
         self._retry(f"{repo.full_name}#{request.id}: update", lambda: pull.edit(title=title, body=body))
+        self._answered(repo, pull)
         missing = [label for label in labels if label not in (request.labels or ())]
         if missing:  # a run died between the pull request and its labels (two calls on GitHub)
             self._retry(f"{repo.full_name}#{request.id}: labels", lambda: pull.add_to_labels(*missing))
@@ -294,6 +340,7 @@ class GitHubPlatform:
         self.comment(repo, request, comment)
         pull = self._gh(repo).get_pull(int(request.id))
         self._retry(f"{repo.full_name}#{request.id}: close", lambda: pull.edit(state="closed"))
+        self._answered(repo, pull)
 
     def comment(self, repo: Repo, request: ChangeRequest, text: str) -> None:
         issue, tried = self._gh(repo).get_issue(int(request.id)), False

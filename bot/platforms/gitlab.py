@@ -24,6 +24,7 @@ from gitlab.v4.objects import Project
 
 from bot.httpwait import Listener
 from bot.platforms.base import (
+    BranchExists,
     BranchHead,
     ChangePlan,
     ChangeRequest,
@@ -32,6 +33,7 @@ from bot.platforms.base import (
     RepoFile,
     RequestState,
     Target,
+    Tip,
     skip_reason,
 )
 from bot.platforms.gitlab_retry import RetryingSession, RetryPolicy, policy_from_settings
@@ -176,10 +178,13 @@ class GitLabPlatform:
         authors = tuple(c["author_email"] for c in beyond)
         return BranchHead(sha=head["id"], base_sha=base, authors=authors, message=head["message"])
 
-    def branch_sha(self, repo: Repo, branch: str) -> str | None:
+    def tree_of(self, repo: Repo, ref: str) -> str | None:
+        return None  # GitLab's tree listing names no tree sha
+
+    def branch_tip(self, repo: Repo, branch: str) -> Tip | None:
         with self._calling(f"read branch {branch} of {repo.full_name}"):
             try:
-                return str(self._project(repo).branches.get(branch).commit["id"])
+                return Tip(str(self._project(repo).branches.get(branch).commit["id"]))
             except gitlab.GitlabGetError as exc:
                 if exc.response_code == 404:
                     return None
@@ -215,15 +220,19 @@ class GitLabPlatform:
             try:
                 return str(self._project(repo).commits.create(data).id)
             except gitlab.GitlabCreateError as exc:
-                done = None if force or exc.response_code != 400 else self._already_written(repo, plan)
-                if done is None:
+                if force or exc.response_code != 400:
                     raise
+                head = self.branch_head(repo, plan.branch)
+                if head is None:
+                    raise
+                done = self._already_written(repo, plan, head)
+                if done is None:
+                    raise BranchExists(f"{repo.full_name}: branch {plan.branch} already exists") from exc
                 return done
 
-    def _already_written(self, repo: Repo, plan: ChangePlan) -> str | None:
+    def _already_written(self, repo: Repo, plan: ChangePlan, head: BranchHead) -> str | None:
         """The branch holds exactly this plan's commit (a retry whose first attempt landed): no error."""
-        head = self.branch_head(repo, plan.branch)
-        if head is None or (head.base_sha, head.authors) != (plan.base_sha, (self.bot_email,)):
+        if (head.base_sha, head.authors) != (plan.base_sha, (self.bot_email,)):
             return None
         files = {f.path: (f.sha, f.mode) for f in self.list_files(repo, head.sha)}
         same = all(files.get(f.path) == (_blob_sha(f.content), f.mode) for f in plan.files)

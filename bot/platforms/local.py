@@ -21,6 +21,7 @@ from bot.licenses import license_of
 from bot.localrepo import MAX_CONTEXT_FILE, origin_url
 from bot.platform_settings import PlatformSettings
 from bot.platforms.base import (
+    BranchExists,
     BranchHead,
     ChangePlan,
     ChangeRequest,
@@ -29,6 +30,7 @@ from bot.platforms.base import (
     RepoFile,
     RequestState,
     Target,
+    Tip,
 )
 from bot.platforms.localgit import Git
 from bot.platforms.localstore import RequestStore, StoredRequest
@@ -99,10 +101,15 @@ class LocalPlatform:
             license=license_of(folder),
         )
 
-    def branch_sha(self, repo: Repo, branch: str) -> str | None:
+    def tree_of(self, repo: Repo, ref: str) -> str | None:
+        return None  # listings are by sha here (``Repo.head_sha``): never pinned again
+
+    def branch_tip(self, repo: Repo, branch: str) -> Tip | None:
         if _is_plain(repo):
-            return repo.head_sha if branch == repo.default_branch else None
-        return self._git(repo).resolve(f"refs/heads/{branch}")
+            sha = repo.head_sha if branch == repo.default_branch else None
+        else:
+            sha = self._git(repo).resolve(f"refs/heads/{branch}")
+        return Tip(sha) if sha else None
 
     def branch_head(self, repo: Repo, branch: str) -> BranchHead | None:
         if _is_plain(repo):
@@ -124,7 +131,7 @@ class LocalPlatform:
         git = self._writable(repo, plan.branch)
         current = git.resolve(f"refs/heads/{plan.branch}")
         if current is not None and not force:
-            raise PlatformError(f"{repo.full_name}: branch {plan.branch} exists")
+            raise BranchExists(f"{repo.full_name}: branch {plan.branch} already exists")
         files = [(f.path, f.mode, f.content) for f in plan.files]
         sha = git.commit(plan.base_sha, files, plan.commit_message)
         git.set_branch(plan.branch, sha, current)

@@ -98,6 +98,29 @@ def commits(call: Call) -> Reply:
     return paginate(call, log, lambda c: J.commit(call.urls, meta.full_name, c))
 
 
+def get_branch(call: Call) -> Reply:
+    """A branch with its head commit (and that commit's tree); protection is not emulated."""
+    full = call.repo().full_name
+    name = call.params["branch"]
+    sha = call.em.store.head(full, name)
+    if sha is None:
+        raise not_found()
+    api = f"{call.urls.repo(full)}/branches/{name}"
+    return Reply(
+        {
+            "name": name,
+            "commit": J.commit(call.urls, full, call.em.store.commit_info(full, sha)),
+            "_links": {"self": api, "html": f"{call.urls.web}/{full}/tree/{name}"},
+            "protected": False,
+            "protection": {
+                "enabled": False,
+                "required_status_checks": {"enforcement_level": "off", "contexts": [], "checks": []},
+            },
+            "protection_url": f"{api}/protection",
+        }
+    )
+
+
 def compare(call: Call) -> Reply:
     full = call.repo().full_name
     base_name, sep, head_name = call.params["basehead"].partition("...")
@@ -299,6 +322,7 @@ ROUTES = [
     ("GET", "/repos/{owner}/{repo}/topics", topics),
     ("GET", "/repos/{owner}/{repo}/license", license_content),
     ("GET", "/repos/{owner}/{repo}/commits", commits),
+    ("GET", "/repos/{owner}/{repo}/branches/{branch}", get_branch),
     ("GET", "/repos/{owner}/{repo}/compare/{basehead}", compare),
     ("GET", "/repos/{owner}/{repo}/git/trees/{tree_sha}", get_tree),
     ("POST", "/repos/{owner}/{repo}/git/trees", create_tree),

@@ -97,6 +97,8 @@ def exercise_reads(g: Github) -> None:
     tree = repo.get_git_tree("main", recursive=True)
     assert repo.get_git_blob(tree.tree[0].sha).content
     assert len(list(repo.get_commits())) == 1
+    branch = repo.get_branch("main")
+    assert branch.commit.commit.tree.sha == tree.sha
     with pytest.raises(GithubException) as empty:
         g.get_repo("acme/empty").get_git_tree("main", recursive=True)
     assert empty.value.status == 409

@@ -15,7 +15,7 @@ import pytest
 
 from bot.errors import DockmendError
 from bot.platform_settings import PlatformSettings
-from bot.platforms.base import ChangePlan, FileUpdate, PlatformError, PlatformUnavailable, Repo, RequestState, Target
+from bot.platforms.base import BranchExists, ChangePlan, FileUpdate, PlatformError, PlatformUnavailable, Repo, RequestState, Target
 from bot.platforms.github import GitHubPlatform, from_settings
 from bot.platforms.github_auth import Clients, Tuning
 from bot.platforms.github_retry import RetryPolicy
@@ -230,8 +230,9 @@ def test_write_branch_through_the_git_data_api(em: GitHubEmulator) -> None:
 
     em.human_commit("acme/api", "main", {"README.md": b"moved on\n"})
     rebased = plan(em, "acme/api", b"FROM alpine:3.19.2\n")
-    with pytest.raises(PlatformError, match="fast forward"):
+    with pytest.raises(BranchExists, match="already exists"):  # creating, not moving
         p.write_branch(api, rebased, force=False)
+    assert em.store.head("acme/api", "dockmend/remediate") == sha
     moved = p.write_branch(api, rebased, force=True)
     assert em.store.head("acme/api", "dockmend/remediate") == moved
     assert em.store.commit_info("acme/api", moved).parents == (rebased.base_sha,)

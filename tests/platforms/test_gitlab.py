@@ -18,6 +18,7 @@ import pytest
 
 from bot.platform_settings import PlatformSettings
 from bot.platforms.base import (
+    BranchExists,
     ChangePlan,
     FileUpdate,
     PlatformError,
@@ -268,7 +269,7 @@ def test_write_branch_is_one_commit_from_the_base_with_the_bot_identity(
 def test_rebase_human_commit_and_force(emulator: GitLabEmulator, platform: GitLabPlatform) -> None:
     web = repo_of(emulator, "acme/web")
     first = platform.write_branch(web, plan(head_of(emulator, "acme/web"), {"Dockerfile": b"FROM nginx:1\n"}), False)
-    with pytest.raises(PlatformError, match="already exists"):
+    with pytest.raises(BranchExists, match="already exists"):
         platform.write_branch(web, plan(head_of(emulator, "acme/web"), {"Dockerfile": b"FROM nginx:2\n"}), False)
     moved = emulator.commit("acme/web", "main", {"README.md": "news\n"}, "Upstream moves on")
     rebased = platform.write_branch(web, plan(moved, {"Dockerfile": b"FROM nginx:1\n"}), force=True)
