@@ -27,7 +27,7 @@ from bot.registry_auth import Authenticator, CredentialStore, DockerConfig, dock
 from bot.registry_cache import IMMUTABLE_TTL, TAGS_TTL, TTLCache
 from bot.registry_http import Retrying
 from bot.registry_settings import RegistrySettings
-from fixers.base import ImageConfig, ImageUnreachable, ResolveError
+from fixers.base import ImageConfig, ImageUnreachable, RegistryUnavailable, ResolveError
 
 MAX_PAGES = 200
 PUBLIC_HOSTS = frozenset(
@@ -96,6 +96,13 @@ class RegistryClient:
         self.http.close()
         if self.cache:
             self.cache.close()
+
+    def forget_outages(self) -> None:
+        """Hosts that were down, and tag lists they did not give, may be asked again (the
+        run's second try of the files that needed them)."""
+        with self._lock:
+            self.retrying.down.clear()
+            self._tags = {k: v for k, v in self._tags.items() if not isinstance(v, RegistryUnavailable)}
 
     def _expected(self, host: str) -> bool:
         """A host that should answer: a public registry, or one the configuration names

@@ -4,7 +4,8 @@
 *unavailable* (try the file again later). A connection refused, reset or dropped is an
 outage too, retried the same way, when the host is one that should answer (a public
 registry, one the configuration names, or one that answered earlier in the run); a host
-that could not be connected to then stays down for the rest of the run. Anything else
+that could not be connected to then stays down until the run tries the files that needed
+it again, at its end (``RegistryClient.forget_outages``). Anything else
 that cannot be connected to (an unknown private host, no such name, a TLS failure, a bad
 URL) makes the image *unreachable* (a finding). Messages name the host only: URLs never carry credentials,
 and headers are never shown.

@@ -32,7 +32,7 @@ from bot.plan import PlanContext, branch_name, build_plan, fixer_branches
 from bot.platform_settings import TargetSettings
 from bot.platforms import build_platform
 from bot.platforms.base import Platform, PlatformError, PlatformUnavailable, Repo, skip_reason
-from bot.registry import resolver_from_config
+from bot.registry import RegistryClient, resolver_from_config
 from bot.registry_cache import default_path
 from bot.rescan import Memory, RecordingResolver, Seen, same_answers, scan_key, target_key
 from bot.runreport import (
@@ -221,9 +221,11 @@ class Runner:
         order = {repo.full_name: n for n, repo in enumerate(repos)}
         self.summary.results[first:] = sorted(self.summary.results[first:], key=lambda r: order.get(r.repo, -1))
         later.sort(key=lambda repo: order[repo.full_name])
+        if later and isinstance(self.resolver, RegistryClient):
+            self.resolver.forget_outages()  # a registry that was down is asked again
         for repo in later:
             try:
-                self._record(self._repo(platform, settings, repo, budget, key))
+                self._record(self._repo(platform, settings, repo, budget, key, last_try=True))
             except PlatformUnavailable as exc:
                 self._record(RepoResult(settings.name, repo.full_name, FAILED, f"unavailable, try later: {exc}"))
 
@@ -237,9 +239,16 @@ class Runner:
             self.reporter.done(result)
 
     def _repo(
-        self, platform: Platform, settings: TargetSettings, repo: Repo, budget: _Budget, base_key: str
+        self,
+        platform: Platform,
+        settings: TargetSettings,
+        repo: Repo,
+        budget: _Budget,
+        base_key: str,
+        last_try: bool = False,
     ) -> RepoResult:
-        """One repository; everything but an outage becomes a result."""
+        """One repository; everything but an outage (of the forge, or of a registry before
+        the ``last_try``) becomes a result."""
         reason = skip_reason(settings.target, repo)
         if reason:
             return RepoResult(settings.name, repo.full_name, SKIPPED, reason)
@@ -250,7 +259,7 @@ class Runner:
         if self._unchanged(repo, key):
             return RepoResult(settings.name, repo.full_name, SKIPPED, UNCHANGED)
         try:
-            scanned = self._changes(platform, settings, repo, budget, ignored)
+            scanned = self._changes(platform, settings, repo, budget, ignored, last_try)
         except PlatformUnavailable:
             raise
         except (PlatformError, DockmendError) as exc:
@@ -284,7 +293,13 @@ class Runner:
             memory.remember(repo, Seen(marker, key, scanned.lookups), scanned.head_sha)
 
     def _changes(
-        self, platform: Platform, settings: TargetSettings, repo: Repo, budget: _Budget, ignored: frozenset[str]
+        self,
+        platform: Platform,
+        settings: TargetSettings,
+        repo: Repo,
+        budget: _Budget,
+        ignored: frozenset[str],
+        last_try: bool,
     ) -> _Scanned:
         config = self.config.for_target(settings)
         recorder = RecordingResolver(self.resolver) if self.resolver is not None else None
@@ -298,6 +313,8 @@ class Runner:
         fixes, findings = sum(len(r.fixes) for r in found.reports), len(found.findings)
         if found.retry_later:
             reason = f"a registry was unavailable, try later ({found.retry_later[0]})"
+            if not last_try:  # tried again at the end of the run
+                raise PlatformUnavailable(reason)
             return _Scanned(RepoResult(settings.name, repo.full_name, FAILED, reason, fixes, findings))
         if any(r.changed for r in found.reports):
             pin_base(platform, repo, found)

@@ -15,7 +15,16 @@ import pytest
 
 from bot.errors import DockmendError
 from bot.platform_settings import PlatformSettings
-from bot.platforms.base import BranchExists, ChangePlan, FileUpdate, PlatformError, PlatformUnavailable, Repo, RequestState, Target
+from bot.platforms.base import (
+    BranchExists,
+    ChangePlan,
+    FileUpdate,
+    PlatformError,
+    PlatformUnavailable,
+    Repo,
+    RequestState,
+    Target,
+)
 from bot.platforms.github import GitHubPlatform, from_settings
 from bot.platforms.github_auth import Clients, Tuning
 from bot.platforms.github_retry import RetryPolicy

@@ -2,9 +2,9 @@
 
 The configuration points Docker Hub names at a :class:`FaultyMirror` in front of Debian's
 docker-registry. A repository whose Dockerfiles need the registry while it is down is
-reported failed ("a registry was unavailable, try later") and gets nothing: no branch,
-no request, not even one with only the fixes that need no registry (the next run would
-have to rewrite it). The others are handled as usual. When the registry is back, the next
+tried again at the end of the run and, the registry still down, reported failed ("a
+registry was unavailable, try later"); it gets nothing: no branch, no request, not even
+one with only the fixes that need no registry (the next run would have to rewrite it). The others are handled as usual. When the registry is back, the next
 run scans the failed repositories again (they were not remembered as done) and reaches
 the state of a run that never saw the outage; the run after that skips everything.
 A registry that fails now and then changes no outcome: the client retries.
@@ -196,6 +196,25 @@ def test_an_outage_leaves_the_open_requests_as_they_are(
         assert back.exit_code == 0, back.err
         assert forge.writes_since(mark) == []
         assert final_state(forge) == expected
+
+
+def test_an_outage_over_before_the_end_of_the_run_is_caught_up_in_it(
+    tmp_path: Path, registry: Registry, baseline: Callable[[str], dict[str, Any]]
+) -> None:
+    """The registry drops every attempt of the first look-up (four): it is down for the run
+    from then on, and the repositories that need it are set aside, not failed. At the end
+    of the run they are tried again, the registry answers, and the one run reaches the
+    state of a run that never saw the outage."""
+    with started("gitlab", tmp_path) as forge, mirror_of(registry.url) as mirror:
+        forge.concurrency = 1  # the four drops all meet the first look-up
+        bot = mirrored(forge, tmp_path, mirror)
+        drops = Trigger("", "/v2/", None, Fault(FaultKind.DROP), 1, 4)
+        mirror.faults = Faults(triggers=[drops])
+        ran = online(bot)
+        assert ran.exit_code == 0, ran.err
+        assert drops.spent and len(mirror.faults.injected) == 4
+        assert not any(said.startswith("failed") for said in statuses(forge, ran).values()), ran.err
+        assert final_state(forge) == baseline("gitlab")
 
 
 FLAKY: dict[str, Any] = {
