@@ -1,5 +1,6 @@
-"""``bench/org_scan.py`` at a tiny N: the command runs, its figures parse, the second run
-skips every repository and costs the listing only. No timing is asserted."""
+"""``bench/org_scan.py`` at a tiny N: the command runs, its figures parse, the first run
+asks exactly the expected calls beyond the minimum, the second run skips every repository
+and costs the listing only. No timing is asserted."""
 
 from __future__ import annotations
 
@@ -26,6 +27,35 @@ def requests(section: str) -> tuple[int, float]:
     return int(found.group(1)), float(found.group(2))
 
 
+# What a first run asks beyond the minimum, per route: for each repository with only clean
+# Dockerfiles (8), the bot branch, to close; for each that gets a request (4), its
+# requests from the bot branch (any state, to respect a closed one) and the default
+# branch's head to commit on; GitLab then lists the tree at that head again (its answer
+# names no tree sha) and reads the project's marker after the writes. Plus the files the
+# fixers read besides Dockerfiles (3 scripts an ENTRYPOINT runs).
+ABOVE_MINIMUM = {
+    "github": {
+        "GET /repos/{repo}/compare/main...dockmend/remediate?per_page": 8,
+        "GET /repos/{repo}/branches/main": 4,
+        "GET /repos/{repo}/pulls?direction&head&per_page&sort&state": 4,
+        "GET /repos/{repo}/git/blobs/{sha}": 3,
+    },
+    "gitlab": {
+        "GET /projects/{project}/repository/branches/dockmend%2Fremediate": 8,
+        "GET /projects/{project}/repository/branches/main": 4,
+        "GET /projects/{project}/merge_requests?order_by&per_page&sort&source_branch&state": 4,
+        "GET /projects/{project}": 4,
+        "GET /projects/{project}/repository/tree?per_page&recursive&ref": 4,
+        "GET /projects/{project}/repository/blobs/{sha}/raw": 3,
+    },
+}
+
+
+def above_minimum(section: str) -> dict[str, int]:
+    block = section.split("above the minimum", 1)[1].split("answered >=", 1)[0]
+    return {route: int(n) for n, route in re.findall(r"^\s+(\d+)  (\S.*)$", block, re.M)}
+
+
 @pytest.mark.parametrize("forge", ["github", "gitlab"])
 def test_org_scan_prints_both_runs_and_the_rescan_skips_everything(forge: str) -> None:
     command = [sys.executable, str(BENCH), "--forge", forge, "--repos", str(REPOS), "--latency", "0"]
@@ -46,6 +76,8 @@ def test_org_scan_prints_both_runs_and_the_rescan_skips_everything(forge: str) -
     assert sum(map(int, kinds.values())) == total
     assert re.search(r"requests/minimum [\d.]+ \[target <= 1\.2: (PASS|FAIL)\]", figure(first, "minimum"))
     assert re.search(r"\[target < 300 MB: (PASS|FAIL)\]", figure(first, "peak RSS"))
+    assert above_minimum(first) == ABOVE_MINIMUM[forge]
+    assert total - int(minimum.group(1)) == sum(ABOVE_MINIMUM[forge].values())
 
     assert figure(second, "results") == f"skipped (unchanged) {REPOS}"
     assert requests(second) == (1, 1 / REPOS)  # one listing page

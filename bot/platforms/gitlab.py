@@ -14,6 +14,7 @@ import base64
 import hashlib
 import logging
 import re
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -47,6 +48,9 @@ log = logging.getLogger(__name__)
 DEFAULT_URL = "https://gitlab.com"
 BOT_NAME, BOT_EMAIL = "dockmend[bot]", "dockmend@noreply.invalid"
 _SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+# root files GitLab's licence detection (licensee) may read: none, and the project has no licence
+_LICENCE_LIKE = re.compile(r"(?:un)?licen[cs]e|copy(?:ing|right)|ofl|patents", re.I)
+_TREES_KEPT = 64  # listings by sha, for the write that follows a pin: a few per thread
 _STATES = {"opened": RequestState.OPEN, "locked": RequestState.OPEN, "merged": RequestState.MERGED}
 # GitLab names licences by lower-cased SPDX ids (Licensee keys); "other" is not one.
 _SPDX_IDS = """0BSD AFL-3.0 AGPL-3.0 Apache-2.0 Artistic-2.0 BSD-2-Clause BSD-3-Clause BSD-3-Clause-Clear BSD-4-Clause
@@ -87,7 +91,12 @@ class GitLabPlatform:
             session=self._session,
         )
         self._trees: dict[tuple[str, str], tuple[RepoFile, ...]] = {}  # by commit sha: never stale
+        self._trees_lock = threading.Lock()
         self._user_ids: dict[str, int | None] = {}
+        # what the listing says for DM105 (all but the licence), and the projects whose
+        # default branch has no file a licence could be read from: no call for those
+        self._listed: dict[str, RepoInfo] = {}
+        self._unlicensed: set[str] = set()
 
     def listen(self, listener: Listener) -> None:
         """Tell ``listener`` (the service's metrics) about every HTTP answer."""
@@ -107,6 +116,7 @@ class GitLabPlatform:
             for item in group.projects.list(iterator=True, per_page=self.per_page, **filters):
                 repo = self._repo(item.attributes)
                 if skip_reason(target, repo) is None:
+                    self._listed[repo.full_name] = _info(item.attributes, None)
                     yield repo
 
     def _repo(self, a: Mapping[str, Any]) -> Repo:
@@ -137,7 +147,15 @@ class GitLabPlatform:
             items = self._project(repo).repository_tree(ref=ref, recursive=True, iterator=True, per_page=self.per_page)
             files = tuple(RepoFile(i["path"], i["id"], None, i["mode"]) for i in items if i["type"] == "blob")
         if _SHA.fullmatch(ref):
-            self._trees[(repo.id, ref)] = files
+            with self._trees_lock:
+                while len(self._trees) >= _TREES_KEPT:
+                    del self._trees[next(iter(self._trees))]  # the oldest
+                self._trees[(repo.id, ref)] = files
+        elif ref == repo.default_branch:
+            if any(_LICENCE_LIKE.match(f.path) for f in files if "/" not in f.path):
+                self._unlicensed.discard(repo.full_name)
+            else:
+                self._unlicensed.add(repo.full_name)
         return files
 
     def read_file(self, repo: Repo, file: RepoFile) -> bytes:
@@ -148,16 +166,12 @@ class GitLabPlatform:
         return data
 
     def repo_metadata(self, repo: Repo) -> RepoInfo:
+        listed = self._listed.get(repo.full_name)
+        if listed is not None and repo.full_name in self._unlicensed:
+            return listed  # the listing lacks only the licence, and there is none to detect
         with self._calling(f"read the settings of {repo.full_name}"):
             a = self._gl.projects.get(repo.id, license=True).attributes
-        licence = a.get("license") or {}
-        return RepoInfo(
-            name=a.get("name"),
-            url=a.get("web_url"),
-            description=a.get("description") or None,
-            license=_SPDX.get(str(licence.get("key") or "").lower()),
-            topics=tuple(a.get("topics") or ()),
-        )
+        return _info(a, a.get("license") or {})
 
     def branch_head(self, repo: Repo, branch: str) -> BranchHead | None:
         project = self._project(repo)
@@ -329,6 +343,17 @@ class GitLabPlatform:
     def _scrub(self, text: str) -> str:
         token = self._token.reveal()
         return text.replace(token, "***") if token else text
+
+
+def _info(a: Mapping[str, Any], licence: Mapping[str, Any] | None) -> RepoInfo:
+    """DM105's view of a project (``licence``: the ``license=true`` answer's, None unread)."""
+    return RepoInfo(
+        name=a.get("name"),
+        url=a.get("web_url"),
+        description=a.get("description") or None,
+        license=_SPDX.get(str(licence.get("key") or "").lower()) if licence else None,
+        topics=tuple(a.get("topics") or a.get("tag_list") or ()),
+    )
 
 
 def _request(a: Mapping[str, Any]) -> ChangeRequest:

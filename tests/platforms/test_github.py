@@ -29,8 +29,9 @@ from bot.platforms.github import GitHubPlatform, from_settings
 from bot.platforms.github_auth import Clients, Tuning
 from bot.platforms.github_retry import RetryPolicy
 from bot.registry_settings import Secret
+from bot.scan import RepoScan, pin_base
 from tests.emulators.faults import FaultKind, Faults
-from tests.emulators.github import MIT_LICENSE, GitHubApp, GitHubEmulator, app_keypair
+from tests.emulators.github import HUMAN, MIT_LICENSE, GitHubApp, GitHubEmulator, app_keypair
 
 TOKEN = "ghp_TestTokenThatMustNeverLeak0123456789"
 BOT_EMAIL = "dockmend[bot]@users.noreply.github.com"
@@ -245,6 +246,28 @@ def test_write_branch_through_the_git_data_api(em: GitHubEmulator) -> None:
     moved = p.write_branch(api, rebased, force=True)
     assert em.store.head("acme/api", "dockmend/remediate") == moved
     assert em.store.commit_info("acme/api", moved).parents == (rebased.base_sha,)
+
+
+def test_pin_base_trusts_the_same_tree_and_lists_again_otherwise(em: GitHubEmulator) -> None:
+    """The head's answer names its tree: the same sha as the scan's listing means the same
+    files (one call, and the write needs no more); another tree is listed and compared."""
+    p, api = platform(em), repo(em, "acme/api")
+    scanned = RepoScan(None, p.list_files(api, "main"))
+    tree, head = em.store.git("acme/api", "rev-parse", "main^{tree}", "main").split()
+    empty = em.store.commit("acme/api", tree, (head,), "An empty commit", HUMAN)
+    em.store.set_ref("acme/api", "main", empty)  # a new head, the same files
+    since = len(em.requests)
+    assert pin_base(p, api, scanned) == empty
+    p.write_branch(api, plan(em, "acme/api"), force=False)
+    read = [(m, path.split("?")[0]) for m, path, _ in em.requests[since:] if m == "GET"]
+    assert read == [("GET", "/api/v3/repos/acme/api/branches/main")]
+
+    scanned = RepoScan(None, p.list_files(repo(em, "acme/web"), "main"))
+    em.human_commit("acme/web", "main", {"README.md": b"moved on\n"})
+    with pytest.raises(PlatformUnavailable, match="moved during the scan"):
+        pin_base(p, repo(em, "acme/web"), scanned)
+    em.human_commit("acme/web", "main", {"README.md": None})  # and back: the same files again
+    assert pin_base(p, repo(em, "acme/web"), scanned) == em.store.head("acme/web", "main")
 
 
 def test_request_lifecycle(em: GitHubEmulator) -> None:

@@ -31,6 +31,7 @@ from bot.platforms.base import (
 from bot.platforms.gitlab import GitLabPlatform, from_settings
 from bot.platforms.gitlab_retry import RetryPolicy
 from bot.registry_settings import Secret
+from fixers.base import RepoInfo
 from tests.emulators.faults import FaultKind, Faults
 from tests.emulators.gitlab import TOKEN, GitLabEmulator
 from tests.emulators.test_gitlab_conformance import MIT
@@ -182,6 +183,24 @@ def test_target_filters(platform: GitLabPlatform, options: dict[str, object], ex
 def test_a_subgroup_is_a_target_by_its_path(platform: GitLabPlatform) -> None:
     names = {r.full_name for r in platform.list_repos(Target("infra", "gl", "acme/platform/infra"))}
     assert names == INFRA
+
+
+def test_repo_metadata_reads_the_licence_only_where_there_is_a_licence_file(
+    emulator: GitLabEmulator, platform: GitLabPlatform
+) -> None:
+    """After the listing and the scan's tree: a project without a LICENSE (or COPYING…) file
+    at its root has no licence for GitLab to detect, and the listing says the rest."""
+    repos = {r.full_name: r for r in platform.list_repos(target())}
+    api, ml = repos["acme/api"], repos["acme/ml"]
+    for repo in (api, ml):
+        platform.list_files(repo, repo.default_branch)
+    since = len(emulator.requests)
+    unread = platform.repo_metadata(ml)
+    assert api_paths(emulator, since) == []
+    assert unread == RepoInfo("ml", ml.url, None, None, ("ml", "gpu"))
+    assert platform.repo_metadata(api).license == "MIT"
+    assert [p.split("?")[0] for p in api_paths(emulator, since)] == [f"GET /projects/{api.id}"]
+    assert "license=True" in api_paths(emulator, since)[0]
 
 
 def test_list_files_walks_the_whole_tree_across_pages(emulator: GitLabEmulator, sleeps: list[float]) -> None:

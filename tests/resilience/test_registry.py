@@ -4,10 +4,12 @@ The configuration points Docker Hub names at a :class:`FaultyMirror` in front of
 docker-registry. A repository whose Dockerfiles need the registry while it is down is
 tried again at the end of the run and, the registry still down, reported failed ("a
 registry was unavailable, try later"); it gets nothing: no branch, no request, not even
-one with only the fixes that need no registry (the next run would have to rewrite it). The others are handled as usual. When the registry is back, the next
-run scans the failed repositories again (they were not remembered as done) and reaches
-the state of a run that never saw the outage; the run after that skips everything.
-A registry that fails now and then changes no outcome: the client retries.
+one with only the fixes that need no registry (the next run would have to rewrite it).
+The others are handled as usual. When the registry is back, the next run scans the
+failed repositories again (they were not remembered as done) and reaches the state of a
+run that never saw the outage; the run after that skips everything. An outage that ends
+before the run does is caught up in that run. A registry that fails now and then changes
+no outcome: the client retries.
 """
 
 from __future__ import annotations
