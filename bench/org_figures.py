@@ -165,10 +165,12 @@ def report(fig: RunFigures, first: bool) -> list[str]:
     wall_ratio = fig.wall / fig.bound if fig.bound > 0 else None
     shown = "n/a (no latency)" if wall_ratio is None else f"{wall_ratio:.2f}"
     ok = None if wall_ratio is None else wall_ratio <= WALL_RATIO
+    # a rescan is the listing's pages, which follow one another, and the bot's own work:
+    # the bound (requests spread over the concurrency) says little there
+    target = f"[target <= {WALL_RATIO}: {verdict(ok)}]" if first else "(the target is the first run's)"
     lines += [
         f"  wall               {fig.wall:.2f} s; latency lower bound {fig.bound:.2f} s "
-        f"({fig.total} x {fig.latency} s / {fig.concurrency}); "
-        f"wall/bound {shown} [target <= {WALL_RATIO}: {verdict(ok)}]",
+        f"({fig.total} x {fig.latency} s / {fig.concurrency}); wall/bound {shown} {target}",
         f"  CPU                bot {fig.cpu[0]:.2f} s, emulator {fig.cpu[1]:.2f} s (with its git processes); "
         f"{_cores()} cores",
         f"  peak RSS           {fig.rss_mb:.1f} MB (the bot's process; the emulator runs in another) "

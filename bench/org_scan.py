@@ -27,7 +27,6 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
@@ -122,7 +121,7 @@ def one_run(
     platforms = {name: build_platform(s, env) for name, s in cfg.platforms.items()}
     out, err = io.StringIO(), io.StringIO()
     memory = StateMemory(sessions)
-    ignored = partial(ignored_codes, sessions)
+    ignored = ignored_codes(sessions)
     options = RunOptions(offline=True, run_id=run_id, memory=memory, ignored=ignored)
     with sessions.begin() as session:
         store.start_run(session, cfg.targets[0].name, "cli", run_id=run_id)

@@ -7,6 +7,7 @@ links. A dry run also prints, per repository, the diff and the body it would pro
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, TextIO
@@ -161,12 +162,22 @@ def preview_text(repo: str, plan: ChangePlan, outcome: Outcome, reports: Sequenc
 
 
 def table(summary: RunSummary, console: Console) -> None:
+    """The repositories scanned or failed, one row each; the skipped ones (most of an
+    organisation: no Dockerfile, unchanged) counted by reason. The log has every line."""
     grid = Table()
     for name in ("Target", "Repository", "Status", "Fixes", "Findings", "Request"):
         grid.add_column(name, overflow="fold")
+    skipped: Counter[str] = Counter()
     for result in summary.results:
+        if result.status == SKIPPED:
+            skipped[result.reason.split(" (")[0]] += 1
+            continue
         request = _status(result) if result.status == OK else result.reason
         cells = (result.target, result.repo, result.status, str(result.fixes), str(result.findings), request)
         grid.add_row(*(Text(cell) for cell in cells))  # Text: names are never read as markup
-    console.print(grid, highlight=False)
+    if grid.row_count:
+        console.print(grid, highlight=False)
+    if skipped:
+        counts = ", ".join(f"{n} {reason}" for reason, n in sorted(skipped.items(), key=lambda item: -item[1]))
+        console.print(Text(f"skipped: {counts}"), highlight=False)
     console.print(Text(summary.line()), highlight=False)

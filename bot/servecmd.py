@@ -137,7 +137,7 @@ def run_recorded(
             options.repo,
             options.offline,
             run_id,
-            lambda name: ignored_codes(sessions, name),
+            ignored_codes(sessions),  # chat ``ignore`` codes, read as the run starts
             options.shard,
             memory,
         )

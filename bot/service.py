@@ -99,10 +99,6 @@ class Service:
 
     # -- runs ----------------------------------------------------------------------------
 
-    def ignored(self, full_name: str) -> frozenset[str]:
-        """The fixer codes ignored for a repository from chat (``ignore owner/repo CODE``)."""
-        return ignored_codes(self.sessions, full_name)
-
     def run_target(self, target: str, run_id: str) -> RunCounts:
         """The scheduler's run function: one target, recorded."""
         return self._run(target, run_id, None)
@@ -117,7 +113,9 @@ class Service:
 
     def dry_run(self, target: str, repo: str) -> str:
         """What a run would change in ``repo``: the diffs, shortened; writes nothing anywhere."""
-        options = runner.RunOptions(dry_run=True, target=target, repo=repo, offline=self.offline, ignored=self.ignored)
+        options = runner.RunOptions(
+            dry_run=True, target=target, repo=repo, offline=self.offline, ignored=ignored_codes(self.sessions)
+        )
         out, err = io.StringIO(), io.StringIO()
         summary = runner.execute(
             self.cfg, options, out, err, self.env, platforms=self._platforms(target), reporter=PlainReporter(out, err)
@@ -136,7 +134,7 @@ class Service:
         memory = StateMemory(self.sessions) if repo is None else None
         try:
             options = runner.RunOptions(
-                target=target, repo=repo, offline=self.offline, run_id=run_id, ignored=self.ignored,
+                target=target, repo=repo, offline=self.offline, run_id=run_id, ignored=ignored_codes(self.sessions),
                 memory=memory, stop=self.stopping,
             )  # fmt: skip
             out, err = io.StringIO(), io.StringIO()

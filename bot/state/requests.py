@@ -6,7 +6,7 @@ Like :mod:`bot.state.store`, functions flush and the caller commits.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Literal, get_args
 
@@ -152,7 +152,13 @@ def ignored(session: Session, full_name: str) -> Sequence[IgnoredFix]:
     return list(session.scalars(statement))
 
 
-def ignored_codes(sessions: sessionmaker[Session], full_name: str) -> frozenset[str]:
-    """The fixer codes ignored for a repository (fingerprints left out), for a run's fixer choice."""
+def ignored_codes(sessions: sessionmaker[Session]) -> Callable[[str], frozenset[str]]:
+    """The fixer codes ignored per repository (fingerprints left out), for a run's fixer
+    choice: read once, when the run starts (one query, not one per repository)."""
+    codes: dict[str, set[str]] = {}
     with sessions() as session:
-        return frozenset(f.subject for f in ignored(session, full_name) if re.fullmatch(r"DM\d{3}", f.subject))
+        for fix in session.scalars(select(IgnoredFix)):
+            if re.fullmatch(r"DM\d{3}", fix.subject):
+                codes.setdefault(fix.repository, set()).add(fix.subject)
+    frozen = {name: frozenset(subjects) for name, subjects in codes.items()}
+    return lambda full_name: frozen.get(full_name, frozenset())
