@@ -16,11 +16,10 @@ import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from github import InputGitAuthor, InputGitTreeElement
+from github import Github, InputGitAuthor, InputGitTreeElement
 from github.GitCommit import GitCommit
-from github.PaginatedList import PaginatedList
 from github.PullRequest import PullRequest
 from github.Repository import Repository
 
@@ -46,6 +45,11 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
+# what ``_repo`` and ``_info`` read of a listed repository: kept with the page's ETag
+LISTED_FIELDS = (
+    "name", "full_name", "default_branch", "html_url", "archived", "fork", "size", "is_template", "disabled",
+    "topics", "description", "pushed_at", "license",
+)  # fmt: skip
 BOT_NAME = "dockmend[bot]"
 BOT_EMAIL = "dockmend[bot]@users.noreply.github.com"
 
@@ -66,6 +70,9 @@ class GitHubPlatform:
         self._trees: dict[tuple[str, str], str] = {}
         self._commit_trees: dict[str, str] = {}
         self._pushed: dict[str, str] = {}
+        # each listing page's ETag and items: the next run asks with If-None-Match, and
+        # GitHub does not count a 304 against the rate limit (``dockmend serve`` keeps them)
+        self._pages: dict[tuple[str, int], tuple[str, tuple[dict[str, Any], ...]]] = {}
 
     def listen(self, listener: Listener) -> None:
         """Tell ``listener`` (the service's metrics) about every HTTP answer."""
@@ -94,24 +101,41 @@ class GitHubPlatform:
 
     def _listing(self, owner: str) -> Iterator[Repository]:
         client = self._clients.for_owner(owner)
-        pages: PaginatedList[Repository] = client.get_organization(owner).get_repos(type="all")
+        path, kind = f"/orgs/{owner}/repos", "all"
         try:
-            page = self._page(owner, pages, 0)
+            page = self._page(client, owner, path, kind, 0)
         except RequestFailed as exc:
             if exc.status != 404:
                 raise
-            pages = client.get_user(owner, lazy=True).get_repos(type="owner")  # a user, not an organisation
-            page = self._page(owner, pages, 0)
+            path, kind = f"/users/{owner}/repos", "owner"  # a user, not an organisation
+            page = self._page(client, owner, path, kind, 0)
         number = 0
         while True:
             yield from page
             if len(page) < self.tuning.per_page:
                 return
             number += 1
-            page = self._page(owner, pages, number)
+            page = self._page(client, owner, path, kind, number)
 
-    def _page(self, owner: str, pages: PaginatedList[Repository], number: int) -> list[Repository]:
-        return self._retry(f"list repositories of {owner}", lambda: pages.get_page(number))
+    def _page(self, client: Github, owner: str, path: str, kind: str, number: int) -> list[Repository]:
+        """One page of the listing, asked with the ETag of the last answer when there is one
+        (PyGithub's own pages cannot send a header)."""
+        kept = self._pages.get((path, number))
+        headers = {"If-None-Match": kept[0]} if kept else {}
+        parameters = {"type": kind, "per_page": self.tuning.per_page, "page": number + 1}
+
+        def get() -> tuple[dict[str, Any], Any]:
+            return client.requester.requestJsonAndCheck("GET", path, parameters=parameters, headers=headers)
+
+        answer, data = self._retry(f"list repositories of {owner}", get)
+        if data is None and kept is not None:  # 304 Not Modified: the page as it was
+            items = kept[1]
+        else:
+            items = tuple({key: item.get(key) for key in LISTED_FIELDS} for item in data or ())
+            etag = {k.lower(): v for k, v in answer.items()}.get("etag")
+            if etag:
+                self._pages[(path, number)] = (str(etag), items)
+        return [client.create_from_raw_data(Repository, dict(item)) for item in items]
 
     def _repo(self, gh: Repository) -> Repo:
         return Repo(
@@ -230,7 +254,7 @@ class GitHubPlatform:
         elements = [
             InputGitTreeElement(f.path, f.mode, "blob", sha=self._blob(gh, what, f.content)) for f in plan.files
         ]
-        parent = self._parent(gh, what, plan.base_sha)
+        parent = self._parent(repo, gh, what, plan.base_sha)
         tree = self._retry(what, lambda: gh.create_git_tree(elements, parent.tree))
         commit = self._retry(
             what, lambda: gh.create_git_commit(plan.commit_message, tree, [parent], author=author, committer=author)
@@ -239,13 +263,13 @@ class GitHubPlatform:
         self._point(gh, what, plan.branch, commit.sha, force)
         return commit.sha
 
-    def _parent(self, gh: Repository, what: str, sha: str) -> GitCommit:
+    def _parent(self, repo: Repo, gh: Repository, what: str, sha: str) -> GitCommit:
         """The base commit with its tree: from the head read just before, else one call."""
         tree = self._commit_trees.pop(sha, None)
         if tree is None:
             return self._retry(what, lambda: gh.get_git_commit(sha))
-        attributes = {"sha": sha, "url": f"{gh.url}/git/commits/{sha}", "tree": {"sha": tree}}
-        return GitCommit(gh.requester, {}, attributes, completed=False)
+        client = self._clients.for_owner(repo.full_name.split("/")[0])
+        return client.create_from_raw_data(GitCommit, {"sha": sha, "tree": {"sha": tree}})
 
     def _blob(self, gh: Repository, what: str, content: bytes) -> str:
         encoded = base64.b64encode(content).decode()

@@ -89,8 +89,7 @@ class Handler(BaseHTTPRequestHandler):
         if fault is not None:  # the work is done, the answer is lost
             self.drop(self.path)
             return
-        self.log(self.path, reply.status)
-        self.send(reply, credential, template)
+        self.send(reply, credential, template, logged=True)
 
     def answer(self, path: str, query: dict[str, str], raw: bytes) -> tuple[str | None, Credential | None, Reply]:
         template, credential = None, None
@@ -144,7 +143,11 @@ class Handler(BaseHTTPRequestHandler):
             }
         raise HttpError(403, f"API rate limit exceeded for user {credential.login}.", headers)
 
-    def send(self, reply: Reply, credential: Credential | None, template: str | None = None) -> None:
+    def send(
+        self, reply: Reply, credential: Credential | None, template: str | None = None, logged: bool = False
+    ) -> None:
+        """Answer (a 304 for a GET whose ETag the client sent); ``logged``: recorded in
+        ``requests`` with the status sent, before the client can read the answer."""
         headers = {"X-GitHub-Media-Type": "github.v3; format=json", **reply.headers}
         payload = b"" if reply.body is None else json.dumps(reply.body).encode()
         status = reply.status
@@ -157,6 +160,8 @@ class Handler(BaseHTTPRequestHandler):
             headers.update(self.em.rate_headers(credential, count=status != 304))
         if template is not None:
             self.em.record(self.command, template, reply.status, reply.body)
+        if logged:
+            self.log(self.path, status)
         self.send_response(status)
         for key, value in headers.items():
             self.send_header(key, value)

@@ -157,6 +157,30 @@ def test_a_user_is_listed_like_an_organisation(org: GitHubEmulator) -> None:
     ]
 
 
+def test_listing_pages_are_asked_again_with_their_etag(em: GitHubEmulator) -> None:
+    """The same platform lists again (``dockmend serve``'s next run): every unchanged page
+    is a 304, which GitHub does not count against the rate limit; a page with a pushed
+    repository comes back whole."""
+    for i in range(3):
+        em.add_repo(f"acme/svc-{i}", {"Dockerfile": DOCKERFILE})
+    p, acme = platform(em, per_page=2), Target("acme", "gh", "acme")
+    listed = {r.full_name: r for r in p.list_repos(acme)}
+    assert len(listed) == 5
+    used = em.rate(em.credentials[TOKEN], count=False)[1]
+    since = len(em.requests)
+    again = {r.full_name: r for r in p.list_repos(acme)}
+    assert again == listed and em.rate(em.credentials[TOKEN], count=False)[1] == used
+    assert [s for m, path, s in em.requests[since:] if "/orgs/acme/repos" in path] == [304, 304, 304]
+
+    em.repos["acme/svc-2"].pushed_at = "2030-01-01T00:00:00Z"  # a push, as the listing shows it
+    since = len(em.requests)
+    moved = {r.full_name: r for r in p.list_repos(acme)}
+    assert {n for n in moved if moved[n] != listed[n]} == {"acme/svc-2"}
+    assert moved["acme/svc-2"].marker == "2030-01-01T00:00:00+00:00"
+    assert sorted(s for m, path, s in em.requests[since:] if "/orgs/acme/repos" in path) == [200, 304, 304]
+    assert p.repo_metadata(moved["acme/svc-2"]).name == "svc-2"  # what DM105 reads came with the page
+
+
 def test_metadata_comes_with_the_listing(org: GitHubEmulator) -> None:
     p = platform(org)
     multi = next(r for r in p.list_repos(Target("t", "gh", "acme", include=("acme/multi",))))
