@@ -72,7 +72,7 @@ class GitHubPlatform:
         self._pushed: dict[str, str] = {}
         # each listing page's ETag and items: the next run asks with If-None-Match, and
         # GitHub does not count a 304 against the rate limit (``dockmend serve`` keeps them)
-        self._pages: dict[tuple[str, int], tuple[str, tuple[dict[str, Any], ...]]] = {}
+        self._pages: dict[tuple[str, int], tuple[str, tuple[dict[str, Any], ...], bool]] = {}
 
     def listen(self, listener: Listener) -> None:
         """Tell ``listener`` (the service's metrics) about every HTTP answer."""
@@ -111,15 +111,17 @@ class GitHubPlatform:
             page = self._page(client, owner, path, kind, 0)
         number = 0
         while True:
-            yield from page
-            if len(page) < self.tuning.per_page:
+            repos, more = page
+            yield from repos
+            if not more:
                 return
             number += 1
             page = self._page(client, owner, path, kind, number)
 
-    def _page(self, client: Github, owner: str, path: str, kind: str, number: int) -> list[Repository]:
-        """One page of the listing, asked with the ETag of the last answer when there is one
-        (PyGithub's own pages cannot send a header)."""
+    def _page(self, client: Github, owner: str, path: str, kind: str, number: int) -> tuple[list[Repository], bool]:
+        """One page of the listing, and whether its ``Link`` names a next one; asked with
+        the ETag of the last answer when there is one (PyGithub's own pages cannot send a
+        header)."""
         kept = self._pages.get((path, number))
         headers = {"If-None-Match": kept[0]} if kept else {}
         parameters = {"type": kind, "per_page": self.tuning.per_page, "page": number + 1}
@@ -129,13 +131,14 @@ class GitHubPlatform:
 
         answer, data = self._retry(f"list repositories of {owner}", get)
         if data is None and kept is not None:  # 304 Not Modified: the page as it was
-            items = kept[1]
+            _, items, more = kept
         else:
             items = tuple({key: item.get(key) for key in LISTED_FIELDS} for item in data or ())
-            etag = {k.lower(): v for k, v in answer.items()}.get("etag")
-            if etag:
-                self._pages[(path, number)] = (str(etag), items)
-        return [client.create_from_raw_data(Repository, dict(item)) for item in items]
+            said = {k.lower(): str(v) for k, v in answer.items()}
+            more = 'rel="next"' in said.get("link", "")
+            if "etag" in said:
+                self._pages[(path, number)] = (said["etag"], items, more)
+        return [client.create_from_raw_data(Repository, dict(item)) for item in items], more
 
     def _repo(self, gh: Repository) -> Repo:
         return Repo(
