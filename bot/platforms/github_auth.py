@@ -16,7 +16,7 @@ import re
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from github import Auth, Github, GithubIntegration
 from github.Requester import Requester
@@ -57,9 +57,15 @@ class Tuning:
         return cls(None, None, retry or RetryPolicy(backoff=0.0, max_wait=5.0))
 
     def pacer(self, listeners: list[Listener]) -> Pacer:
-        """Back-pressure from the rate-limit headers; PyGithub keeps the fixed spacing itself."""
+        """The fixed spacing and the back-pressure from the rate-limit headers, for every
+        thread's client of one token (or App installation): GitHub's advice is per token,
+        and PyGithub's own spacing would count each client (thread) apart."""
         retry = self.retry
-        return Pacer(self.rate_limit_reserve, retry.max_wait, clock=retry.clock, sleep=retry.sleep, listeners=listeners)
+        return Pacer(
+            self.rate_limit_reserve, retry.max_wait,
+            between_requests=self.seconds_between_requests, between_writes=self.seconds_between_writes,
+            clock=retry.clock, sleep=retry.sleep, listeners=listeners,
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -166,8 +172,8 @@ class Clients:
             timeout=math.ceil(self.tuning.timeout),
             verify=self.tuning.verify,
             retry=None,  # dockmend's RetryPolicy is the one retry layer
-            seconds_between_requests=self.tuning.seconds_between_requests,
-            seconds_between_writes=self.tuning.seconds_between_writes,
+            seconds_between_requests=None,  # the shared pacer spaces them (``observe``)
+            seconds_between_writes=None,
             lazy=True,  # also: no requester copies (PyGithub copies one for a non-default laziness)
         )
         observe(client.requester, pacer)
@@ -179,11 +185,22 @@ def observe(requester: Requester, pacer: Pacer) -> None:
 
     PyGithub calls its debug hooks on every request (JSON, pages, blobs): ``NEW_DEBUG_FRAME``
     just before sending, ``DEBUG_ON_RESPONSE`` with the status and the lower-cased headers.
-    They do nothing unless PyGithub's debug flag is on; they are kept and called here."""
-    frame, response = requester.NEW_DEBUG_FRAME, requester.DEBUG_ON_RESPONSE
+    They do nothing unless PyGithub's debug flag is on; they are kept and called here. The
+    hook is not told the method, which the pacer needs (writes have their own spacing):
+    ``requestJsonAndCheck``, which every call dockmend makes goes through, notes it first
+    (a requester serves one thread, see :class:`Clients`)."""
+    frame, response, send = requester.NEW_DEBUG_FRAME, requester.DEBUG_ON_RESPONSE, requester.requestJsonAndCheck
+    verb = ["GET"]
+
+    def noting(method: str, *args: Any, **kwargs: Any) -> Any:
+        verb[0] = method
+        try:
+            return send(method, *args, **kwargs)
+        finally:
+            verb[0] = "GET"
 
     def before(headers: dict[str, str]) -> None:
-        pacer.before()
+        pacer.before(write=verb[0] not in ("GET", "HEAD"))
         frame(headers)
 
     def after(status: int, headers: dict[str, str | int], data: str) -> None:
@@ -194,6 +211,7 @@ def observe(requester: Requester, pacer: Pacer) -> None:
     # setattr: mypy refuses to replace a method on an instance (it is what is meant here)
     setattr(requester, "NEW_DEBUG_FRAME", before)  # noqa: B010
     setattr(requester, "DEBUG_ON_RESPONSE", after)  # noqa: B010
+    setattr(requester, "requestJsonAndCheck", noting)  # noqa: B010
 
 
 def clients_from_settings(settings: PlatformSettings, env: Mapping[str, str], tuning: Tuning | None) -> Clients:

@@ -80,10 +80,12 @@ class _Forge(_Platform):
 class GitHub(_Forge):
     type: Literal["github"]
     seconds_between_requests: float | None = Field(default=0.25, ge=0)
-    """The least pause between two API calls, in seconds (null or 0: none); GitHub advises
-    against bursts (its secondary rate limits)."""
+    """The least pause between two API calls with one token (or App installation), whatever
+    the concurrency, in seconds (null or 0: none); GitHub advises against bursts (its
+    secondary rate limits)."""
     seconds_between_writes: float | None = Field(default=1.0, ge=0)
-    """The least pause between two API writes (creating commits, branches, pull requests), in seconds."""
+    """The least pause between two API writes with one token (creating commits, branches,
+    pull requests; deleting branches), in seconds."""
     app_id: Digits | None = None
     """A GitHub App's id, instead of a token (installation tokens per organisation)."""
     private_key_file: Text | None = None

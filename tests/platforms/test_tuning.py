@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from github import Github
 from typer.testing import CliRunner
 
 from bot import config
@@ -91,16 +90,20 @@ def test_bad_values_are_refused(tmp_path: Path, key: str, message: str) -> None:
 
 @pytest.mark.parametrize(
     ("keys", "requests", "writes"),
-    [("", 0.25, 1.0), ("seconds_between_requests: 0, seconds_between_writes: 0", None, None)],
+    [("", 0.25, 1.0), ("seconds_between_requests: 0, seconds_between_writes: 0", 0.0, 0.0)],
 )
-def test_pygithub_gets_the_configured_pauses(
+def test_the_token_pacer_gets_the_configured_pauses(
     tmp_path: Path, keys: str, requests: float | None, writes: float | None
 ) -> None:
+    """One pacer per token spaces the calls of every thread's client; PyGithub's own
+    spacing (per client, so per thread) stays off."""
     path = tmp_path / "dockmend.yaml"
     path.write_text(f"platforms:\n  gh: {{type: github, url: http://127.0.0.1:9/api/v3, token: ${{T}}, {keys}}}\n")
     clients = clients_from_settings(config.load(path).platforms["gh"], {"T": "x"}, None)
     built = clients.for_owner("acme").requester.kwargs
-    assert (built["seconds_between_requests"], built["seconds_between_writes"]) == (requests, writes)
+    assert (built["seconds_between_requests"], built["seconds_between_writes"]) == (None, None)
+    pacer = clients.pacers[""]
+    assert (pacer.between_requests, pacer.between_writes) == (requests, writes)
 
 
 @pytest.fixture
@@ -115,9 +118,9 @@ def em(tmp_path: Path) -> Iterator[GitHubEmulator]:
 
 @pytest.mark.parametrize(
     ("keys", "requests", "writes"),
-    [("seconds_between_requests: 0, seconds_between_writes: 0", None, None), ("seconds_between_writes: 0", 0.25, None)],
+    [("seconds_between_requests: 0, seconds_between_writes: 0", 0.0, 0.0), ("seconds_between_writes: 0", 0.25, 0.0)],
 )
-def test_a_cli_run_drives_pygithub_at_the_configured_pace(
+def test_a_cli_run_paces_at_the_configured_pace(
     tmp_path: Path,
     em: GitHubEmulator,
     monkeypatch: pytest.MonkeyPatch,
@@ -125,14 +128,15 @@ def test_a_cli_run_drives_pygithub_at_the_configured_pace(
     requests: float | None,
     writes: float | None,
 ) -> None:
-    built: list[Github] = []
+    built: list[Pacer] = []
+    made = Tuning.pacer
 
-    class Recorded(Github):
-        def __init__(self, *args: object, **kwargs: object) -> None:
-            super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-            built.append(self)
+    def recorded(tuning: Tuning, listeners: list[object]) -> Pacer:
+        pacer = made(tuning, listeners)  # type: ignore[arg-type]
+        built.append(pacer)
+        return pacer
 
-    monkeypatch.setattr(github_auth, "Github", Recorded)
+    monkeypatch.setattr(github_auth.Tuning, "pacer", recorded)
     path = tmp_path / "dockmend.yaml"
     path.write_text(
         f"platforms:\n  gh: {{type: github, url: {em.url}, token: ${{GITHUB_TOKEN}}, {keys}}}\n"
@@ -142,9 +146,26 @@ def test_a_cli_run_drives_pygithub_at_the_configured_pace(
     result = CliRunner().invoke(app, ["run", "--config", str(path), "--offline", "--dry-run"], env=env)
     assert result.exit_code == 0, result.stderr
     assert em.requests and built
-    assert {
-        (c.requester.kwargs["seconds_between_requests"], c.requester.kwargs["seconds_between_writes"]) for c in built
-    } == {(requests, writes)}
+    assert {(p.between_requests, p.between_writes) for p in built} == {(requests, writes)}
+
+
+def test_threads_keep_one_pace_for_their_token(em: GitHubEmulator) -> None:
+    """Two threads, each with its own PyGithub client, read and write through one token:
+    every call waits for the pace of the token, not of its thread, and writes keep their
+    own, longer spacing."""
+    clock = Clock(1000.0)
+    tuning = Tuning(0.5, 2.0, RetryPolicy(backoff=0.0, max_wait=60.0, sleep=clock.sleep, clock=clock))
+    platform = GitHubPlatform("gh", Clients(em.url, tuning, token=Secret(TOKEN)))
+    repo = Repo("gh", "acme/api", "acme/api", "main", "")
+    reader = threading.Thread(target=lambda: platform.list_files(repo, "main"))
+    reader.start()
+    reader.join()
+    platform.list_files(repo, "main")  # another thread (this one): another client, the same pacer
+    gh = platform._clients.for_owner("acme").get_repo("acme/api")
+    blobs = [gh.create_git_blob(content, "base64").sha for content in ("eA==", "eQ==")]
+    platform.delete_branch(repo, "nothing-here")  # a GET of the ref (404), no write
+    assert all(blobs) and [m for m, _, _ in em.requests] == ["GET", "GET", "POST", "POST", "GET"]
+    assert clock.sleeps == [0.5, 0.5, 2.0, 0.5]  # the first write waits as a call; the second as a write
 
 
 # -- back-pressure: the arithmetic, then the pacer, then the forges -----------------------------
