@@ -30,8 +30,8 @@ def requests(section: str) -> tuple[int, float]:
 # What a first run asks beyond the minimum, per route: for each repository with only clean
 # Dockerfiles (8), the bot branch, to close; for each that gets a request (4), its
 # requests from the bot branch (any state, to respect a closed one) and the default
-# branch's head to commit on; GitLab then lists the tree at that head again (its answer
-# names no tree sha) and reads the project's marker after the writes. Plus the files the
+# branch's head to commit on; GitLab then reads that head's root folder (its answer names
+# no tree sha) and the project's marker after the writes. Plus the files the
 # fixers read besides Dockerfiles (3 scripts an ENTRYPOINT runs).
 ABOVE_MINIMUM = {
     "github": {

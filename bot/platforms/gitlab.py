@@ -15,7 +15,7 @@ import hashlib
 import logging
 import re
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -90,7 +90,9 @@ class GitLabPlatform:
             keep_base_url=True,  # a self-managed server may announce another external URL in its links
             session=self._session,
         )
-        self._trees: dict[tuple[str, str], tuple[RepoFile, ...]] = {}  # by commit sha: never stale
+        # listings kept for the same repository's next steps: by commit sha (never stale), and
+        # the last by the default branch's name with its root digest (see ``tree_of``)
+        self._trees: dict[tuple[str, str], Any] = {}
         self._trees_lock = threading.Lock()
         self._user_ids: dict[str, int | None] = {}
         # what the listing says for DM105 (all but the licence), and the projects whose
@@ -140,23 +142,36 @@ class GitLabPlatform:
         return str(found) if found else None
 
     def list_files(self, repo: Repo, ref: str) -> Sequence[RepoFile]:
-        cached = self._trees.get((repo.id, ref))
+        cached: tuple[RepoFile, ...] | None = self._trees.get((repo.id, ref))
         if cached is not None:
             return cached
         with self._calling(f"list the files of {repo.full_name} at {ref}"):
-            items = self._project(repo).repository_tree(ref=ref, recursive=True, iterator=True, per_page=self.per_page)
+            items = list(
+                self._project(repo).repository_tree(ref=ref, recursive=True, iterator=True, per_page=self.per_page)
+            )
             files = tuple(RepoFile(i["path"], i["id"], None, i["mode"]) for i in items if i["type"] == "blob")
         if _SHA.fullmatch(ref):
-            with self._trees_lock:
-                while len(self._trees) >= _TREES_KEPT:
-                    del self._trees[next(iter(self._trees))]  # the oldest
-                self._trees[(repo.id, ref)] = files
+            self._keep((repo.id, ref), files)
         elif ref == repo.default_branch:
+            self._keep((repo.id, f"root of {ref}"), (_root(i for i in items if "/" not in i["path"]), files))
             if any(_LICENCE_LIKE.match(f.path) for f in files if "/" not in f.path):
                 self._unlicensed.discard(repo.full_name)
             else:
                 self._unlicensed.add(repo.full_name)
         return files
+
+    def _keep(self, key: tuple[str, str], value: Any) -> None:
+        """A listing the same repository's next steps read back (a few per thread)."""
+        with self._trees_lock:
+            while len(self._trees) >= _TREES_KEPT:
+                del self._trees[next(iter(self._trees))]  # the oldest
+            self._trees[key] = value
+
+    def tree_of(self, repo: Repo, ref: str) -> str | None:
+        """GitLab names no tree sha; the root folder's entries (names, modes, ids: a subtree
+        by its tree id) stand for the whole tree, as a digest."""
+        kept: tuple[str, tuple[RepoFile, ...]] | None = self._trees.get((repo.id, f"root of {ref}"))
+        return kept[0] if kept else None
 
     def read_file(self, repo: Repo, file: RepoFile) -> bytes:
         with self._calling(f"read {file.path} of {repo.full_name}"):
@@ -192,17 +207,23 @@ class GitLabPlatform:
         authors = tuple(c["author_email"] for c in beyond)
         return BranchHead(sha=head["id"], base_sha=base, authors=authors, message=head["message"])
 
-    def tree_of(self, repo: Repo, ref: str) -> str | None:
-        return None  # GitLab's tree listing names no tree sha
-
     def branch_tip(self, repo: Repo, branch: str) -> Tip | None:
+        """The head, and the digest of its root folder (one page, where listing the whole
+        tree again could take hundreds): when it is the one of the last listing by the
+        branch's name, that listing is the head's, for the write that follows."""
+        project = self._project(repo)
         with self._calling(f"read branch {branch} of {repo.full_name}"):
             try:
-                return Tip(str(self._project(repo).branches.get(branch).commit["id"]))
+                sha = str(project.branches.get(branch).commit["id"])
             except gitlab.GitlabGetError as exc:
                 if exc.response_code == 404:
                     return None
                 raise
+            root = _root(project.repository_tree(ref=sha, iterator=True, per_page=self.per_page))
+        kept = self._trees.get((repo.id, f"root of {branch}"))
+        if kept is not None and kept[0] == root:
+            self._keep((repo.id, sha), kept[1])
+        return Tip(sha, root)
 
     def _commit(self, project: Project, sha: str) -> dict[str, Any]:
         with self._calling(f"read commit {sha}"):
@@ -343,6 +364,12 @@ class GitLabPlatform:
     def _scrub(self, text: str) -> str:
         token = self._token.reveal()
         return text.replace(token, "***") if token else text
+
+
+def _root(items: Iterable[Mapping[str, Any]]) -> str:
+    """A digest of a folder's entries: the same names, modes and ids are the same tree."""
+    entries = sorted(f"{i['mode']} {i['type']} {i['id']}\t{i['name']}" for i in items)
+    return hashlib.sha256("\n".join(entries).encode()).hexdigest()
 
 
 def _info(a: Mapping[str, Any], licence: Mapping[str, Any] | None) -> RepoInfo:

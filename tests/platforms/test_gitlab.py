@@ -31,6 +31,7 @@ from bot.platforms.base import (
 from bot.platforms.gitlab import GitLabPlatform, from_settings
 from bot.platforms.gitlab_retry import RetryPolicy
 from bot.registry_settings import Secret
+from bot.scan import RepoScan, pin_base
 from fixers.base import RepoInfo
 from tests.emulators.faults import FaultKind, Faults
 from tests.emulators.gitlab import TOKEN, GitLabEmulator
@@ -201,6 +202,32 @@ def test_repo_metadata_reads_the_licence_only_where_there_is_a_licence_file(
     assert platform.repo_metadata(api).license == "MIT"
     assert [p.split("?")[0] for p in api_paths(emulator, since)] == [f"GET /projects/{api.id}"]
     assert "license=True" in api_paths(emulator, since)[0]
+
+
+def test_pin_base_reads_the_heads_root_folder_not_the_whole_tree(
+    emulator: GitLabEmulator, platform: GitLabPlatform
+) -> None:
+    """The head's root folder (one page) has the digest of the scan's listing: that
+    listing is the head's, and the write lists nothing more. A change deep in a subfolder
+    changes a subtree id in the root: the whole tree is listed again and compared."""
+    billing = repo_of(emulator, "acme/platform/billing")
+    since = len(emulator.requests)
+    scanned = RepoScan(None, platform.list_files(billing, "main"))
+    assert platform.tree_of(billing, "main") is not None
+    head = pin_base(platform, billing, scanned)
+    assert head == head_of(emulator, "acme/platform/billing")
+    trees = [p for p in api_paths(emulator, since) if "/repository/tree" in p]
+    assert len(trees) == 2 and "recursive=True" in trees[0] and "recursive=False" in trees[1]
+    assert platform.list_files(billing, head) == scanned.files  # kept: no call
+    assert len([p for p in api_paths(emulator, since) if "/repository/tree" in p]) == 2
+
+    scanned = RepoScan(None, platform.list_files(billing, "main"))
+    emulator.commit("acme/platform/billing", "main", {"services/api/notes.md": "moved on\n"})
+    try:
+        with pytest.raises(PlatformUnavailable, match="moved during the scan"):
+            pin_base(platform, billing, scanned)
+    finally:
+        emulator.commit("acme/platform/billing", "main", {"services/api/notes.md": None})
 
 
 def test_list_files_walks_the_whole_tree_across_pages(emulator: GitLabEmulator, sleeps: list[float]) -> None:
