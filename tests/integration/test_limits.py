@@ -64,6 +64,7 @@ def test_a_truncated_tree_of_ten_thousand_files_is_walked(github: GitHub) -> Non
     assert "deep/a/b/c/Dockerfile" in str(pull["body"])
     trees = [p for m, p, _ in github.em.requests if "/git/trees/" in p]
     assert any("recursive" in p for p in trees) and len(trees) > 100  # one listing, then folder by folder
+    assert len(trees) < 150  # walked once: the head's tree sha (one call) shows nothing moved since
 
 
 def test_five_hundred_dockerfiles_are_capped_and_the_rest_named(github: GitHub) -> None:
