@@ -91,8 +91,10 @@ class GitLabPlatform:
             session=self._session,
         )
         # listings kept for the same repository's next steps: by commit sha (never stale), and
-        # the last by the default branch's name with its root digest (see ``tree_of``)
+        # the last by the default branch's name; the digest of that listing's root folder
+        # (see ``tree_of``), a short string, for every repository
         self._trees: dict[tuple[str, str], Any] = {}
+        self._roots: dict[tuple[str, str], str] = {}
         self._trees_lock = threading.Lock()
         self._user_ids: dict[str, int | None] = {}
         # what the listing says for DM105 (all but the licence), and the projects whose
@@ -153,7 +155,8 @@ class GitLabPlatform:
         if _SHA.fullmatch(ref):
             self._keep((repo.id, ref), files)
         elif ref == repo.default_branch:
-            self._keep((repo.id, f"root of {ref}"), (_root(i for i in items if "/" not in i["path"]), files))
+            self._roots[(repo.id, ref)] = _root(i for i in items if "/" not in i["path"])
+            self._keep((repo.id, f"files of {ref}"), files)
             if any(_LICENCE_LIKE.match(f.path) for f in files if "/" not in f.path):
                 self._unlicensed.discard(repo.full_name)
             else:
@@ -170,8 +173,7 @@ class GitLabPlatform:
     def tree_of(self, repo: Repo, ref: str) -> str | None:
         """GitLab names no tree sha; the root folder's entries (names, modes, ids: a subtree
         by its tree id) stand for the whole tree, as a digest."""
-        kept: tuple[str, tuple[RepoFile, ...]] | None = self._trees.get((repo.id, f"root of {ref}"))
-        return kept[0] if kept else None
+        return self._roots.get((repo.id, ref))
 
     def read_file(self, repo: Repo, file: RepoFile) -> bytes:
         with self._calling(f"read {file.path} of {repo.full_name}"):
@@ -220,9 +222,9 @@ class GitLabPlatform:
                     return None
                 raise
             root = _root(project.repository_tree(ref=sha, iterator=True, per_page=self.per_page))
-        kept = self._trees.get((repo.id, f"root of {branch}"))
-        if kept is not None and kept[0] == root:
-            self._keep((repo.id, sha), kept[1])
+        files = self._trees.get((repo.id, f"files of {branch}"))
+        if files is not None and self._roots.get((repo.id, branch)) == root:
+            self._keep((repo.id, sha), files)  # the write's base: no call
         return Tip(sha, root)
 
     def _commit(self, project: Project, sha: str) -> dict[str, Any]:
