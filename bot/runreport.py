@@ -74,8 +74,10 @@ class RunSummary:
 
     def line(self) -> str:
         verb = "dry run" if self.dry_run else "run"
+        scanned = self.count(OK)
         return (
-            f"{verb} {self.run_id}: {self.count(OK)} repositories scanned, {self.count(SKIPPED)} skipped, "
+            f"{verb} {self.run_id}: {scanned} {'repository' if scanned == 1 else 'repositories'} scanned, "
+            f"{self.count(SKIPPED)} skipped, "
             f"{self.failed} failed; {self.fixes} fixes; {len(self.links)} request(s)"
         )
 
