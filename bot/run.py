@@ -254,7 +254,7 @@ class Runner:
             return RepoResult(settings.name, repo.full_name, SKIPPED, reason)
         if self.options.stop is not None and self.options.stop.is_set():
             return RepoResult(settings.name, repo.full_name, SKIPPED, STOPPING)
-        ignored = self.options.ignored(repo.full_name)  # the state database: asked once per repository
+        ignored = self.options.ignored(repo.full_name)  # chat-ignored codes (read once, as the run starts)
         key = scan_key(base_key, ignored)
         if self._unchanged(repo, key):
             return RepoResult(settings.name, repo.full_name, SKIPPED, UNCHANGED)
