@@ -20,12 +20,12 @@ from collections import Counter, defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.images import DOCKER_HUB, InvalidReference, parse
 from bot.registry import RegistryClient
 from bot.registry_auth import CredentialStore, DockerConfig
 from bot.registry_settings import RegistrySettings
 from fixers.base import Context
 from fixers.engine import FileReport, run_fixers
+from fixers.images import DOCKER_HUB, InvalidReference, parse
 from fixers.registry import FIXERS, by_name
 from tests.registry.push import Pusher, Spec, push_image
 from tests.registry.servers import registry_binary, run_registry

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import difflib
-import fnmatch
 import json
 import os
 import tempfile
@@ -18,14 +17,12 @@ from bot.errors import DockmendError
 from bot.localrepo import LocalFiles, repo_info
 from bot.registry import resolver_from_config
 from bot.registry_cache import default_path
+from fixers import registry
 from fixers.base import Context, Fixer, ImageResolver, Risk
 from fixers.document import DocumentError
 from fixers.engine import FileReport, run_fixers
+from fixers.names import SKIP_DIRS, is_dockerfile_name
 from fixers.registry import FIXERS, by_name
-
-NAME_PATTERNS = ("Dockerfile", "Containerfile", "*.Dockerfile", "*.dockerfile", "Dockerfile.*", "Containerfile.*")
-NOT_DOCKERFILES = ("*.dockerignore",)
-SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", "vendor", "third_party", ".venv", "venv", ".tox"})
 
 
 @dataclass(frozen=True)
@@ -34,12 +31,6 @@ class Options:
     diff: bool = False
     offline: bool = False
     output: str = "text"
-
-
-def is_dockerfile_name(name: str) -> bool:
-    if any(fnmatch.fnmatchcase(name, p) for p in NOT_DOCKERFILES):
-        return False
-    return any(fnmatch.fnmatchcase(name, p) for p in NAME_PATTERNS)
 
 
 def discover(paths: Sequence[Path]) -> Iterator[Path]:
@@ -58,20 +49,17 @@ def discover(paths: Sequence[Path]) -> Iterator[Path]:
 
 
 def resolve_codes(items: Sequence[str]) -> set[str]:
-    names, codes = by_name(), set()
-    for item in (i.strip() for entry in items for i in entry.split(",")):
-        if not item:
-            continue
-        if item.lower() not in names:
-            raise DockmendError(f"unknown fixer {item!r} (see the README's fixer table)")
-        codes.add(names[item.lower()])
-    return codes
+    try:
+        return registry.resolve_codes(items)
+    except registry.UnknownFixer as exc:
+        raise DockmendError(str(exc)) from None
 
 
 def selected_fixers(select: Sequence[str], ignore: Sequence[str], config: Config) -> list[Fixer]:
-    chosen = resolve_codes([*select]) or resolve_codes(config.select) or set(FIXERS)
-    chosen -= resolve_codes([*ignore, *config.ignore])
-    return [fixer for code, fixer in FIXERS.items() if code in chosen]
+    try:
+        return registry.select([*select], [*ignore], config.select, config.ignore)
+    except registry.UnknownFixer as exc:
+        raise DockmendError(str(exc)) from None
 
 
 def process(

@@ -21,13 +21,13 @@ from urllib.parse import quote, urljoin, urlsplit
 
 import httpx
 
-from bot.images import InvalidReference, parse
 from bot.oci import ACCEPT, INDEX_TYPES, image_config, media_type, select_platform
 from bot.registry_auth import Authenticator, CredentialStore, DockerConfig, docker_config_path
 from bot.registry_cache import IMMUTABLE_TTL, TAGS_TTL, TTLCache
 from bot.registry_http import Retrying
 from bot.registry_settings import RegistrySettings
 from fixers.base import ImageConfig, ImageUnreachable, RegistryUnavailable, ResolveError
+from fixers.images import InvalidReference, parse
 
 MAX_PAGES = 200
 PUBLIC_HOSTS = frozenset(

@@ -23,9 +23,9 @@ from urllib.parse import urlencode, urlsplit
 
 import httpx
 
-from bot.images import DOCKER_HUB
 from bot.registry_settings import RegistrySettings, Secret
 from fixers.base import ImageUnreachable
+from fixers.images import DOCKER_HUB
 
 HUB_SERVER_URL = "https://index.docker.io/v1/"
 _PARAM = re.compile(r'(\w+)=(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))')

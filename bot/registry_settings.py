@@ -14,10 +14,10 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from bot.images import parse
 from bot.settings import source
 from bot.settings.registries import Registries, Registry
 from bot.settings.secrets import REFERENCE, Origin, Secret, SecretRef
+from fixers.images import parse
 
 __all__ = ["RegistryEntry", "RegistrySettings", "Secret"]
 

@@ -6,12 +6,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot import versioning
 from bot.config import Config
-from bot.images import InvalidReference, parse, split
 from bot.registry import RegistryClient, resolver_from_config
-from fixers import baseimages
+from fixers import baseimages, versioning
 from fixers.base import ImagePolicy, ResolveError
+from fixers.images import InvalidReference, parse, split
 
 
 def run_resolve(

@@ -14,13 +14,14 @@ from dataclasses import dataclass, field, replace
 
 from bot import repoconfig
 from bot.config import Config
-from bot.fixcmd import SKIP_DIRS, is_dockerfile_name, selected_fixers
+from bot.fixcmd import selected_fixers
 from bot.localrepo import MAX_CONTEXT_FILE
 from bot.platforms.base import Platform, PlatformError, PlatformUnavailable, Repo, RepoFile
 from bot.repoconfig import RepoConfig
 from fixers.base import Context, Finding, Fixer, ImageResolver, RepoInfo
 from fixers.document import DocumentError
 from fixers.engine import FileReport, run_fixers
+from fixers.names import SKIP_DIRS, is_dockerfile_name
 from fixers.registry import FIXERS, by_name
 from fixers.rules import add_labels
 

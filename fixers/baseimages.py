@@ -14,12 +14,12 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from bot import versioning
-from bot.images import InvalidReference, Written, split
-from bot.versioning import Version
+from fixers import versioning
 from fixers.base import ImagePolicy, ImageResolver, ImageUnreachable
 from fixers.document import Document, Instruction
 from fixers.edits import Edit
+from fixers.images import InvalidReference, Written, split
+from fixers.versioning import Version
 
 MAX_PROBES = 40  # digest look-ups to find the version tag of a `latest`
 _FROM_IMAGE = re.compile(r"\s*\S+\s+(?:--\S+\s+)*(\S+)")

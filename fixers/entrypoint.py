@@ -18,10 +18,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.images import InvalidReference, parse, split
 from fixers import shell
 from fixers.base import Context, ImageResolver, ImageUnreachable
 from fixers.document import Document, Instruction, Stage
+from fixers.images import InvalidReference, parse, split
 
 DEFAULT_SHELL = ("/bin/sh", "-c")
 DEFAULT_PATH = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")

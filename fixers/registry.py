@@ -7,6 +7,8 @@ cleanup RUN moves with its install), exec form, wrapper scripts, and labels last
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from fixers.base import Fixer
 from fixers.rules import (
     add_labels,
@@ -48,3 +50,28 @@ def by_name() -> dict[str, str]:
     names = {f.NAME.lower(): code for code, f in FIXERS.items()}
     names.update({code.lower(): code for code in FIXERS})
     return names
+
+
+class UnknownFixer(ValueError):
+    """A name or code that is no fixer's."""
+
+
+def resolve_codes(items: Sequence[str]) -> set[str]:
+    """Codes for comma-separated names or codes (any case); unknown ones raise UnknownFixer."""
+    names, codes = by_name(), set()
+    for item in (i.strip() for entry in items for i in entry.split(",")):
+        if not item:
+            continue
+        if item.lower() not in names:
+            raise UnknownFixer(f"unknown fixer {item!r} (see the README's fixer table)")
+        codes.add(names[item.lower()])
+    return codes
+
+
+def select(
+    select: Sequence[str], ignore: Sequence[str], default_select: Sequence[str] = (), default_ignore: Sequence[str] = ()
+) -> list[Fixer]:
+    """The fixers chosen, in engine order: --select, else the configured selection, else all; minus ignores."""
+    chosen = resolve_codes(select) or resolve_codes(default_select) or set(FIXERS)
+    chosen -= resolve_codes([*ignore, *default_ignore])
+    return [fixer for code, fixer in FIXERS.items() if code in chosen]

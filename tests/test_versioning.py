@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot import versioning
-from bot.versioning import parse
+from fixers import versioning
+from fixers.versioning import parse
 
 PARSED = [
     # tag, release, suffix, prefix, prerelease, date

@@ -8,10 +8,10 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, field_validator
 
-from bot.images import is_registry_host
 from bot.settings.base import HttpUrl, Items, Names, Section, Text, invalid
 from bot.settings.secrets import Reference
 from fixers.base import ImagePolicy
+from fixers.images import is_registry_host
 from fixers.registry import by_name
 
 _PLATFORM = re.compile(r"[a-z0-9_]+/[a-z0-9_]+(?:/[a-z0-9_]+)?")

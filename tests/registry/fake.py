@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.images import parse
 from fixers.base import ImageConfig, ImageUnreachable, RegistryUnavailable
+from fixers.images import parse
 
 
 def D(letter: str) -> str:

@@ -9,10 +9,10 @@ from pydantic import ValidationError
 
 from bot.config import load
 from bot.errors import DockmendError
-from bot.images import InvalidReference, parse, split
 from bot.registry_settings import RegistrySettings, Secret
 from bot.settings.registries import Images
 from fixers.base import ImagePolicy
+from fixers.images import InvalidReference, parse, split
 
 
 def test_mirror_and_credentials_by_reference() -> None:
