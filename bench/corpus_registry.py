@@ -20,9 +20,9 @@ from collections import Counter, defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.registry import RegistryClient
-from bot.registry_auth import CredentialStore, DockerConfig
-from bot.registry_settings import RegistrySettings
+from bot.registry.auth import CredentialStore, DockerConfig
+from bot.registry.client import RegistryClient
+from bot.settings.registry_access import RegistrySettings
 from fixers.base import Context
 from fixers.engine import FileReport, run_fixers
 from fixers.images import DOCKER_HUB, InvalidReference, parse

@@ -5,7 +5,7 @@
 For each forge: an emulator (in its own process, so that the peak RSS is the bot's
 alone) seeded with N repositories (``bench/synthetic.py``: 70% without a Dockerfile,
 20% clean, some with several, 10% needing fixes) answers every call after ``--latency``
-seconds. The bot runs through :class:`~bot.run.Runner` with the platforms a user's
+seconds. The bot runs through :class:`~bot.engine.run.Runner` with the platforms a user's
 configuration builds (no pauses between calls, ``concurrency`` repositories at once),
 offline, with a fresh SQLite state database; then again with nothing changed. Printed
 per run: requests in total, per repository and by kind, the minimum the design allows
@@ -36,11 +36,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.org_figures import RunFigures, report
 from bench.synthetic import CLEAN, FIXES, NONE, OWNER, SynthRepo, blob_sha, organisation
-from bot import config
+from bot.engine.report import PlainReporter, RunSummary
+from bot.engine.run import UNCHANGED, Runner, RunOptions
 from bot.platforms import build_platform
-from bot.run import UNCHANGED, Runner, RunOptions
-from bot.runreport import PlainReporter, RunSummary
-from bot.service_record import record_summary
+from bot.service.record import record_summary
+from bot.settings import config
 from bot.state import db, store
 from bot.state.memory import StateMemory
 from bot.state.requests import ignored_codes
@@ -113,7 +113,7 @@ def results(summary: RunSummary) -> Counter[str]:
 def one_run(
     path: Path, env: dict[str, str], sessions: sessionmaker[Session], run_id: str
 ) -> tuple[RunSummary, float, str]:
-    """A run as ``dockmend run --offline`` makes it (``bot.servecmd.run_recorded``): platforms
+    """A run as ``dockmend run --offline`` makes it (``bot.cli.serve.run_recorded``): platforms
     built afresh from the file, chat ``ignore`` codes and the last scans read from the state
     database, the run and the scans recorded in one transaction at the end."""
     started = time.perf_counter()

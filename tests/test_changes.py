@@ -1,4 +1,4 @@
-"""The bot's manners (bot.changes), on the local platform with real git."""
+"""The bot's manners (bot.engine.changes), on the local platform with real git."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.changes import (
+from bot.engine.changes import (
     FIXED_COMMENT,
     HUMAN_COMMENT,
     HUMAN_MARKER,
@@ -20,7 +20,7 @@ from bot.changes import (
     fingerprint_in,
     fingerprint_trailer,
 )
-from bot.plan import fingerprint
+from bot.engine.plan import fingerprint
 from bot.platforms.base import ChangePlan, FileUpdate, PlatformError, Repo, RequestState, Target
 from bot.platforms.local import LocalPlatform
 from tests.checkouts import Recorder, checkout, commit, commit_on, git, state, status

@@ -11,12 +11,12 @@ import jsonschema
 import pytest
 from typer.testing import CliRunner
 
-from bot.cli import app
-from bot.config import Config, load
+from bot.cli.app import app
 from bot.errors import DockmendError
-from bot.platform_settings import Schedule
 from bot.settings import output, source
+from bot.settings.config import Config, load
 from bot.settings.document import ConfigFile
+from bot.settings.targets import Schedule
 from fixers.base import ImagePolicy
 
 runner = CliRunner()
@@ -182,7 +182,7 @@ def test_the_example_documents_every_key() -> None:
 
 def test_the_schema_is_in_sync_and_the_example_follows_it() -> None:
     written = (CONFIG / "schema.json").read_text()
-    assert written == output.schema_text(), "run: python -m bot.config schema > config/schema.json"
+    assert written == output.schema_text(), "run: python -m bot.settings.config schema > config/schema.json"
     data = source.read(EXAMPLE)  # plain YAML parsers refuse ${X} in a flow mapping
     jsonschema.Draft202012Validator(json.loads(written)).validate(data)
     result = runner.invoke(app, ["config", "schema"])

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from bot import docsgen
+from bot.cli import docs as docsgen
+from bot.service.web.metrics import Metrics
 from bot.settings.output import schema
 from bot.settings.secrets import REFERENCE_PATTERN
-from bot.web.metrics import Metrics
 from fixers.registry import FIXERS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,7 +34,7 @@ def page(name: str) -> str:
 @pytest.mark.parametrize("path", sorted(docsgen.pages()))
 def test_generated_page_is_up_to_date(path: str) -> None:
     on_disk = (ROOT / path).read_text(encoding="utf-8") if (ROOT / path).is_file() else None
-    assert on_disk == docsgen.pages()[path], f"{path} is out of date: run `python -m bot.docsgen`"
+    assert on_disk == docsgen.pages()[path], f"{path} is out of date: run `python -m bot.cli.docs`"
 
 
 @pytest.mark.parametrize("code", sorted(FIXERS))
@@ -150,7 +150,7 @@ def test_check_names_the_stale_pages_and_writing_fixes_them(tmp_path: Path, caps
     (tmp_path / docsgen.FIXER_PAGE).write_text(docsgen.fixers_page() + "edited by hand\n", encoding="utf-8")
     assert docsgen.main(["--check", "--root", str(tmp_path)]) == 1
     assert capsys.readouterr().err.splitlines() == [
-        f"{path} is out of date: run `python -m bot.docsgen`" for path in (docsgen.CONFIGURATION, docsgen.FIXER_PAGE)
+        f"{path} is out of date: run `python -m bot.cli.docs`" for path in (docsgen.CONFIGURATION, docsgen.FIXER_PAGE)
     ]
     assert docsgen.main(["--root", str(tmp_path)]) == 0
     assert docsgen.main(["--check", "--root", str(tmp_path)]) == 0

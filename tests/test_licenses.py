@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.licenses import MAX_LICENSE_FILE, identify, license_of, read_limited
+from bot.platforms.licenses import MAX_LICENSE_FILE, identify, license_of, read_limited
 
 MIT = """\
 MIT License

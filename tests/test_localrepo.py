@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.localrepo import repo_info
+from bot.platforms.localrepo import repo_info
 from fixers.base import RepoInfo
 
 MIT = """\

@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 from markdown_it import MarkdownIt
 
-from bot.body import LIMIT, MARGIN, BodyError, BodyInput, check_template, render_body
-from bot.changes import fingerprint_in
-from bot.plan import PlanContext, branch_name, build_plan, commit_message, file_updates, fingerprint
-from bot.platform_settings import TargetSettings
+from bot.engine.body import LIMIT, MARGIN, BodyError, BodyInput, check_template, render_body
+from bot.engine.changes import fingerprint_in
+from bot.engine.plan import PlanContext, branch_name, build_plan, commit_message, file_updates, fingerprint
+from bot.engine.repoconfig import RepoConfig
 from bot.platforms.base import FileUpdate, Repo, Target
-from bot.repoconfig import RepoConfig
+from bot.settings.targets import TargetSettings
 from fixers.base import FileChange, Finding, Risk
 from fixers.engine import AppliedFix, FileReport
 

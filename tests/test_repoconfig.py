@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import load
+from bot.engine.repoconfig import MAX_SIZE, RepoConfig, RepoConfigError, find, parse
 from bot.errors import DockmendError
 from bot.platforms import build_platform
 from bot.platforms.base import RepoFile, Target
 from bot.platforms.local import LocalPlatform
-from bot.repoconfig import MAX_SIZE, RepoConfig, RepoConfigError, find, parse
+from bot.settings.config import load
 
 VALID = [
     ("", RepoConfig()),

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from bot.rescan import RecordingResolver, canonical, digest, same_answers
+from bot.engine.rescan import RecordingResolver, canonical, digest, same_answers
 from fixers.base import ImageConfig, ImageUnreachable, RegistryUnavailable
 
 
@@ -82,7 +82,7 @@ def test_canonical_sorts_sets_and_mappings() -> None:
 
 def test_the_digest_is_the_same_in_every_process() -> None:
     """Set order changes with the hash seed; the scan key must not."""
-    code = "from bot.rescan import digest; print(digest(frozenset(f'DM{n}' for n in range(100, 130))))"
+    code = "from bot.engine.rescan import digest; print(digest(frozenset(f'DM{n}' for n in range(100, 130))))"
     seen = {
         subprocess.run(
             [sys.executable, "-c", code], env={"PYTHONHASHSEED": seed}, capture_output=True, text=True, check=True

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bot.cli import app
-from bot.config import load
+from bot.cli.app import app
+from bot.engine.report import PlainReporter
+from bot.engine.run import STOPPING, Runner, RunOptions
 from bot.platforms.base import PlatformUnavailable, Repo, RepoFile
 from bot.platforms.local import LocalPlatform
-from bot.run import STOPPING, Runner, RunOptions
-from bot.runreport import PlainReporter
+from bot.settings.config import load
 from tests.checkouts import checkout, commit, commit_on, git, state
 
 runner = CliRunner()

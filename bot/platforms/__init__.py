@@ -2,9 +2,9 @@
 
 :func:`build_platform` turns a ``platforms:`` entry into a :class:`~bot.platforms.base.Platform`
 through one registry of builders, keyed by ``type``. A builder receives the validated
-:class:`~bot.platform_settings.PlatformSettings` (URLs, secret *references*, paths) and the
+:class:`~bot.settings.targets.PlatformSettings` (URLs, secret *references*, paths) and the
 environment to resolve ``token: ${ENV}`` with (``settings.token_value(env)`` returns a
-:class:`~bot.registry_settings.Secret`, or raises a DockmendError when it is missing).
+:class:`~bot.settings.registry_access.Secret`, or raises a DockmendError when it is missing).
 
 The forge modules are imported only when a configured platform needs them: each of
 ``bot.platforms.github`` and ``bot.platforms.gitlab`` provides
@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING
 from bot.errors import DockmendError
 from bot.platforms.base import Platform, PlatformError
 
-if TYPE_CHECKING:  # bot.platform_settings imports bot.platforms.base: no import cycle at run time
-    from bot.platform_settings import PlatformSettings
+if TYPE_CHECKING:  # bot.settings.targets imports bot.platforms.base: no import cycle at run time
+    from bot.settings.targets import PlatformSettings
 
 Builder = Callable[["PlatformSettings", Mapping[str, str]], Platform]
 

@@ -2,7 +2,7 @@
 
 Each platform implements small, idempotent primitives; the manners of a good bot
 (find by branch first, never touch a branch with human commits, respect a closed
-request, rebase, close when fixed) live once, in :mod:`bot.changes`, on top of them.
+request, rebase, close when fixed) live once, in :mod:`bot.engine.changes`, on top of them.
 Platforms raise :class:`PlatformError` for a repository-level failure and
 :class:`PlatformUnavailable` for an outage or rate limit that outlasted the retries
 ("try again later", never "repository broken").

@@ -41,7 +41,7 @@ from bot.platforms.github_retry import RequestFailed, retrying
 from fixers.base import RepoInfo
 
 if TYPE_CHECKING:
-    from bot.platform_settings import PlatformSettings
+    from bot.settings.targets import PlatformSettings
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)

@@ -3,7 +3,7 @@
 A personal or fine-grained token gives one client for every owner. A GitHub App signs
 a JWT with its private key and trades it for an installation token per organisation
 (PyGithub's ``AppInstallationAuth`` renews it before it expires). Secrets stay inside
-:class:`~bot.registry_settings.Secret` until PyGithub needs them, and a logging filter
+:class:`~bot.settings.registry_access.Secret` until PyGithub needs them, and a logging filter
 keeps them out of PyGithub's DEBUG lines, which print response bodies (an access-token
 answer carries the installation token).
 """
@@ -25,10 +25,10 @@ from bot.errors import DockmendError
 from bot.httpwait import Listener, Pacer
 from bot.platforms.base import PlatformError
 from bot.platforms.github_retry import RetryPolicy, retrying
-from bot.registry_settings import Secret
+from bot.settings.registry_access import Secret
 
 if TYPE_CHECKING:
-    from bot.platform_settings import PlatformSettings
+    from bot.settings.targets import PlatformSettings
 
 DEFAULT_URL = "https://api.github.com"
 _SECRET_SHAPES = re.compile(

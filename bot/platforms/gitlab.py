@@ -38,11 +38,11 @@ from bot.platforms.base import (
     skip_reason,
 )
 from bot.platforms.gitlab_retry import RetryingSession, RetryPolicy, policy_from_settings
-from bot.registry_settings import Secret
+from bot.settings.registry_access import Secret
 from fixers.base import RepoInfo
 
 if TYPE_CHECKING:
-    from bot.platform_settings import PlatformSettings
+    from bot.settings.targets import PlatformSettings
 
 log = logging.getLogger(__name__)
 DEFAULT_URL = "https://gitlab.com"

@@ -27,7 +27,7 @@ from bot.httpwait import Listener, Pacer, retry_after
 from bot.platforms.base import PlatformUnavailable
 
 if TYPE_CHECKING:
-    from bot.platform_settings import PlatformSettings
+    from bot.settings.targets import PlatformSettings
 
 log = logging.getLogger(__name__)
 

@@ -17,9 +17,6 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 from bot.httpwait import Listener
-from bot.licenses import license_of
-from bot.localrepo import MAX_CONTEXT_FILE, origin_url
-from bot.platform_settings import PlatformSettings
 from bot.platforms.base import (
     BranchExists,
     BranchHead,
@@ -32,8 +29,11 @@ from bot.platforms.base import (
     Target,
     Tip,
 )
+from bot.platforms.licenses import license_of
 from bot.platforms.localgit import Git
+from bot.platforms.localrepo import MAX_CONTEXT_FILE, origin_url
 from bot.platforms.localstore import RequestStore, StoredRequest
+from bot.settings.targets import PlatformSettings
 from fixers.base import RepoInfo
 
 BOT_NAME, BOT_EMAIL = "dockmend", "dockmend@localhost"

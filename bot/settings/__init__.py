@@ -5,5 +5,5 @@
 (``platforms:``, ``targets:``), ``registries`` (``registries:``, ``images:``, ``fixers:``),
 ``service`` (``chat:``, ``web:``, ``database:``), ``document`` (the whole file and the
 checks across sections), ``source`` (YAML with positions; errors as ``file:line:col``).
-:mod:`bot.config` loads a file with them and turns it into the settings the code uses.
+:mod:`bot.settings.config` loads a file with them and turns it into the settings the code uses.
 """

@@ -10,7 +10,7 @@ from pydantic import AfterValidator
 
 from bot.settings.base import Names, Section, invalid
 from bot.settings.secrets import Reference, SecretRef
-from bot.web.settings import (
+from bot.settings.web import (
     ChatSettings,
     MattermostSettings,
     Secret,

@@ -1,6 +1,6 @@
 """The registry's TTL cache in the state database, for replicas that share PostgreSQL.
 
-Same interface as :class:`bot.registry_cache.TTLCache` (``get``, ``put``, ``close``),
+Same interface as :class:`bot.registry.cache.TTLCache` (``get``, ``put``, ``close``),
 which stays the default for a single process.
 """
 

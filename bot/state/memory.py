@@ -1,8 +1,8 @@
-"""The runner's :class:`~bot.rescan.Memory` in the state database (table ``repositories``
+"""The runner's :class:`~bot.engine.rescan.Memory` in the state database (table ``repositories``
 and its ``base_images``, which hold the registry look-ups of the last completed scan).
 
 Scans are remembered at the end of the run, in the transaction that records the run's
-requests (:func:`bot.service_record.record_summary`), so that the database never says
+requests (:func:`bot.service.record.record_summary`), so that the database never says
 "nothing to do here" about a repository whose request it has not recorded.
 """
 
@@ -14,8 +14,8 @@ import threading
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.engine.rescan import Seen
 from bot.platforms.base import Repo
-from bot.rescan import Seen
 from bot.state import store
 
 log = logging.getLogger(__name__)

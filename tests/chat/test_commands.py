@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.chat.commands import HELP, REFUSAL, Command, Inbound, Policy, UsageError, handle, parse
 from bot.errors import DockmendError
-from bot.web.settings import TargetChatSettings
+from bot.service.chat.commands import HELP, REFUSAL, Command, Inbound, Policy, UsageError, handle, parse
+from bot.settings.web import TargetChatSettings
 from tests.chat.fakes import FakeActions
 
 

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from slack_sdk.signature import SignatureVerifier
 
-from bot.web.metrics import Metrics
+from bot.service.web.metrics import Metrics
 from tests.chat.fakes import FakeActions
 from tests.web.apps import MM_TOKEN, SLACK_SECRET, app
 from tests.web.serving import Recorder, serve

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.chat.mattermost import verify_token
-from bot.chat.slack import VerificationError
-from bot.registry_settings import Secret
+from bot.service.chat.mattermost import verify_token
+from bot.service.chat.slack import VerificationError
+from bot.settings.registry_access import Secret
 
 
 def test_the_configured_token_passes() -> None:

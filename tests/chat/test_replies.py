@@ -5,9 +5,9 @@ from datetime import timedelta
 
 import pytest
 
-from bot.chat.replies import MAX_TEXT, ReplyPoster, digest_text, post_digests
-from bot.registry_settings import Secret
-from bot.web.settings import ChatSettings, MattermostSettings, SlackSettings, TargetChatSettings
+from bot.service.chat.replies import MAX_TEXT, ReplyPoster, digest_text, post_digests
+from bot.settings.registry_access import Secret
+from bot.settings.web import ChatSettings, MattermostSettings, SlackSettings, TargetChatSettings
 from tests.web.fakes import NOW, sample_requests
 from tests.web.serving import Recorder
 

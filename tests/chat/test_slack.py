@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 from slack_sdk.signature import SignatureVerifier
 
-from bot.chat.slack import MAX_AGE, MAX_SKEW, VerificationError, signature, verify
-from bot.registry_settings import Secret
+from bot.service.chat.slack import MAX_AGE, MAX_SKEW, VerificationError, signature, verify
+from bot.settings.registry_access import Secret
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 BODY = b"token=x&team_id=T1&user_id=U123&command=%2Fdockmend&text=scan+acme%2Fapp"

@@ -16,10 +16,10 @@ import pytest
 from dockerfile_parse import DockerfileParser
 from typer.testing import CliRunner
 
-from bot import config
-from bot.cli import app
+from bot.cli.app import app
 from bot.errors import DockmendError
-from bot.web.settings import MIN_TOKEN
+from bot.settings import config
+from bot.settings.web import MIN_TOKEN
 from tests import hadolint
 from tests.deploy.files import CONFIG, DEPLOY, DOCKERFILE, ROOT, config_references, env_example_names, load_all
 

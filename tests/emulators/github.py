@@ -26,7 +26,7 @@ from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from bot.licenses import identify
+from bot.platforms.licenses import identify
 from tests.emulators.faults import Faults
 from tests.emulators.github_http import Credential
 from tests.emulators.github_json import Account, Comment, Pull, RepoMeta, now

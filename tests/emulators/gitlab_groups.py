@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.licenses import identify
+from bot.platforms.licenses import identify
 from tests.emulators import gitlab_bodies as bodies
 from tests.emulators.gitlab_api import Reply, Req, Route, paginate
 from tests.emulators.gitlab_model import Group, Project

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
-from bot.localrepo import LocalFiles
+from bot.platforms.localrepo import LocalFiles
 from fixers.base import Context
 from fixers.engine import run_fixers
 from fixers.registry import by_name

@@ -28,9 +28,9 @@ from urllib.parse import unquote
 
 from typer.testing import CliRunner
 
-from bot import config
-from bot.cli import app
-from bot.platform_settings import PlatformSettings
+from bot.cli.app import app
+from bot.engine.report import PlainReporter
+from bot.engine.run import Runner, RunOptions
 from bot.platforms import BUILDERS, Builder, build_platform
 from bot.platforms import github as github_platform
 from bot.platforms.base import Platform
@@ -39,8 +39,8 @@ from bot.platforms.github_retry import RetryPolicy as GitHubRetry
 from bot.platforms.gitlab import BOT_EMAIL as GITLAB_BOT_EMAIL
 from bot.platforms.gitlab import GitLabPlatform
 from bot.platforms.gitlab_retry import RetryPolicy as GitLabRetry
-from bot.run import Runner, RunOptions
-from bot.runreport import PlainReporter
+from bot.settings import config
+from bot.settings.targets import PlatformSettings
 from tests.emulators.faults import Faults
 from tests.emulators.github import GitHubEmulator
 from tests.emulators.github_json import now as github_now

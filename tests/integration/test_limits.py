@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from bot import config
+from bot.engine.report import OK, PlainReporter, RepoResult
+from bot.engine.run import Runner, RunOptions
+from bot.engine.scan import MAX_DOCKERFILE, MAX_DOCKERFILES
 from bot.platforms import build_platform
-from bot.run import Runner, RunOptions
-from bot.runreport import OK, PlainReporter, RepoResult
-from bot.scan import MAX_DOCKERFILE, MAX_DOCKERFILES
+from bot.settings import config
 from tests.emulators.github import GitHubEmulator
 from tests.integration.forges import GITHUB_TOKEN, GitHub
 

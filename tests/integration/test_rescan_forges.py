@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from bot import config
+from bot.engine.report import OK, PlainReporter, RunSummary
+from bot.engine.run import UNCHANGED, Runner, RunOptions
 from bot.platforms import build_platform
-from bot.run import UNCHANGED, Runner, RunOptions
-from bot.runreport import OK, PlainReporter, RunSummary
+from bot.settings import config
 from bot.state import db
 from bot.state.memory import StateMemory
 from tests.integration import estate

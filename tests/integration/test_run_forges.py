@@ -19,7 +19,7 @@ import pytest
 from markdown_it import MarkdownIt
 
 from bot import __version__
-from bot.changes import FIXED_COMMENT, HUMAN_COMMENT
+from bot.engine.changes import FIXED_COMMENT, HUMAN_COMMENT
 from fixers.registry import FIXERS
 from tests.emulators.faults import Fault, FaultKind, Faults
 from tests.emulators.gitlab import TOKEN as GITLAB_TOKEN

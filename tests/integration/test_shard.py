@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bot.cli import app
+from bot.cli.app import app
+from bot.engine.run import Shard
 from bot.errors import DockmendError
-from bot.run import Shard
 from tests.emulators.gitlab import TOKEN, GitLabEmulator
 from tests.integration import estate
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.engine.scan import RepoScan, pin_base
 from bot.errors import DockmendError
-from bot.platform_settings import PlatformSettings
 from bot.platforms.base import (
     BranchExists,
     ChangePlan,
@@ -28,8 +28,8 @@ from bot.platforms.base import (
 from bot.platforms.github import GitHubPlatform, from_settings
 from bot.platforms.github_auth import Clients, Tuning
 from bot.platforms.github_retry import RetryPolicy
-from bot.registry_settings import Secret
-from bot.scan import RepoScan, pin_base
+from bot.settings.registry_access import Secret
+from bot.settings.targets import PlatformSettings
 from tests.emulators.faults import FaultKind, Faults
 from tests.emulators.github import HUMAN, MIT_LICENSE, GitHubApp, GitHubEmulator, app_keypair
 
@@ -555,7 +555,7 @@ def test_the_emulator_runs_standalone(tmp_path: Path) -> None:
 
 
 def test_the_bots_manners_on_github(em: GitHubEmulator) -> None:
-    from bot.changes import Kind, close_if_fixed, ensure_change_request, fingerprint_comment, fingerprint_trailer
+    from bot.engine.changes import Kind, close_if_fixed, ensure_change_request, fingerprint_comment, fingerprint_trailer
 
     p, web = platform(em), repo(em, "acme/web")
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.platform_settings import PlatformSettings
+from bot.engine.scan import RepoScan, pin_base
 from bot.platforms.base import (
     BranchExists,
     ChangePlan,
@@ -30,8 +30,8 @@ from bot.platforms.base import (
 )
 from bot.platforms.gitlab import GitLabPlatform, from_settings
 from bot.platforms.gitlab_retry import RetryPolicy
-from bot.registry_settings import Secret
-from bot.scan import RepoScan, pin_base
+from bot.settings.registry_access import Secret
+from bot.settings.targets import PlatformSettings
 from fixers.base import RepoInfo
 from tests.emulators.faults import FaultKind, Faults
 from tests.emulators.gitlab import TOKEN, GitLabEmulator
@@ -495,11 +495,11 @@ def test_emulator_state_shows_branches_and_requests(emulator: GitLabEmulator) ->
     assert state["requests"]
 
 
-# -- the manners of bot.changes hold on these primitives
+# -- the manners of bot.engine.changes hold on these primitives
 
 
 def test_the_bots_manners_on_gitlab(emulator: GitLabEmulator, platform: GitLabPlatform) -> None:
-    from bot.changes import Kind, close_if_fixed, ensure_change_request
+    from bot.engine.changes import Kind, close_if_fixed, ensure_change_request
 
     path = "acme/manners"
     cli = repo_of(emulator, path)

@@ -13,10 +13,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bot import config
-from bot.cli import app
+from bot.cli.app import app
 from bot.httpwait import Pacer, paced_wait
-from bot.platform_settings import Pace, PlatformSettings
 from bot.platforms import github_auth
 from bot.platforms.base import Repo, Target
 from bot.platforms.github import GitHubPlatform
@@ -25,7 +23,9 @@ from bot.platforms.github_retry import RetryPolicy
 from bot.platforms.gitlab import GitLabPlatform
 from bot.platforms.gitlab_retry import RetryingSession, policy_from_settings
 from bot.platforms.gitlab_retry import RetryPolicy as GitLabRetry
-from bot.registry_settings import Secret
+from bot.settings import config
+from bot.settings.registry_access import Secret
+from bot.settings.targets import Pace, PlatformSettings
 from tests.emulators.github import GitHubEmulator
 from tests.emulators.gitlab import TOKEN as GITLAB_TOKEN
 from tests.emulators.gitlab import GitLabEmulator

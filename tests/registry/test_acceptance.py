@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import Config, load
-from bot.registry import RegistryClient, resolver_from_config
-from bot.resolvecmd import run_resolve
+from bot.cli.resolve import run_resolve
+from bot.registry.client import RegistryClient, resolver_from_config
+from bot.settings.config import Config, load
 from fixers.base import Context, Fixer, ImagePolicy
 from fixers.engine import FileReport, run_fixers
 from fixers.rules import bump_base_tag, pin_base_tag, unreachable_base
@@ -131,7 +131,7 @@ def test_without_credentials_a_private_registry_is_a_finding(registries: Registr
 def test_the_cli_uses_the_registry_through_the_config(anonymous: Running, tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
-    from bot.cli import app
+    from bot.cli.app import app
 
     config = tmp_path / "dockmend.yaml"
     config.write_text(f"registries:\n  docker.io:\n    mirror: {anonymous.registry.url}\n")

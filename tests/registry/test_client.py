@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.registry import resolver_from_config
-from bot.registry_cache import TTLCache
+from bot.registry.cache import TTLCache
+from bot.registry.client import resolver_from_config
 from fixers.base import Context, ImageUnreachable
 from fixers.engine import run_fixers
 from fixers.rules import bump_base_tag, pin_base_tag, unreachable_base

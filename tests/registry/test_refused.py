@@ -7,7 +7,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from bot.registry_http import Retrying
+from bot.registry.http import Retrying
 from fixers.base import ImageUnreachable, RegistryUnavailable
 from tests.registry.servers import free_port
 

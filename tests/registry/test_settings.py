@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from bot.config import load
 from bot.errors import DockmendError
-from bot.registry_settings import RegistrySettings, Secret
+from bot.settings.config import load
 from bot.settings.registries import Images
+from bot.settings.registry_access import RegistrySettings, Secret
 from fixers.base import ImagePolicy
 from fixers.images import InvalidReference, parse, split
 

@@ -12,11 +12,11 @@ import httpx
 import pytest
 
 from bot.httpwait import retry_after
-from bot.oci import ACCEPT
-from bot.registry import RegistryClient
-from bot.registry_auth import CredentialStore, DockerConfig
-from bot.registry_http import Retrying
-from bot.registry_settings import RegistrySettings
+from bot.registry.auth import CredentialStore, DockerConfig
+from bot.registry.client import RegistryClient
+from bot.registry.http import Retrying
+from bot.registry.oci import ACCEPT
+from bot.settings.registry_access import RegistrySettings
 from fixers.base import ImageUnreachable, RegistryUnavailable
 from tests.registry.servers import Reply, Stub, run_stub
 

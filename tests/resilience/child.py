@@ -1,6 +1,6 @@
 """``python -m tests.resilience.child run …``: the ``dockmend`` command, with test hooks.
 
-The command itself (``bot.cli.run``, the console script's entry point), in a process of
+The command itself (``bot.cli.app.run``, the console script's entry point), in a process of
 its own. Two environment variables add what a test cannot reach from outside:
 
 - ``DOCKMEND_TEST_KILL_IN=module:function:n``: the process kills itself (SIGKILL) right
@@ -57,7 +57,7 @@ def main() -> None:
         kill_in(os.environ[KILL_IN])
     if os.environ.get(UNTHROTTLED):
         unthrottled()
-    from bot.cli import run
+    from bot.cli.app import run
 
     run()
 

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot import config
 from bot.errors import DockmendError
+from bot.settings import config
 from bot.state import db, leases
 from tests.integration import estate
 from tests.integration.forges import Forge

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from bot import config
-from bot.service import create_service
+from bot.service.app import create_service
+from bot.settings import config
 from bot.state import store
 from tests.chat.test_endpoints import slack_form, slack_headers
 from tests.checkouts import checkout

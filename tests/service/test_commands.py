@@ -16,10 +16,11 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from bot import config, servecmd
-from bot.cli import app
-from bot.servecmd import JsonFormatter
-from bot.service import create_service
+from bot.cli import serve as servecmd
+from bot.cli.app import app
+from bot.cli.serve import JsonFormatter
+from bot.service.app import create_service
+from bot.settings import config
 from bot.state import db, requests, store
 from tests.checkouts import checkout
 from tests.registry.servers import free_port

@@ -22,11 +22,11 @@ import pytest
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
 from fastapi.testclient import TestClient
 
-from bot import config
 from bot.platforms import build_platform
 from bot.platforms.base import Platform
-from bot.scheduler import job_id
-from bot.service import Service, create_service
+from bot.service.app import Service, create_service
+from bot.service.scheduler import job_id
+from bot.settings import config
 from bot.state import findings, requests, store
 from tests.integration import estate
 from tests.integration.forges import GITHUB_TOKEN, GitHub, started

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.cron import DEFAULT_CRON, latest_fire, parse_cron
+from bot.settings.cron import DEFAULT_CRON, latest_fire, parse_cron
 
 WEDNESDAY = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
 

@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+import pickle
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import Engine, inspect
 
 from bot.errors import DockmendError
@@ -111,3 +115,33 @@ def test_migrations_ship_inside_the_package() -> None:
     assert scripts == Path(db.__file__).parent / "migrations"
     assert {"env.py", "script.py.mako", "__init__.py"} <= {p.name for p in scripts.iterdir()}
     assert any(p.name.startswith("0001_") for p in (scripts / "versions").iterdir())
+
+
+def test_jobs_persisted_before_the_restructure_keep_their_function(database_url: str) -> None:
+    """Migration 0003: a job pickled with ``bot.scheduler:…`` is renamed, not dropped."""
+
+    engine = db.create_engine(database_url)
+    with engine.begin() as connection:
+        command.upgrade(db.alembic_config(connection), "0002")
+    state = {
+        "version": 1,
+        "id": "target:acme",
+        "func": "bot.scheduler:run_scheduled_target",
+        "trigger": CronTrigger.from_crontab("0 6 * * 1", timezone="UTC"),
+        "executor": "default",
+        "args": ("acme",),
+        "kwargs": {},
+        "name": "run_scheduled_target",
+        "misfire_grace_time": 3600,
+        "coalesce": True,
+        "max_instances": 1,
+        "next_run_time": datetime(2026, 12, 7, 6, tzinfo=UTC),
+    }
+    with engine.begin() as connection:
+        connection.execute(
+            apscheduler_jobs.insert().values(id="target:acme", next_run_time=0.0, job_state=pickle.dumps(state, 2))
+        )
+    db.migrate(engine)
+    (job,) = SQLAlchemyJobStore(engine=engine).get_all_jobs()
+    assert job.func_ref == "bot.service.scheduler:run_scheduled_target"
+    assert job.next_run_time == datetime(2026, 12, 7, 6, tzinfo=UTC)

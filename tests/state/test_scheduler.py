@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import scheduler as scheduling
 from bot.errors import DockmendError
-from bot.scheduler import ScheduledTarget, Scheduler, SchedulerSettings, create_scheduler, next_runs
+from bot.service import scheduler as scheduling
+from bot.service.scheduler import ScheduledTarget, Scheduler, SchedulerSettings, create_scheduler, next_runs
 from bot.state import leases, store
 from bot.state.db import create_engine as state_engine
 from bot.state.db import session_factory

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from bot.chat.commands import ChatActions
-from bot.registry_settings import Secret
-from bot.web.app import create_app
-from bot.web.metrics import Metrics
-from bot.web.settings import ChatSettings, MattermostSettings, ServiceSettings, SlackSettings, WebSettings
+from bot.service.chat.commands import ChatActions
+from bot.service.web.app import create_app
+from bot.service.web.metrics import Metrics
+from bot.settings.registry_access import Secret
+from bot.settings.web import ChatSettings, MattermostSettings, ServiceSettings, SlackSettings, WebSettings
 from tests.web.fakes import FakeServices
 
 TOKEN = "api-token-0123456789abcdef"

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from bot.errors import DockmendError
-from bot.web.model import FindingInfo, RepositoryInfo, RequestInfo, RunInfo, ScheduledRun
+from bot.service.web.model import FindingInfo, RepositoryInfo, RequestInfo, RunInfo, ScheduledRun
 
 NOW = datetime(2025, 3, 10, 9, 30, tzinfo=UTC)
 

@@ -14,8 +14,8 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from bot.web.app import server
-from bot.web.settings import WebSettings
+from bot.service.web.app import server
+from bot.settings.web import WebSettings
 
 
 @contextmanager

@@ -5,7 +5,7 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from bot.web.metrics import Metrics
+from bot.service.web.metrics import Metrics
 from tests.web.apps import TOKEN, app
 from tests.web.fakes import FakeServices
 

@@ -24,13 +24,13 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from bot import config
 from bot.platforms import build_platform
-from bot.service import Service, create_service
+from bot.service.app import Service, create_service
+from bot.service.web.dashboard import when
+from bot.settings import config
 from bot.state import findings, store
 from bot.state.execution import RunRequest, guarded_run
 from bot.state.models import Run
-from bot.web.dashboard import when
 from tests.integration import estate, story
 from tests.integration.forges import BRANCH, GITHUB_TOKEN, GitHub, RepoState, started
 from tests.web.chromium import drive, missing

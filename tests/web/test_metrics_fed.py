@@ -16,11 +16,11 @@ from bot.platforms.github_auth import Clients, Tuning
 from bot.platforms.github_retry import RetryPolicy
 from bot.platforms.gitlab import GitLabPlatform
 from bot.platforms.gitlab_retry import RetryPolicy as GitLabRetry
-from bot.registry import RegistryClient
-from bot.registry_auth import CredentialStore, DockerConfig
-from bot.registry_http import Retrying
-from bot.registry_settings import RegistrySettings, Secret
-from bot.web.metrics import Metrics, status_class
+from bot.registry.auth import CredentialStore, DockerConfig
+from bot.registry.client import RegistryClient
+from bot.registry.http import Retrying
+from bot.service.web.metrics import Metrics, status_class
+from bot.settings.registry_access import RegistrySettings, Secret
 from tests.emulators.github import GitHubEmulator
 from tests.emulators.gitlab import TOKEN as GITLAB_TOKEN
 from tests.emulators.gitlab import GitLabEmulator

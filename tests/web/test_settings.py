@@ -4,11 +4,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import load
 from bot.errors import DockmendError
-from bot.registry_settings import Secret
-from bot.web.app import create_app
-from bot.web.settings import (
+from bot.service.web.app import create_app
+from bot.settings.config import load
+from bot.settings.registry_access import Secret
+from bot.settings.web import (
     ChatSettings,
     MattermostSettings,
     ServiceSettings,

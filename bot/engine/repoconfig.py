@@ -1,0 +1,114 @@
+"""A repository's own settings: ``.dockmend.yml`` on its default branch.
+
+```yaml
+enabled: false                 # opt out: dockmend leaves this repository alone
+fixers: {select: [DM105], ignore: [exec-form]}
+labels: {io.k8s.display-name: Billing API}   # DM105 label values
+reviewers: [alice, bob]        # reviewers of dockmend's requests here
+```
+
+Repository content is untrusted: the file is size-limited and read with ruamel.yaml's
+safe loader (no tags, no objects). A broken file is an error for that repository
+only, and the bot then leaves the repository alone rather than guess.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+from bot.engine.selection import resolve_codes
+from bot.errors import DockmendError
+from bot.platforms.base import RepoFile
+
+NAMES = (".dockmend.yml", ".dockmend.yaml")
+MAX_SIZE = 64 * 1024
+KEYS = ("enabled", "fixers", "labels", "reviewers")
+
+
+class RepoConfigError(DockmendError):
+    """The repository's ``.dockmend.yml`` cannot be used."""
+
+
+@dataclass(frozen=True)
+class RepoConfig:
+    enabled: bool = True
+    select: tuple[str, ...] = ()  # fixer codes
+    ignore: tuple[str, ...] = ()
+    labels: Mapping[str, str] = field(default_factory=dict)
+    reviewers: tuple[str, ...] = ()
+
+
+def find(files: Sequence[RepoFile]) -> RepoFile | None:
+    """The repository's config file among the default branch's files (top level only)."""
+    by_path = {f.path: f for f in files}
+    return next((by_path[name] for name in NAMES if name in by_path), None)
+
+
+def parse(data: bytes, path: str = NAMES[0]) -> RepoConfig:
+    if len(data) > MAX_SIZE:
+        raise RepoConfigError(f"larger than {MAX_SIZE} bytes", path=path)
+    try:
+        raw = YAML(typ="safe", pure=True).load(data.decode("utf-8"))
+    except (YAMLError, UnicodeDecodeError) as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
+        raise RepoConfigError(f"invalid YAML: {problem}", path=path, line=line, column=column) from None
+    if raw is None:
+        return RepoConfig()
+    if not isinstance(raw, dict):
+        raise RepoConfigError("must be a mapping", path=path)
+    _known(raw, KEYS, "", path)
+    enabled = raw.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise RepoConfigError("'enabled' must be true or false", path=path)
+    fixers = raw.get("fixers") or {}
+    if not isinstance(fixers, dict):
+        raise RepoConfigError("'fixers' must be a mapping with select/ignore", path=path)
+    _known(fixers, ("select", "ignore"), "fixers.", path)
+    return RepoConfig(
+        enabled=enabled,
+        select=_codes(fixers.get("select"), "fixers.select", path),
+        ignore=_codes(fixers.get("ignore"), "fixers.ignore", path),
+        labels=_labels(raw.get("labels"), path),
+        reviewers=_names(raw.get("reviewers"), "reviewers", path),
+    )
+
+
+def _known(node: dict[Any, Any], allowed: tuple[str, ...], prefix: str, path: str) -> None:
+    for key in node:
+        if key not in allowed:
+            raise RepoConfigError(f"unknown key {prefix}{key} (expected one of: {', '.join(allowed)})", path=path)
+
+
+def _names(value: Any, key: str, path: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [part.strip() for part in value.split(",")]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise RepoConfigError(f"'{key}' must be a list of names", path=path)
+    return tuple(value)
+
+
+def _codes(value: Any, key: str, path: str) -> tuple[str, ...]:
+    names = _names(value, key, path)
+    try:
+        return tuple(sorted(resolve_codes(list(names))))
+    except DockmendError as exc:
+        raise RepoConfigError(f"{key}: {exc.message}", path=path) from None
+
+
+def _labels(value: Any, path: str) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str | int | float) and not isinstance(v, bool) for k, v in value.items()
+    ):
+        raise RepoConfigError("'labels' must map label keys to text values", path=path)
+    return {k: str(v) for k, v in value.items()}

@@ -1,0 +1,185 @@
+"""What a run reports: per-repository results, the summary, and how they are shown.
+
+A terminal gets a rich progress bar; anything else gets plain log lines (one per
+repository). Either way the run ends with a table of repositories, fixes and request
+links. A dry run also prints, per repository, the diff and the body it would propose.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol, TextIO
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
+from rich.table import Table
+from rich.text import Text
+
+from bot.engine.changes import Kind, Outcome
+from bot.platforms.base import ChangePlan
+from fixers.diff import unified_diff
+from fixers.engine import FileReport
+
+OK, SKIPPED, FAILED = "ok", "skipped", "failed"
+
+
+@dataclass(frozen=True)
+class PlanDetail:
+    """What a request was planned with, for the state store (the outcome has only its branch)."""
+
+    branch: str
+    title: str
+    fingerprint: str
+    codes: tuple[str, ...] = ()
+    team: str | None = None
+
+
+@dataclass(frozen=True)
+class RepoResult:
+    target: str
+    repo: str
+    status: str  # ok | skipped | failed
+    reason: str = ""
+    fixes: int = 0
+    findings: int = 0
+    outcomes: tuple[Outcome, ...] = ()
+    # for the state store and metrics: (Dockerfile path, code, line, message), and the fixes' codes
+    found: tuple[tuple[str, str, int, str], ...] = ()
+    fix_codes: tuple[str, ...] = ()
+    plans: tuple[PlanDetail, ...] = ()
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    dry_run: bool = False
+    results: list[RepoResult] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(r.status == status for r in self.results)
+
+    @property
+    def failed(self) -> int:
+        return self.count(FAILED)
+
+    @property
+    def fixes(self) -> int:
+        return sum(r.fixes for r in self.results)
+
+    @property
+    def links(self) -> list[str]:
+        return [o.url for r in self.results for o in r.outcomes if o.url]
+
+    def line(self) -> str:
+        verb = "dry run" if self.dry_run else "run"
+        scanned = self.count(OK)
+        return (
+            f"{verb} {self.run_id}: {scanned} {'repository' if scanned == 1 else 'repositories'} scanned, "
+            f"{self.count(SKIPPED)} skipped, "
+            f"{self.failed} failed; {self.fixes} fixes; {len(self.links)} request(s)"
+        )
+
+
+class Reporter(Protocol):
+    def start(self, target: str, total: int) -> None: ...
+
+    def done(self, result: RepoResult) -> None: ...
+
+    def preview(self, repo: str, plan: ChangePlan, outcome: Outcome, reports: Sequence[FileReport]) -> None: ...
+
+    def finish(self, summary: RunSummary) -> None: ...
+
+
+def describe(outcome: Outcome) -> str:
+    verb = f"would be {outcome.kind.value}" if outcome.dry_run and outcome.kind in _WOULD else outcome.kind.value
+    return f"{verb} {outcome.url or outcome.branch}"
+
+
+_WOULD = frozenset({Kind.CREATED, Kind.UPDATED, Kind.REBASED, Kind.CLOSED, Kind.BRANCH_DELETED})
+
+
+def _status(result: RepoResult) -> str:
+    if result.status == OK:
+        return "; ".join(describe(o) for o in result.outcomes) or "nothing to do"
+    return f"{result.status}: {result.reason}"
+
+
+class PlainReporter:
+    """Log lines for files, pipes and CI logs."""
+
+    def __init__(self, out: TextIO, err: TextIO) -> None:
+        self.out, self.err = out, err
+
+    def start(self, target: str, total: int) -> None:
+        print(f"target {target}: {total} repositories", file=self.err)
+
+    def done(self, result: RepoResult) -> None:
+        print(f"{result.repo}: {_status(result)}", file=self.err)
+
+    def preview(self, repo: str, plan: ChangePlan, outcome: Outcome, reports: Sequence[FileReport]) -> None:
+        self.out.write(preview_text(repo, plan, outcome, reports))
+
+    def finish(self, summary: RunSummary) -> None:
+        table(summary, Console(file=self.out, width=1000, no_color=True))  # links stay on one line
+
+
+class RichReporter(PlainReporter):
+    """A progress bar on a terminal."""
+
+    def __init__(self, out: TextIO, err: TextIO) -> None:
+        super().__init__(out, err)
+        self.console = Console(file=err)
+        self.progress = Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=self.console, transient=True
+        )
+        self.task: TaskID | None = None
+
+    def start(self, target: str, total: int) -> None:
+        if self.task is None:
+            self.progress.start()
+        else:
+            self.progress.remove_task(self.task)
+        self.task = self.progress.add_task(target, total=total)
+
+    def done(self, result: RepoResult) -> None:
+        if self.task is not None:
+            self.progress.update(self.task, advance=1, description=f"{result.target}: {result.repo}")
+        if result.status == FAILED:
+            self.progress.console.print(Text(f"{result.repo}: {result.reason}", style="red"), highlight=False)
+
+    def finish(self, summary: RunSummary) -> None:
+        self.progress.stop()
+        table(summary, Console(file=self.out))
+
+
+def preview_text(repo: str, plan: ChangePlan, outcome: Outcome, reports: Sequence[FileReport]) -> str:
+    rule = "=" * 72
+    diff = "".join(unified_diff(r) for r in reports if r.changed)
+    return (
+        f"{rule}\n{repo}: {describe(outcome)} (branch {plan.branch})\n{rule}\n{diff}\n"
+        f"--- request title ---\n{plan.title}\n--- request body ---\n{plan.body}\n"
+    )
+
+
+def table(summary: RunSummary, console: Console) -> None:
+    """The repositories scanned or failed, one row each; the skipped ones (most of an
+    organisation: no Dockerfile, unchanged) counted by reason. The log has every line."""
+    grid = Table()
+    for name in ("Target", "Repository", "Status", "Fixes", "Findings", "Request"):
+        grid.add_column(name, overflow="fold")
+    skipped: Counter[str] = Counter()
+    for result in summary.results:
+        if result.status == SKIPPED:
+            skipped[result.reason.split(" (")[0]] += 1
+            continue
+        request = _status(result) if result.status == OK else result.reason
+        cells = (result.target, result.repo, result.status, str(result.fixes), str(result.findings), request)
+        grid.add_row(*(Text(cell) for cell in cells))  # Text: names are never read as markup
+    if grid.row_count:
+        console.print(grid, highlight=False)
+    if skipped:
+        counts = ", ".join(f"{n} {reason}" for reason, n in sorted(skipped.items(), key=lambda item: -item[1]))
+        console.print(Text(f"skipped: {counts}"), highlight=False)
+    console.print(Text(summary.line()), highlight=False)

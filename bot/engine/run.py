@@ -1,0 +1,416 @@
+"""`dockmend run`: every target once, from the repository listing to the requests.
+
+Failures are isolated per repository and classified: a forge outage or rate limit
+(:class:`PlatformUnavailable`) is retried once at the end of the same run, then
+reported; anything else about a repository (not found, forbidden, a bad
+``.dockmend.yml``, even a bug) is reported and the run goes on. Caps: requests opened
+per run (``max_requests``, default 10) and per repository (``max_requests_per_repo``, 1).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import os
+import re
+import secrets
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TextIO
+
+from bot import __version__
+from bot.engine.body import check_template
+from bot.engine.changes import WRITES, Kind, Outcome, close_if_fixed, ensure_change_request
+from bot.engine.plan import PlanContext, branch_name, build_plan, fixer_branches
+from bot.engine.report import (
+    FAILED,
+    OK,
+    SKIPPED,
+    PlainReporter,
+    PlanDetail,
+    RepoResult,
+    Reporter,
+    RichReporter,
+    RunSummary,
+)
+from bot.engine.rescan import Memory, RecordingResolver, Seen, same_answers, scan_key, target_key
+from bot.engine.scan import BlobCache, RepoScan, ScanSettings, pin_base, scan
+from bot.engine.selection import selected_fixers
+from bot.errors import DockmendError
+from bot.platforms import build_platform
+from bot.platforms.base import Platform, PlatformError, PlatformUnavailable, Repo, skip_reason
+from bot.registry.cache import default_path
+from bot.registry.client import RegistryClient, resolver_from_config
+from bot.settings.config import Config
+from bot.settings.targets import TargetSettings
+from fixers.base import ImageResolver
+
+log = logging.getLogger(__name__)
+DEFAULT_CONCURRENCY = 4  # repositories worked on at once per platform (``concurrency``)
+
+
+def nothing_ignored(full_name: str) -> frozenset[str]:
+    return frozenset()
+
+
+@dataclass(frozen=True)
+class Shard:
+    """``--shard INDEX/COUNT``: this process takes the repositories whose name hashes to
+    ``index`` modulo ``count``, so that ``count`` processes share a target without overlap.
+    The hash is of the full name only (SHA-256, not Python's salted ``hash``): every
+    process, on every machine and at every run, puts a repository in the same shard."""
+
+    index: int
+    count: int
+
+    @classmethod
+    def parse(cls, text: str) -> Shard:
+        match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text)
+        if not match:
+            raise DockmendError(f"--shard {text!r}: expected INDEX/COUNT, like 0/3")
+        index, count = int(match.group(1)), int(match.group(2))
+        if count < 1 or index >= count:
+            raise DockmendError(f"--shard {text!r}: INDEX must be 0 to COUNT-1 and COUNT at least 1")
+        return cls(index, count)
+
+    def owns(self, full_name: str) -> bool:
+        digest = hashlib.sha256(full_name.encode("utf-8")).digest()
+        return int.from_bytes(digest[:8], "big") % self.count == self.index
+
+    def __str__(self) -> str:
+        return f"{self.index}/{self.count}"
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    dry_run: bool = False
+    target: str | None = None  # only this target
+    repo: str | None = None  # only this repository (full name)
+    offline: bool = False  # no registry: the base-image fixers do nothing
+    run_id: str = ""
+    # fixer codes not wanted in a repository (chat `ignore`, kept in the state database)
+    ignored: Callable[[str], frozenset[str]] = nothing_ignored
+    shard: Shard | None = None  # only this shard's repositories
+    memory: Memory | None = None  # what earlier runs saw: unchanged repositories are skipped
+    stop: threading.Event | None = None  # set on shutdown: repositories not begun are left for later
+
+    def wants(self, repo: Repo) -> bool:
+        if self.repo is not None and repo.full_name != self.repo:
+            return False
+        return self.shard is None or self.shard.owns(repo.full_name)
+
+
+def new_run_id() -> str:
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+
+
+class _Budget:
+    """The requests the run may still open, shared by the threads of a target, and handed
+    out as a one-at-a-time run would: in the listing's order. A repository asks for one
+    when a plan of its own may open a request; while what its predecessors still being
+    worked on could take leaves none for it, it waits for them to finish. So the cap picks
+    the same repositories whatever the timing (and waits only when the cap is near)."""
+
+    def __init__(self, left: int, order: Sequence[str], per_repo: int) -> None:
+        self.left = left
+        self.per_repo = max(1, per_repo)
+        self.index = {name: n for n, name in enumerate(order)}
+        self.busy = set(self.index.values())  # listing positions not finished yet
+        self.cond = threading.Condition()
+
+    def take(self, full_name: str) -> bool:
+        me = self.index.get(full_name, -1)
+        with self.cond:
+            self.cond.wait_for(lambda: self.left - self._before(me) * self.per_repo > 0 or not self._before(me))
+            if self.left <= 0:
+                return False
+            self.left -= 1
+            return True
+
+    def _before(self, me: int) -> int:
+        return sum(1 for n in self.busy if n < me)
+
+    def give_back(self) -> None:
+        with self.cond:
+            self.left += 1
+            self.cond.notify_all()
+
+    def finished(self, full_name: str) -> None:
+        with self.cond:
+            self.busy.discard(self.index.get(full_name, -1))
+            self.cond.notify_all()
+
+
+STOPPING = "not reached: dockmend is stopping"
+UNCHANGED = "unchanged since the last run"
+
+
+@dataclass
+class _Scanned:
+    """A repository's result, and what its scan depended on (for the next run's skip)."""
+
+    result: RepoResult
+    lookups: Mapping[str, str] = field(default_factory=dict)
+    head_sha: str | None = None
+    complete: bool = False  # nothing deferred or failed: safe to skip next time if unchanged
+
+
+class Runner:
+    def __init__(
+        self,
+        config: Config,
+        platforms: Mapping[str, Platform],
+        reporter: Reporter,
+        options: RunOptions,
+        resolver: ImageResolver | None = None,
+    ) -> None:
+        self.config = config
+        self.platforms = platforms
+        self.reporter = reporter
+        self.options = options
+        self.resolver = resolver
+        self.cache = BlobCache()
+        self.summary = RunSummary(options.run_id or new_run_id(), options.dry_run)
+        self._lock = threading.Lock()
+
+    def run(self) -> RunSummary:
+        targets = [t for t in self.config.targets if self.options.target in (None, t.name)]
+        if not targets:
+            wanted = f" named {self.options.target!r}" if self.options.target else ""
+            raise DockmendError(f"no target{wanted} in the configuration")
+        for settings in targets:
+            self._target(settings)
+        self.reporter.finish(self.summary)
+        return self.summary
+
+    def _target(self, settings: TargetSettings) -> None:
+        platform = self.platforms[settings.target.platform]
+        try:
+            repos = [r for r in platform.list_repos(settings.target) if self.options.wants(r)]
+        except PlatformError as exc:
+            self._record(RepoResult(settings.name, "(listing)", FAILED, f"cannot list repositories: {exc}"))
+            return
+        self.reporter.start(settings.name, len(repos))
+        budget = _Budget(settings.max_requests, [r.full_name for r in repos], settings.max_requests_per_repo)
+        key = target_key(self.config, settings, self.options.offline)  # what every repository's key starts with
+        workers = max(1, self._concurrency(settings))
+        first = len(self.summary.results)
+        later: list[Repo] = []
+
+        def one(repo: Repo) -> None:
+            try:
+                self._record(self._repo(platform, settings, repo, budget, key))
+            except PlatformUnavailable as exc:
+                log.info("%s: %s; trying again at the end of the run", repo.full_name, exc)
+                with self._lock:
+                    later.append(repo)
+            finally:
+                budget.finished(repo.full_name)
+
+        # Several repositories at once (the platform's ``concurrency``): most of a run is
+        # waiting for the forge. The budget and the reporter are shared under locks.
+        with ThreadPoolExecutor(workers, thread_name_prefix=f"dockmend-{settings.name}") as pool:
+            for done in [pool.submit(one, repo) for repo in repos]:
+                done.result()
+        # the report lists repositories in the listing's order, whatever finished first,
+        # then the ones tried again
+        order = {repo.full_name: n for n, repo in enumerate(repos)}
+        self.summary.results[first:] = sorted(self.summary.results[first:], key=lambda r: order.get(r.repo, -1))
+        later.sort(key=lambda repo: order[repo.full_name])
+        if later and isinstance(self.resolver, RegistryClient):
+            self.resolver.forget_outages()  # a registry that was down is asked again
+        for repo in later:
+            try:
+                self._record(self._repo(platform, settings, repo, budget, key, last_try=True))
+            except PlatformUnavailable as exc:
+                self._record(RepoResult(settings.name, repo.full_name, FAILED, f"unavailable, try later: {exc}"))
+
+    def _concurrency(self, settings: TargetSettings) -> int:
+        entry = self.config.platforms.get(settings.target.platform)
+        return entry.concurrency if entry is not None else DEFAULT_CONCURRENCY
+
+    def _record(self, result: RepoResult) -> None:
+        with self._lock:
+            self.summary.results.append(result)
+            self.reporter.done(result)
+
+    def _repo(
+        self,
+        platform: Platform,
+        settings: TargetSettings,
+        repo: Repo,
+        budget: _Budget,
+        base_key: str,
+        last_try: bool = False,
+    ) -> RepoResult:
+        """One repository; everything but an outage (of the forge, or of a registry before
+        the ``last_try``) becomes a result."""
+        reason = skip_reason(settings.target, repo)
+        if reason:
+            return RepoResult(settings.name, repo.full_name, SKIPPED, reason)
+        if self.options.stop is not None and self.options.stop.is_set():
+            return RepoResult(settings.name, repo.full_name, SKIPPED, STOPPING)
+        ignored = self.options.ignored(repo.full_name)  # chat-ignored codes (read once, as the run starts)
+        key = scan_key(base_key, ignored)
+        if self._unchanged(repo, key):
+            return RepoResult(settings.name, repo.full_name, SKIPPED, UNCHANGED)
+        try:
+            scanned = self._changes(platform, settings, repo, budget, ignored, last_try)
+        except PlatformUnavailable:
+            raise
+        except (PlatformError, DockmendError) as exc:
+            return RepoResult(settings.name, repo.full_name, FAILED, str(exc))
+        except Exception as exc:  # a bug must cost one repository, not the run
+            log.debug("%s: internal error", repo.full_name, exc_info=True)  # the traceback: --debug
+            return RepoResult(settings.name, repo.full_name, FAILED, f"internal error {type(exc).__name__}: {exc}")
+        self._remember(platform, repo, key, scanned)
+        return scanned.result
+
+    def _unchanged(self, repo: Repo, key: str) -> bool:
+        memory = self.options.memory
+        if memory is None or self.options.dry_run or repo.marker is None:
+            return False
+        seen = memory.seen(repo)
+        if seen is None or seen.marker != repo.marker or seen.scan_key != key:
+            return False
+        return same_answers(self.resolver, seen.lookups)
+
+    def _remember(self, platform: Platform, repo: Repo, key: str, scanned: _Scanned) -> None:
+        memory = self.options.memory
+        if memory is None or self.options.dry_run or not scanned.complete or repo.marker is None:
+            return
+        marker: str | None = repo.marker
+        if any(o.kind in WRITES or o.kind is Kind.SKIPPED_HUMAN for o in scanned.result.outcomes):
+            try:
+                marker = platform.marker(repo)  # our own push moved it
+            except PlatformError:
+                return
+        if marker is not None:
+            memory.remember(repo, Seen(marker, key, scanned.lookups), scanned.head_sha)
+
+    def _changes(
+        self,
+        platform: Platform,
+        settings: TargetSettings,
+        repo: Repo,
+        budget: _Budget,
+        ignored: frozenset[str],
+        last_try: bool,
+    ) -> _Scanned:
+        config = self.config.for_target(settings)
+        recorder = RecordingResolver(self.resolver) if self.resolver is not None else None
+        scan_settings = ScanSettings(config, settings.grouping, self.options.offline, recorder, ignored)
+        found = scan(platform, repo, scan_settings, self.cache)
+        lookups = dict(recorder.lookups) if recorder is not None else {}
+        if found.skip:
+            return _Scanned(
+                RepoResult(settings.name, repo.full_name, SKIPPED, found.skip), lookups, found.base_sha, True
+            )
+        fixes, findings = sum(len(r.fixes) for r in found.reports), len(found.findings)
+        if found.retry_later:
+            reason = f"a registry was unavailable, try later ({found.retry_later[0]})"
+            if not last_try:  # tried again at the end of the run
+                raise PlatformUnavailable(reason)
+            return _Scanned(RepoResult(settings.name, repo.full_name, FAILED, reason, fixes, findings))
+        if any(r.changed for r in found.reports):
+            pin_base(platform, repo, found)
+        plans: list[PlanDetail] = []
+        outcomes = self._plans(platform, settings, repo, found, budget, plans)
+        outcomes += self._close(platform, settings, repo, found, {o.branch for o in outcomes})
+        found_ = tuple((path, f.code, f.line, f.message) for path, f in found.findings)
+        codes = tuple(fix.code for report in found.reports for fix in report.fixes)
+        result = RepoResult(
+            settings.name, repo.full_name, OK, "", fixes, findings, tuple(outcomes), found_, codes, tuple(plans)
+        )
+        complete = all(o.kind is not Kind.DEFERRED for o in outcomes)
+        return _Scanned(result, lookups, found.base_sha, complete)
+
+    def _plans(
+        self,
+        platform: Platform,
+        settings: TargetSettings,
+        repo: Repo,
+        found: RepoScan,
+        budget: _Budget,
+        details: list[PlanDetail],
+    ) -> list[Outcome]:
+        context = PlanContext(  # base_sha is pinned whenever a file changes, so a plan has it
+            repo, found.base_sha or "", settings, found.config, found.modes, found.findings, found.problems,
+            self.summary.run_id, __version__,
+        )  # fmt: skip
+        outcomes, opened = [], 0
+        for code, reports in sorted(found.groups.items(), key=lambda group: group[0] or ""):
+            plan = build_plan(context, code, reports)
+            if plan is None:
+                continue
+            allow = opened < settings.max_requests_per_repo and budget.take(repo.full_name)
+            try:
+                outcome = ensure_change_request(platform, repo, plan, allow_new=allow, dry_run=self.options.dry_run)
+            except BaseException:
+                if allow:
+                    budget.give_back()
+                raise
+            if outcome.kind is Kind.CREATED:
+                opened += 1
+            elif allow:
+                budget.give_back()
+            if self.options.dry_run:
+                self.reporter.preview(repo.full_name, plan, outcome, reports)
+            outcomes.append(outcome)
+            codes = tuple(sorted({fix.code for report in reports for fix in report.fixes}))
+            team = plan.team_reviewers[0] if plan.team_reviewers else None
+            details.append(PlanDetail(plan.branch, plan.title, plan.fingerprint, codes, team))
+        return outcomes
+
+    def _close(
+        self, platform: Platform, settings: TargetSettings, repo: Repo, found: RepoScan, planned: set[str]
+    ) -> list[Outcome]:
+        """Close the bot's requests whose fixes are not needed any more. Not when a file
+        could not be read: its fixes are unknown, not gone."""
+        if found.problems:
+            return []
+        if settings.grouping == "repository":
+            branches = [branch_name(settings.branch_prefix, None)]
+        else:
+            branches = fixer_branches(settings.branch_prefix)
+        outcomes = [
+            close_if_fixed(platform, repo, branch, dry_run=self.options.dry_run)
+            for branch in branches
+            if branch not in planned
+        ]
+        return [o for o in outcomes if o.kind is not Kind.NOTHING]
+
+
+def execute(
+    config: Config,
+    options: RunOptions,
+    out: TextIO,
+    err: TextIO,
+    env: Mapping[str, str] | None = None,
+    *,
+    platforms: Mapping[str, Platform] | None = None,
+    reporter: Reporter | None = None,
+    registry_listener: Callable[[str, int | None], None] | None = None,
+) -> RunSummary:
+    """Build the platforms the chosen targets use (unless given: the service and tests pass
+    theirs), and the registry client, then run."""
+    chosen = [t for t in config.targets if options.target in (None, t.name)]
+    if platforms is None:
+        platforms = {name: build_platform(config.platforms[name], env) for name in {t.target.platform for t in chosen}}
+    for settings in chosen:
+        check_template(settings.template)
+    if reporter is None:
+        reporter = RichReporter(out, err) if err.isatty() else PlainReporter(out, err)
+    with contextlib.ExitStack() as stack:
+        resolver = None
+        fixers = [f for t in chosen for f in selected_fixers([], [], config.for_target(t))]
+        if not options.offline and any(f.NEEDS_NETWORK for f in fixers):
+            cache = default_path(os.environ if env is None else env)
+            client = resolver_from_config(config.registries, env=env, path=config.path, cache_path=cache)
+            client.retrying.listener = registry_listener  # the service's metrics count registry requests
+            resolver = stack.enter_context(client)
+        return Runner(config, platforms, reporter, options, resolver).run()
