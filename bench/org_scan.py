@@ -39,10 +39,10 @@ from bench.synthetic import CLEAN, FIXES, NONE, OWNER, SynthRepo, blob_sha, orga
 from bot.engine.report import PlainReporter, RunSummary
 from bot.engine.run import UNCHANGED, Runner, RunOptions
 from bot.platforms import build_platform
+from bot.service.memory import StateMemory
 from bot.service.record import record_summary
 from bot.settings import config
 from bot.state import db, store
-from bot.state.memory import StateMemory
 from bot.state.requests import ignored_codes
 
 SYNTHETIC = Path(__file__).resolve().parent / "synthetic.py"

@@ -21,8 +21,9 @@ from bot.engine.changes import (
     fingerprint_trailer,
 )
 from bot.engine.plan import fingerprint
-from bot.platforms.base import ChangePlan, FileUpdate, PlatformError, Repo, RequestState, Target
+from bot.platforms.base import ChangePlan, FileUpdate, PlatformError, Repo, RequestState
 from bot.platforms.local import LocalPlatform
+from bot.settings.targets import Target
 from tests.checkouts import Recorder, checkout, commit, commit_on, git, state, status
 
 BRANCH = "dockmend/remediate"

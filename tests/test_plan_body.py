@@ -11,8 +11,8 @@ from bot.engine.body import LIMIT, MARGIN, BodyError, BodyInput, check_template,
 from bot.engine.changes import fingerprint_in
 from bot.engine.plan import PlanContext, branch_name, build_plan, commit_message, file_updates, fingerprint
 from bot.engine.repoconfig import RepoConfig
-from bot.platforms.base import FileUpdate, Repo, Target
-from bot.settings.targets import TargetSettings
+from bot.platforms.base import FileUpdate, Repo
+from bot.settings.targets import Target, TargetSettings
 from fixers.base import FileChange, Finding, Risk
 from fixers.engine import AppliedFix, FileReport
 

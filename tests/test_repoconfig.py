@@ -9,9 +9,10 @@ import pytest
 from bot.engine.repoconfig import MAX_SIZE, RepoConfig, RepoConfigError, find, parse
 from bot.errors import DockmendError
 from bot.platforms import build_platform
-from bot.platforms.base import RepoFile, Target
+from bot.platforms.base import RepoFile
 from bot.platforms.local import LocalPlatform
 from bot.settings.config import load
+from bot.settings.targets import Target
 
 VALID = [
     ("", RepoConfig()),

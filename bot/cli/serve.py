@@ -24,13 +24,13 @@ from bot.engine import run as runner
 from bot.engine.report import RunSummary
 from bot.errors import DockmendError
 from bot.service.app import create_service
+from bot.service.memory import StateMemory
 from bot.service.record import record_summary
 from bot.service.scheduler import next_runs
 from bot.service.web.app import server
 from bot.settings.config import Config
 from bot.state import db, leases, store
 from bot.state.execution import RunRequest, guarded_run
-from bot.state.memory import StateMemory
 from bot.state.requests import ignored_codes
 from bot.state.store import RunCounts
 

@@ -2,7 +2,7 @@
 
 A weekly run over thousands of repositories must not read them all again: the forge's
 rate limit, not the CPU, bounds the bot. After a completed scan the runner remembers,
-per repository, three things (in the state database, see :mod:`bot.state.memory`):
+per repository, three things (in the state database, see :mod:`bot.service.memory`):
 
 * the listing's change marker (GitHub ``pushed_at``, GitLab ``last_activity_at``, a
   checkout's head), read again after the bot's own writes so they do not count as a push;

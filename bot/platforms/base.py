@@ -17,6 +17,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from bot.httpwait import Listener
+from bot.settings.targets import Target
 from fixers.base import RepoInfo
 
 
@@ -30,20 +31,6 @@ class PlatformUnavailable(PlatformError):
 
 class BranchExists(PlatformError):
     """``write_branch`` was to create the branch, but it exists with other commits."""
-
-
-@dataclass(frozen=True)
-class Target:
-    """One organisation/group/folder to scan, from the configuration's ``targets``."""
-
-    name: str
-    platform: str  # the name of an entry of ``platforms``
-    owner: str  # GitHub organisation or user, GitLab group path, or '' for local
-    include: tuple[str, ...] = ("*",)  # fnmatch globs on the repository's full name
-    exclude: tuple[str, ...] = ()
-    topics: tuple[str, ...] = ()  # when set, only repositories with one of these topics
-    include_forks: bool = False
-    include_archived: bool = False
 
 
 @dataclass(frozen=True)

@@ -32,12 +32,12 @@ from bot.platforms.base import (
     Repo,
     RepoFile,
     RequestState,
-    Target,
     Tip,
     skip_reason,
 )
 from bot.platforms.github_auth import Clients, Tuning, clients_from_settings
 from bot.platforms.github_retry import RequestFailed, retrying
+from bot.settings.targets import Target
 from fixers.base import RepoInfo
 
 if TYPE_CHECKING:

@@ -33,12 +33,12 @@ from bot.platforms.base import (
     Repo,
     RepoFile,
     RequestState,
-    Target,
     Tip,
     skip_reason,
 )
 from bot.platforms.gitlab_retry import RetryingSession, RetryPolicy, policy_from_settings
 from bot.settings.registry_access import Secret
+from bot.settings.targets import Target
 from fixers.base import RepoInfo
 
 if TYPE_CHECKING:

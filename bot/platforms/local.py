@@ -26,14 +26,13 @@ from bot.platforms.base import (
     Repo,
     RepoFile,
     RequestState,
-    Target,
     Tip,
 )
 from bot.platforms.licenses import license_of
 from bot.platforms.localgit import Git
 from bot.platforms.localrepo import MAX_CONTEXT_FILE, origin_url
 from bot.platforms.localstore import RequestStore, StoredRequest
-from bot.settings.targets import PlatformSettings
+from bot.settings.targets import PlatformSettings, Target
 from fixers.base import RepoInfo
 
 BOT_NAME, BOT_EMAIL = "dockmend", "dockmend@localhost"

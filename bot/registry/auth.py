@@ -23,7 +23,8 @@ from urllib.parse import urlencode, urlsplit
 
 import httpx
 
-from bot.settings.registry_access import RegistrySettings, Secret
+from bot.settings.registry_access import RegistrySettings
+from bot.settings.secrets import Secret
 from fixers.base import ImageUnreachable
 from fixers.images import DOCKER_HUB
 

@@ -27,6 +27,7 @@ from bot.errors import DockmendError
 from bot.platforms import build_platform
 from bot.platforms.base import Platform
 from bot.service.adapters import ChatBridge, StoreViews
+from bot.service.memory import StateMemory
 from bot.service.record import record_summary
 from bot.service.scheduler import LOCAL, ScheduledTarget, Scheduler, SchedulerSettings, create_scheduler
 from bot.service.web.app import create_app
@@ -35,7 +36,6 @@ from bot.settings.config import Config
 from bot.settings.web import ServiceSettings
 from bot.state import db, leases, store
 from bot.state.execution import RunRequest, guarded_run
-from bot.state.memory import StateMemory
 from bot.state.requests import ignored_codes
 from bot.state.store import RunCounts
 

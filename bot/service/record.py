@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.engine.changes import Kind, Outcome
 from bot.engine.report import FAILED, OK, SKIPPED, PlanDetail, RunSummary
+from bot.service.memory import StateMemory
 from bot.service.web.metrics import Metrics
 from bot.state import findings, requests, store
 from bot.state.findings import FindingRecord
-from bot.state.memory import StateMemory
 from bot.state.requests import RequestState
 from bot.state.store import RepoKey, RunCounts
 

@@ -11,12 +11,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BeforeValidator, Field, field_serializer, field_validator, model_validator
 
-from bot.platforms.base import Target as TargetScope
 from bot.settings.base import HttpUrl, Name, Names, Section, Text, invalid
 from bot.settings.cron import parse_cron
 from bot.settings.registries import Fixers, Images
 from bot.settings.secrets import Reference
 from bot.settings.targets import PlatformSettings, Schedule, TargetSettings
+from bot.settings.targets import Target as TargetScope
 
 DEFAULT_CRON = "0 6 * * mon"
 DEFAULT_TIMEZONE = "UTC"

@@ -15,13 +15,26 @@ from pathlib import Path
 from typing import TypeVar
 
 from bot.errors import DockmendError
-from bot.platforms.base import Target
 from bot.settings.secrets import Secret
 from fixers.base import ImagePolicy
 
 PLATFORM_TYPES = ("github", "gitlab", "local")
 GROUPINGS = ("repository", "fixer")
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Target:
+    """One organisation/group/folder to scan, from the configuration's ``targets``."""
+
+    name: str
+    platform: str  # the name of an entry of ``platforms``
+    owner: str  # GitHub organisation or user, GitLab group path, or '' for local
+    include: tuple[str, ...] = ("*",)  # fnmatch globs on the repository's full name
+    exclude: tuple[str, ...] = ()
+    topics: tuple[str, ...] = ()  # when set, only repositories with one of these topics
+    include_forks: bool = False
+    include_archived: bool = False
 
 
 @dataclass(frozen=True)

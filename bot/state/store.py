@@ -172,7 +172,7 @@ def record_repository(
 
 def note_run(session: Session, repo: RepoLike, run_id: str, *, now: datetime | None = None) -> Repository:
     """The run ``run_id`` scanned ``repo``: its findings become the current ones (what the
-    scan depended on is recorded apart, by :class:`bot.state.memory.StateMemory`)."""
+    scan depended on is recorded apart, by :class:`bot.service.memory.StateMemory`)."""
     row = ensure_repository(session, repo)
     row.last_run_id = run_id
     row.last_scanned_at = row.last_scanned_at or _now(now)

@@ -1,7 +1,7 @@
 """Rescans of an unchanged estate read nothing but the listing (both forges, real clients).
 
 The runner remembers each completed scan in a real state database (SQLite here;
-:mod:`bot.state.memory`); the next run skips a repository whose listing shows the
+:mod:`bot.service.memory`); the next run skips a repository whose listing shows the
 same change marker, under the same settings. A push to one repository's default
 branch brings back exactly that repository; changed settings bring back all of them.
 """
@@ -18,9 +18,9 @@ import pytest
 from bot.engine.report import OK, PlainReporter, RunSummary
 from bot.engine.run import UNCHANGED, Runner, RunOptions
 from bot.platforms import build_platform
+from bot.service.memory import StateMemory
 from bot.settings import config
 from bot.state import db
-from bot.state.memory import StateMemory
 from tests.integration import estate
 from tests.integration.forges import FORGES, Forge, started
 

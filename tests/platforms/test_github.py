@@ -23,13 +23,12 @@ from bot.platforms.base import (
     PlatformUnavailable,
     Repo,
     RequestState,
-    Target,
 )
 from bot.platforms.github import GitHubPlatform, from_settings
 from bot.platforms.github_auth import Clients, Tuning
 from bot.platforms.github_retry import RetryPolicy
 from bot.settings.registry_access import Secret
-from bot.settings.targets import PlatformSettings
+from bot.settings.targets import PlatformSettings, Target
 from tests.emulators.faults import FaultKind, Faults
 from tests.emulators.github import HUMAN, MIT_LICENSE, GitHubApp, GitHubEmulator, app_keypair
 

@@ -26,12 +26,11 @@ from bot.platforms.base import (
     Repo,
     RepoFile,
     RequestState,
-    Target,
 )
 from bot.platforms.gitlab import GitLabPlatform, from_settings
 from bot.platforms.gitlab_retry import RetryPolicy
 from bot.settings.registry_access import Secret
-from bot.settings.targets import PlatformSettings
+from bot.settings.targets import PlatformSettings, Target
 from fixers.base import RepoInfo
 from tests.emulators.faults import FaultKind, Faults
 from tests.emulators.gitlab import TOKEN, GitLabEmulator

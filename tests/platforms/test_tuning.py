@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from bot.cli.app import app
 from bot.httpwait import Pacer, paced_wait
 from bot.platforms import github_auth
-from bot.platforms.base import Repo, Target
+from bot.platforms.base import Repo
 from bot.platforms.github import GitHubPlatform
 from bot.platforms.github_auth import Clients, Tuning, clients_from_settings
 from bot.platforms.github_retry import RetryPolicy
@@ -25,7 +25,7 @@ from bot.platforms.gitlab_retry import RetryingSession, policy_from_settings
 from bot.platforms.gitlab_retry import RetryPolicy as GitLabRetry
 from bot.settings import config
 from bot.settings.registry_access import Secret
-from bot.settings.targets import Pace, PlatformSettings
+from bot.settings.targets import Pace, PlatformSettings, Target
 from tests.emulators.github import GitHubEmulator
 from tests.emulators.gitlab import TOKEN as GITLAB_TOKEN
 from tests.emulators.gitlab import GitLabEmulator

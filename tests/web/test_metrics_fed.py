@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.platforms.base import Repo, Target
+from bot.platforms.base import Repo
 from bot.platforms.github import GitHubPlatform
 from bot.platforms.github_auth import Clients, Tuning
 from bot.platforms.github_retry import RetryPolicy
@@ -21,6 +21,7 @@ from bot.registry.client import RegistryClient
 from bot.registry.http import Retrying
 from bot.service.web.metrics import Metrics, status_class
 from bot.settings.registry_access import RegistrySettings, Secret
+from bot.settings.targets import Target
 from tests.emulators.github import GitHubEmulator
 from tests.emulators.gitlab import TOKEN as GITLAB_TOKEN
 from tests.emulators.gitlab import GitLabEmulator

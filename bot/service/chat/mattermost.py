@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 
 from bot.service.chat.slack import VerificationError
-from bot.settings.registry_access import Secret
+from bot.settings.secrets import Secret
 
 
 def verify_token(expected: Secret | None, given: str | None) -> None:

@@ -17,7 +17,7 @@ from typing import Protocol
 import httpx
 from slack_sdk.webhook import WebhookClient
 
-from bot.settings.registry_access import Secret
+from bot.settings.secrets import Secret
 from bot.settings.web import ChatSettings, TargetChatSettings
 
 log = logging.getLogger(__name__)

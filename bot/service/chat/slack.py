@@ -13,7 +13,7 @@ import hmac
 import time
 from collections.abc import Mapping
 
-from bot.settings.registry_access import Secret
+from bot.settings.secrets import Secret
 
 MAX_AGE = 5 * 60  # seconds
 MAX_SKEW = 30  # seconds a timestamp may be ahead of our clock

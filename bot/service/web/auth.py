@@ -18,7 +18,7 @@ import time
 
 from starlette.requests import Request
 
-from bot.settings.registry_access import Secret
+from bot.settings.secrets import Secret
 from bot.settings.web import WebSettings
 
 COOKIE = "dockmend_session"
