@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
+from fixers import pragmas
 from fixers.base import Context, FileChange, Finding, Fix, Fixer, RegistryUnavailable, Risk
 from fixers.document import Document, DocumentError
 from fixers.edits import EditConflict, LineShift, apply_edits, map_back, shifts
 from fixers.gate import GateError, check, check_file_change
 
-_SUPPRESS = re.compile(r"^#\s*dockmend\s+(ignore|ignore-file)\s*=\s*([\w\-, ]+)", re.I)
 MAX_ROUNDS = 3
 
 
@@ -45,27 +44,10 @@ class Suppressions:
 
     def __init__(self, doc: Document, names: dict[str, str]) -> None:
         self.names = names
-        self.file: set[str] = set()
-        for _, comment in doc.comments:
-            match = _SUPPRESS.match(comment)
-            if match and match.group(1).lower() == "ignore-file":
-                self.file |= self._codes(match.group(2))
-
-    def _codes(self, text: str) -> set[str]:
-        items = {item.strip() for item in text.split(",") if item.strip()}
-        return {self.names.get(item.lower(), item.upper()) for item in items}
+        self.file = pragmas.file_codes(doc, names)
 
     def suppressed(self, doc: Document, code: str, line: int) -> bool:
-        if code in self.file:
-            return True
-        inst = doc.instruction_at(line)
-        above = (inst.start_line if inst else line) - 1
-        while above >= 1 and doc.line_text(above).lstrip().startswith("#"):
-            match = _SUPPRESS.match(doc.line_text(above).strip())
-            if match and match.group(1).lower() == "ignore" and code in self._codes(match.group(2)):
-                return True
-            above -= 1
-        return False
+        return code in self.file or code in pragmas.codes_above(doc, line, self.names)
 
 
 class _Overlay:

@@ -41,6 +41,7 @@ from bot.engine.rescan import Memory, RecordingResolver, Seen, same_answers, sca
 from bot.engine.scan import BlobCache, RepoScan, ScanSettings, pin_base, scan
 from bot.engine.selection import selected_fixers
 from bot.errors import DockmendError
+from bot.runid import new_run_id
 from bot.platforms import build_platform
 from bot.platforms.base import Platform, PlatformError, PlatformUnavailable, Repo, skip_reason
 from bot.registry.cache import default_path
@@ -102,10 +103,6 @@ class RunOptions:
         if self.repo is not None and repo.full_name != self.repo:
             return False
         return self.shard is None or self.shard.owns(repo.full_name)
-
-
-def new_run_id() -> str:
-    return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
 
 
 class _Budget:

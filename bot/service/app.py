@@ -23,6 +23,7 @@ from fastapi import FastAPI
 
 from bot.engine import run as runner
 from bot.engine.report import PlainReporter
+from bot.runid import new_run_id
 from bot.errors import DockmendError
 from bot.platforms import build_platform
 from bot.platforms.base import Platform
@@ -105,7 +106,7 @@ class Service:
 
     def run_repository(self, target: str, repo: str, who: str) -> str:
         """A chat ``scan owner/repo``: one repository of ``target``, under the target's lease; the run id."""
-        request = RunRequest(target, "chat", who, store.new_run_id())
+        request = RunRequest(target, "chat", who, new_run_id())
         result = guarded_run(self.sessions, request, lambda t, r: self._run(t, r, repo), holder=self.scheduler.holder)
         if result.outcome == "skipped":
             raise DockmendError(f"target {target!r} is running already; try again when it has finished")

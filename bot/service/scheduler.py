@@ -37,6 +37,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.runid import new_run_id
 from bot.errors import DockmendError
 from bot.settings.cron import DEFAULT_CRON, DEFAULT_TIMEZONE, latest_fire, parse_cron
 from bot.state import leases, store
@@ -234,7 +235,7 @@ class Scheduler:
         with self.sessions() as session:
             if leases.holder_of(session, leases.target_lease(target)) is not None:
                 raise DockmendError(f"target {target!r} is running already; try again when it has finished")
-        run_id = store.new_run_id()
+        run_id = new_run_id()
         args = [target, trigger, requested_by, run_id]
         self.aps.add_job(JOB_FUNC, args=args, id=f"now:{run_id}", jobstore=LOCAL, misfire_grace_time=None)
         return run_id

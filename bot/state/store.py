@@ -17,6 +17,7 @@ from typing import Literal, Protocol, get_args
 from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from bot.runid import new_run_id
 from bot.state.models import BaseImage, DockerfileBlob, Lease, Repository, Run
 
 Trigger = Literal["schedule", "chat", "api", "cli"]
@@ -55,11 +56,6 @@ class RunCounts:
 
 def _now(now: datetime | None) -> datetime:
     return now if now is not None else datetime.now(UTC)
-
-
-def new_run_id(now: datetime | None = None) -> str:
-    """Sortable and short enough to type in chat: ``20250106T060000Z-1a2b3c``."""
-    return f"{_now(now):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
 
 
 def start_run(

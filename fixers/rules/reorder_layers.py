@@ -6,7 +6,7 @@ import posixpath
 import re
 from dataclasses import dataclass, field, replace
 
-from fixers import shell
+from fixers import pragmas, shell
 from fixers.base import Context, Fix, FixResult, Risk
 from fixers.document import Document, Instruction
 from fixers.edits import Edit
@@ -53,7 +53,6 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
 _OWNER = re.compile(r"[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]*)?")
 _MODE = re.compile(r"[0-7]{3,4}|[ugoa]*([-+=]([rwxXst]*|[ugo]))+(,[ugoa]*([-+=]([rwxXst]*|[ugo]))+)*")
 _SET = re.compile(r"[-+][a-zA-Z]+|pipefail|errexit|nounset|xtrace")
-_SUPPRESS = re.compile(r"^#\s*dockmend\s+ignore\s*=\s*([\w\-, ]+)", re.I)
 _VAR_PATH = re.compile(r"\$\{?(\w+)\}?/")
 _ENV_PATH = re.compile(r"(?:^|(?<=[\s:=,;\"']))/[^\s:;,\"'=$]*")
 _NONE = shell.Word("", "", 0, 0)
@@ -319,12 +318,7 @@ def _block_start(doc: Document, inst: Instruction) -> int:
 
 
 def _suppressed(doc: Document, inst: Instruction) -> bool:
-    for line in range(_block_start(doc, inst), inst.start_line):
-        match = _SUPPRESS.match(doc.line_text(line).strip())
-        items = {item.strip().lower() for item in match.group(1).split(",")} if match else set()
-        if items & {CODE.lower(), NAME}:
-            return True
-    return False
+    return CODE in pragmas.codes_above(doc, inst.start_line, {NAME: CODE})
 
 
 def _movable(doc: Document, run: Instruction) -> _Effect | None:
