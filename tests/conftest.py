@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.integration.forges import GitHub, started
+
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "files"
 
 
@@ -22,3 +24,11 @@ def state_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("DOCKMEND_DATABASE_URL", url)
         yield url
+
+
+@pytest.fixture
+def forge(tmp_path: Path) -> Iterator[GitHub]:
+    """A GitHub emulator holding the test estate's repositories (tests.integration.estate)."""
+    with started("github", tmp_path / "forge") as made:
+        assert isinstance(made, GitHub)
+        yield made

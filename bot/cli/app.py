@@ -19,6 +19,7 @@ from bot.engine import run as runner
 from bot.engine.selection import selected_fixers
 from bot.errors import DockmendError
 from bot.registry.cache import default_path
+from bot.service.record import run_recorded
 from bot.settings import config
 from bot.settings import output as settings_output
 
@@ -141,7 +142,7 @@ def run_command(
         cfg = config.load(config_file)
         part = runner.Shard.parse(shard) if shard is not None else None
         options = runner.RunOptions(dry_run=dry_run, target=target, repo=repo, offline=offline, shard=part)
-        summaries = servecmd.run_recorded(cfg, options, sys.stdout, sys.stderr, remember=not full_scan)
+        summaries = run_recorded(cfg, options, sys.stdout, sys.stderr, remember=not full_scan)
     except DockmendError as exc:
         if debug:
             raise

@@ -13,34 +13,19 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import signal
 import sys
 from collections.abc import Mapping
 from types import FrameType
 from typing import TextIO
 
-from bot.engine import run as runner
-from bot.engine.report import RunSummary
-from bot.errors import DockmendError
 from bot.service.app import create_service
-from bot.service.memory import StateMemory
-from bot.service.record import record_summary
 from bot.service.scheduler import next_runs
 from bot.service.web.app import server
 from bot.settings.config import Config
-from bot.state import db, leases, store
-from bot.state.execution import RunRequest, guarded_run
-from bot.state.requests import ignored_codes
-from bot.state.store import RunCounts
+from bot.state import db, store
 
 log = logging.getLogger(__name__)
-
-
-class TargetBusy(DockmendError):
-    """Another process runs the target now; try again later."""
-
-    exit_code = 1
 
 
 class JsonFormatter(logging.Formatter):
@@ -114,48 +99,3 @@ def status(cfg: Config, env: Mapping[str, str], out: TextIO, limit: int = 10) ->
     out.write("Next scheduled runs:\n" if upcoming else "No scheduled runs (is `dockmend serve` running?).\n")
     for n in upcoming:
         out.write(f"  {n.target}  {f'{n.at:%Y-%m-%d %H:%M:%S %Z}' if n.at else 'paused'}\n")
-
-
-def run_recorded(
-    cfg: Config, options: runner.RunOptions, out: TextIO, err: TextIO, *, remember: bool = True
-) -> list[RunSummary]:
-    """``dockmend run``: each chosen target under its lease (a shard's own with ``--shard``),
-    recorded with trigger ``cli``. Repositories unchanged since the last run are skipped
-    unless ``remember`` is False (``--full-scan``) or one repository is asked for."""
-    chosen = [t.name for t in cfg.targets if options.target in (None, t.name)]
-    if options.dry_run or not chosen:
-        return [runner.execute(cfg, options, out, err)]  # writes nothing (or says what is wrong)
-    engine, sessions = db.open_database(cfg.database_url(os.environ))
-    platforms = {t.name: t.target.platform for t in cfg.targets}
-    summaries: list[RunSummary] = []
-
-    def run_target(target: str, run_id: str) -> RunCounts:
-        memory = StateMemory(sessions) if remember and options.repo is None else None
-        chosen_options = runner.RunOptions(
-            False,
-            target,
-            options.repo,
-            options.offline,
-            run_id,
-            ignored_codes(sessions),  # chat ``ignore`` codes, read as the run starts
-            options.shard,
-            memory,
-        )
-        summary = runner.execute(cfg, chosen_options, out, err)
-        summaries.append(summary)
-        return record_summary(sessions, summary, platforms, memory=memory)
-
-    who = os.environ.get("USER") or None
-    holder = leases.default_holder()
-    try:
-        for target in chosen:
-            # each shard has its own lease: the shards of one target run side by side
-            lease = leases.target_lease(f"{target}#{options.shard}") if options.shard else None
-            result = guarded_run(sessions, RunRequest(target, "cli", who), run_target, holder=holder, lease=lease)
-            if result.error is not None:
-                raise result.error
-            if result.outcome == "skipped":
-                raise TargetBusy(f"target {target!r} is running elsewhere now (run {result.run_id} skipped)")
-    finally:
-        engine.dispose()
-    return summaries

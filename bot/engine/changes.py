@@ -56,11 +56,31 @@ WRITES = frozenset({Kind.CREATED, Kind.UPDATED, Kind.REBASED, Kind.CLOSED, Kind.
 
 
 @dataclass(frozen=True)
+class PlanDetail:
+    """What a request was planned with, for the state store."""
+
+    branch: str
+    title: str
+    fingerprint: str
+    codes: tuple[str, ...] = ()
+    team: str | None = None
+
+
+@dataclass(frozen=True)
 class Outcome:
+    """What happened to one of the bot's branches and its request: one typed record."""
+
     kind: Kind
     branch: str
     url: str | None = None  # the request's, when there is one
     dry_run: bool = False
+    number: int | None = None  # the request's number (GitHub) or iid (GitLab), when there is one
+    plan: PlanDetail | None = None  # what it was planned with, when this run planned it
+
+
+def number_of(request: ChangeRequest | None) -> int | None:
+    """A forge request's number; None for none, or a local platform's folder."""
+    return int(request.id) if request is not None and request.id.isdigit() else None
 
 
 def fingerprint_comment(fingerprint: str) -> str:
@@ -153,16 +173,16 @@ def _apply(
         return Outcome(Kind.DEFERRED, plan.branch, dry_run=dry_run)
     url = request.url if request else None
     if dry_run:
-        return Outcome(steps.kind, plan.branch, url, dry_run=True)
+        return Outcome(steps.kind, plan.branch, url, dry_run=True, number=number_of(request))
     if steps.kind is Kind.SKIPPED_HUMAN:
         _tell_human_once(platform, repo, request)
     if steps.write:
         platform.write_branch(repo, plan, force=steps.force)
     if steps.open:
-        url = platform.open_request(repo, plan).url
+        request = platform.open_request(repo, plan)
     elif steps.update and request is not None:
-        url = platform.update_request(repo, request, plan.title, plan.body, plan.labels).url
-    return Outcome(steps.kind, plan.branch, url)
+        request = platform.update_request(repo, request, plan.title, plan.body, plan.labels)
+    return Outcome(steps.kind, plan.branch, request.url if request else url, number=number_of(request))
 
 
 def close_if_fixed(platform: Platform, repo: Repo, branch: str, *, dry_run: bool = False) -> Outcome:
@@ -182,25 +202,25 @@ def close_if_fixed(platform: Platform, repo: Repo, branch: str, *, dry_run: bool
     if request.state is RequestState.MERGED:
         return _delete_merged(platform, repo, request, head, dry_run)
     if request.state is not RequestState.OPEN:
-        return Outcome(Kind.NOTHING, branch, request.url, dry_run=dry_run)
+        return Outcome(Kind.NOTHING, branch, request.url, dry_run=dry_run, number=number_of(request))
     if not bot_only(head, platform.bot_email):
         if not dry_run:
             _tell_human_once(platform, repo, request)
-        return Outcome(Kind.SKIPPED_HUMAN, branch, request.url, dry_run=dry_run)
+        return Outcome(Kind.SKIPPED_HUMAN, branch, request.url, dry_run=dry_run, number=number_of(request))
     if not dry_run:
         platform.close_request(repo, request, FIXED_COMMENT)
         platform.delete_branch(repo, branch)
-    return Outcome(Kind.CLOSED, branch, request.url, dry_run=dry_run)
+    return Outcome(Kind.CLOSED, branch, request.url, dry_run=dry_run, number=number_of(request))
 
 
 def _delete_merged(platform: Platform, repo: Repo, request: ChangeRequest, head: BranchHead, dry_run: bool) -> Outcome:
     """GitHub keeps a merged request's branch unless the repository deletes head branches:
     the bot deletes its own (never one with someone else's commits)."""
     if not bot_only(head, platform.bot_email):
-        return Outcome(Kind.NOTHING, request.branch, request.url, dry_run=dry_run)
+        return Outcome(Kind.NOTHING, request.branch, request.url, dry_run=dry_run, number=number_of(request))
     if not dry_run:
         platform.delete_branch(repo, request.branch)
-    return Outcome(Kind.BRANCH_DELETED, request.branch, request.url, dry_run=dry_run)
+    return Outcome(Kind.BRANCH_DELETED, request.branch, request.url, dry_run=dry_run, number=number_of(request))
 
 
 def _delete_orphan(platform: Platform, repo: Repo, branch: str, head: BranchHead, dry_run: bool) -> Outcome:

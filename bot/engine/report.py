@@ -26,17 +26,6 @@ OK, SKIPPED, FAILED = "ok", "skipped", "failed"
 
 
 @dataclass(frozen=True)
-class PlanDetail:
-    """What a request was planned with, for the state store (the outcome has only its branch)."""
-
-    branch: str
-    title: str
-    fingerprint: str
-    codes: tuple[str, ...] = ()
-    team: str | None = None
-
-
-@dataclass(frozen=True)
 class RepoResult:
     target: str
     repo: str
@@ -48,7 +37,6 @@ class RepoResult:
     # for the state store and metrics: (Dockerfile path, code, line, message), and the fixes' codes
     found: tuple[tuple[str, str, int, str], ...] = ()
     fix_codes: tuple[str, ...] = ()
-    plans: tuple[PlanDetail, ...] = ()
 
 
 @dataclass

@@ -14,38 +14,35 @@ import hashlib
 import logging
 import os
 import re
-import secrets
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
 from typing import TextIO
 
 from bot import __version__
 from bot.engine.body import check_template
-from bot.engine.changes import WRITES, Kind, Outcome, close_if_fixed, ensure_change_request
+from bot.engine.changes import WRITES, Kind, Outcome, PlanDetail, close_if_fixed, ensure_change_request
 from bot.engine.plan import PlanContext, branch_name, build_plan, fixer_branches
 from bot.engine.report import (
     FAILED,
     OK,
     SKIPPED,
     PlainReporter,
-    PlanDetail,
     RepoResult,
     Reporter,
     RichReporter,
     RunSummary,
 )
 from bot.engine.rescan import Memory, RecordingResolver, Seen, same_answers, scan_key, target_key
-from bot.engine.scan import BlobCache, RepoScan, ScanSettings, pin_base, scan
+from bot.engine.scan import BlobCache, RepoScan, ScanSettings, scan
 from bot.engine.selection import selected_fixers
 from bot.errors import DockmendError
-from bot.runid import new_run_id
 from bot.platforms import build_platform
 from bot.platforms.base import Platform, PlatformError, PlatformUnavailable, Repo, skip_reason
 from bot.registry.cache import default_path
 from bot.registry.client import RegistryClient, resolver_from_config
+from bot.runid import new_run_id
 from bot.settings.config import Config
 from bot.settings.targets import TargetSettings
 from fixers.base import ImageResolver
@@ -86,7 +83,7 @@ class Shard:
         return f"{self.index}/{self.count}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RunOptions:
     dry_run: bool = False
     target: str | None = None  # only this target
@@ -146,6 +143,20 @@ STOPPING = "not reached: dockmend is stopping"
 UNCHANGED = "unchanged since the last run"
 
 
+@dataclass(frozen=True)
+class RepoJob:
+    """One repository's work in a run: where it lives, its target's settings, the shared
+    request budget, its key for the rescan memory, and the codes chat ignores there."""
+
+    platform: Platform
+    settings: TargetSettings
+    repo: Repo
+    budget: _Budget
+    key: str  # the rescan key: the target's part and the ignored codes
+    ignored: frozenset[str]
+    last_try: bool = False  # the end-of-run retry: a registry outage now fails the repository
+
+
 @dataclass
 class _Scanned:
     """A repository's result, and what its scan depended on (for the next run's skip)."""
@@ -198,9 +209,13 @@ class Runner:
         first = len(self.summary.results)
         later: list[Repo] = []
 
+        def job(repo: Repo, last_try: bool = False) -> RepoJob:
+            ignored = self.options.ignored(repo.full_name)  # chat-ignored codes (read once, as the run starts)
+            return RepoJob(platform, settings, repo, budget, scan_key(key, ignored), ignored, last_try)
+
         def one(repo: Repo) -> None:
             try:
-                self._record(self._repo(platform, settings, repo, budget, key))
+                self._record(self._repo(job(repo)))
             except PlatformUnavailable as exc:
                 log.info("%s: %s; trying again at the end of the run", repo.full_name, exc)
                 with self._lock:
@@ -222,7 +237,7 @@ class Runner:
             self.resolver.forget_outages()  # a registry that was down is asked again
         for repo in later:
             try:
-                self._record(self._repo(platform, settings, repo, budget, key, last_try=True))
+                self._record(self._repo(job(repo, last_try=True)))
             except PlatformUnavailable as exc:
                 self._record(RepoResult(settings.name, repo.full_name, FAILED, f"unavailable, try later: {exc}"))
 
@@ -235,36 +250,27 @@ class Runner:
             self.summary.results.append(result)
             self.reporter.done(result)
 
-    def _repo(
-        self,
-        platform: Platform,
-        settings: TargetSettings,
-        repo: Repo,
-        budget: _Budget,
-        base_key: str,
-        last_try: bool = False,
-    ) -> RepoResult:
+    def _repo(self, job: RepoJob) -> RepoResult:
         """One repository; everything but an outage (of the forge, or of a registry before
         the ``last_try``) becomes a result."""
-        reason = skip_reason(settings.target, repo)
+        repo, name = job.repo, job.settings.name
+        reason = skip_reason(job.settings.target, repo)
         if reason:
-            return RepoResult(settings.name, repo.full_name, SKIPPED, reason)
+            return RepoResult(name, repo.full_name, SKIPPED, reason)
         if self.options.stop is not None and self.options.stop.is_set():
-            return RepoResult(settings.name, repo.full_name, SKIPPED, STOPPING)
-        ignored = self.options.ignored(repo.full_name)  # chat-ignored codes (read once, as the run starts)
-        key = scan_key(base_key, ignored)
-        if self._unchanged(repo, key):
-            return RepoResult(settings.name, repo.full_name, SKIPPED, UNCHANGED)
+            return RepoResult(name, repo.full_name, SKIPPED, STOPPING)
+        if self._unchanged(repo, job.key):
+            return RepoResult(name, repo.full_name, SKIPPED, UNCHANGED)
         try:
-            scanned = self._changes(platform, settings, repo, budget, ignored, last_try)
+            scanned = self._changes(job)
         except PlatformUnavailable:
             raise
         except (PlatformError, DockmendError) as exc:
-            return RepoResult(settings.name, repo.full_name, FAILED, str(exc))
+            return RepoResult(name, repo.full_name, FAILED, str(exc))
         except Exception as exc:  # a bug must cost one repository, not the run
             log.debug("%s: internal error", repo.full_name, exc_info=True)  # the traceback: --debug
-            return RepoResult(settings.name, repo.full_name, FAILED, f"internal error {type(exc).__name__}: {exc}")
-        self._remember(platform, repo, key, scanned)
+            return RepoResult(name, repo.full_name, FAILED, f"internal error {type(exc).__name__}: {exc}")
+        self._remember(job, scanned)
         return scanned.result
 
     def _unchanged(self, repo: Repo, key: str) -> bool:
@@ -276,32 +282,25 @@ class Runner:
             return False
         return same_answers(self.resolver, seen.lookups)
 
-    def _remember(self, platform: Platform, repo: Repo, key: str, scanned: _Scanned) -> None:
-        memory = self.options.memory
+    def _remember(self, job: RepoJob, scanned: _Scanned) -> None:
+        memory, repo = self.options.memory, job.repo
         if memory is None or self.options.dry_run or not scanned.complete or repo.marker is None:
             return
         marker: str | None = repo.marker
         if any(o.kind in WRITES or o.kind is Kind.SKIPPED_HUMAN for o in scanned.result.outcomes):
             try:
-                marker = platform.marker(repo)  # our own push moved it
+                marker = job.platform.marker(repo)  # our own push moved it
             except PlatformError:
                 return
         if marker is not None:
-            memory.remember(repo, Seen(marker, key, scanned.lookups), scanned.head_sha)
+            memory.remember(repo, Seen(marker, job.key, scanned.lookups), scanned.head_sha)
 
-    def _changes(
-        self,
-        platform: Platform,
-        settings: TargetSettings,
-        repo: Repo,
-        budget: _Budget,
-        ignored: frozenset[str],
-        last_try: bool,
-    ) -> _Scanned:
+    def _changes(self, job: RepoJob) -> _Scanned:
+        settings, repo = job.settings, job.repo
         config = self.config.for_target(settings)
         recorder = RecordingResolver(self.resolver) if self.resolver is not None else None
-        scan_settings = ScanSettings(config, settings.grouping, self.options.offline, recorder, ignored)
-        found = scan(platform, repo, scan_settings, self.cache)
+        scan_settings = ScanSettings(config, settings.grouping, self.options.offline, recorder, job.ignored)
+        found = scan(job.platform, repo, scan_settings, self.cache)  # finished: base pinned when needed
         lookups = dict(recorder.lookups) if recorder is not None else {}
         if found.skip:
             return _Scanned(
@@ -310,31 +309,19 @@ class Runner:
         fixes, findings = sum(len(r.fixes) for r in found.reports), len(found.findings)
         if found.retry_later:
             reason = f"a registry was unavailable, try later ({found.retry_later[0]})"
-            if not last_try:  # tried again at the end of the run
+            if not job.last_try:  # tried again at the end of the run
                 raise PlatformUnavailable(reason)
             return _Scanned(RepoResult(settings.name, repo.full_name, FAILED, reason, fixes, findings))
-        if any(r.changed for r in found.reports):
-            pin_base(platform, repo, found)
-        plans: list[PlanDetail] = []
-        outcomes = self._plans(platform, settings, repo, found, budget, plans)
-        outcomes += self._close(platform, settings, repo, found, {o.branch for o in outcomes})
+        outcomes = self._plans(job, found)
+        outcomes += self._close(job, found, {o.branch for o in outcomes})
         found_ = tuple((path, f.code, f.line, f.message) for path, f in found.findings)
         codes = tuple(fix.code for report in found.reports for fix in report.fixes)
-        result = RepoResult(
-            settings.name, repo.full_name, OK, "", fixes, findings, tuple(outcomes), found_, codes, tuple(plans)
-        )
+        result = RepoResult(settings.name, repo.full_name, OK, "", fixes, findings, tuple(outcomes), found_, codes)
         complete = all(o.kind is not Kind.DEFERRED for o in outcomes)
         return _Scanned(result, lookups, found.base_sha, complete)
 
-    def _plans(
-        self,
-        platform: Platform,
-        settings: TargetSettings,
-        repo: Repo,
-        found: RepoScan,
-        budget: _Budget,
-        details: list[PlanDetail],
-    ) -> list[Outcome]:
+    def _plans(self, job: RepoJob, found: RepoScan) -> list[Outcome]:
+        settings, repo = job.settings, job.repo
         context = PlanContext(  # base_sha is pinned whenever a file changes, so a plan has it
             repo, found.base_sha or "", settings, found.config, found.modes, found.findings, found.problems,
             self.summary.run_id, __version__,
@@ -344,38 +331,36 @@ class Runner:
             plan = build_plan(context, code, reports)
             if plan is None:
                 continue
-            allow = opened < settings.max_requests_per_repo and budget.take(repo.full_name)
+            allow = opened < settings.max_requests_per_repo and job.budget.take(repo.full_name)
             try:
-                outcome = ensure_change_request(platform, repo, plan, allow_new=allow, dry_run=self.options.dry_run)
+                outcome = ensure_change_request(job.platform, repo, plan, allow_new=allow, dry_run=self.options.dry_run)
             except BaseException:
                 if allow:
-                    budget.give_back()
+                    job.budget.give_back()
                 raise
             if outcome.kind is Kind.CREATED:
                 opened += 1
             elif allow:
-                budget.give_back()
+                job.budget.give_back()
             if self.options.dry_run:
                 self.reporter.preview(repo.full_name, plan, outcome, reports)
-            outcomes.append(outcome)
             codes = tuple(sorted({fix.code for report in reports for fix in report.fixes}))
             team = plan.team_reviewers[0] if plan.team_reviewers else None
-            details.append(PlanDetail(plan.branch, plan.title, plan.fingerprint, codes, team))
+            outcomes.append(replace(outcome, plan=PlanDetail(plan.branch, plan.title, plan.fingerprint, codes, team)))
         return outcomes
 
-    def _close(
-        self, platform: Platform, settings: TargetSettings, repo: Repo, found: RepoScan, planned: set[str]
-    ) -> list[Outcome]:
+    def _close(self, job: RepoJob, found: RepoScan, planned: set[str]) -> list[Outcome]:
         """Close the bot's requests whose fixes are not needed any more. Not when a file
         could not be read: its fixes are unknown, not gone."""
         if found.problems:
             return []
+        settings = job.settings
         if settings.grouping == "repository":
             branches = [branch_name(settings.branch_prefix, None)]
         else:
             branches = fixer_branches(settings.branch_prefix)
         outcomes = [
-            close_if_fixed(platform, repo, branch, dry_run=self.options.dry_run)
+            close_if_fixed(job.platform, job.repo, branch, dry_run=self.options.dry_run)
             for branch in branches
             if branch not in planned
         ]

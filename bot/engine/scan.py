@@ -205,6 +205,8 @@ def scan(platform: Platform, repo: Repo, settings: ScanSettings, cache: BlobCach
         if known != listed:
             contexts, result.reports = run_all(known)
     result.groups = _groups(result.reports, settings.grouping, contents, contexts)
+    if not result.retry_later and any(r.changed for r in result.reports):
+        pin_base(platform, repo, result)  # finished: a request's base is the commit the scan read
     return result
 
 

@@ -23,13 +23,12 @@ from fastapi import FastAPI
 
 from bot.engine import run as runner
 from bot.engine.report import PlainReporter
-from bot.runid import new_run_id
 from bot.errors import DockmendError
 from bot.platforms import build_platform
 from bot.platforms.base import Platform
+from bot.runid import new_run_id
 from bot.service.adapters import ChatBridge, StoreViews
-from bot.service.memory import StateMemory
-from bot.service.record import record_summary
+from bot.service.record import recorded_run
 from bot.service.scheduler import LOCAL, ScheduledTarget, Scheduler, SchedulerSettings, create_scheduler
 from bot.service.web.app import create_app
 from bot.service.web.metrics import Metrics
@@ -131,20 +130,11 @@ class Service:
     def _run(self, target: str, run_id: str, repo: str | None) -> RunCounts:
         started = time.monotonic()
         trigger, outcome = self._trigger(run_id), "failed"
-        # a whole-target run skips what has not changed; `scan owner/repo` from chat always scans
-        memory = StateMemory(self.sessions) if repo is None else None
         try:
-            options = runner.RunOptions(
-                target=target, repo=repo, offline=self.offline, run_id=run_id, ignored=ignored_codes(self.sessions),
-                memory=memory, stop=self.stopping,
+            counts = recorded_run(
+                self.cfg, self.sessions, target, run_id, repo=repo, offline=self.offline, stop=self.stopping,
+                platforms=self._platforms(target), env=self.env, metrics=self.metrics,
             )  # fmt: skip
-            out, err = io.StringIO(), io.StringIO()
-            summary = runner.execute(
-                self.cfg, options, out, err, self.env, platforms=self._platforms(target),
-                reporter=PlainReporter(out, err), registry_listener=self.metrics.registry_listener(),
-            )  # fmt: skip
-            log.info("run %s of %s:\n%s%s", run_id, target, err.getvalue(), out.getvalue())
-            counts = record_summary(self.sessions, summary, self.target_platforms, self.metrics, memory)
             outcome = "partial" if counts.repositories_failed else "ok"
             return counts
         finally:

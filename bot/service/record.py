@@ -8,28 +8,114 @@ A dry run is never recorded.
 
 from __future__ import annotations
 
-import re
+import io
+import logging
+import os
+import threading
 from collections.abc import Mapping
+from typing import TextIO
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.engine import run as runner
 from bot.engine.changes import Kind, Outcome
-from bot.engine.report import FAILED, OK, SKIPPED, PlanDetail, RunSummary
+from bot.engine.report import FAILED, OK, SKIPPED, PlainReporter, RunSummary
+from bot.errors import DockmendError
+from bot.platforms.base import Platform
 from bot.service.memory import StateMemory
 from bot.service.web.metrics import Metrics
-from bot.state import findings, requests, store
+from bot.settings.config import Config
+from bot.state import db, findings, leases, requests, store
+from bot.state.execution import RunRequest, guarded_run
 from bot.state.findings import FindingRecord
-from bot.state.requests import RequestState
+from bot.state.requests import RequestState, ignored_codes
 from bot.state.store import RepoKey, RunCounts
 
-_NUMBER = re.compile(r"/(?:pull|pulls|merge_requests)/(\d+)/?$")
+log = logging.getLogger(__name__)
 _UPDATED = frozenset({Kind.UPDATED, Kind.REBASED})
 
 
-def request_number(url: str) -> int | None:
-    """The request's number (GitHub) or iid (GitLab), from its web URL."""
-    found = _NUMBER.search(url)
-    return int(found.group(1)) if found else None
+class TargetBusy(DockmendError):
+    """Another process runs the target now; try again later."""
+
+    exit_code = 1
+
+
+def recorded_run(
+    cfg: Config,
+    sessions: sessionmaker[Session],
+    target: str,
+    run_id: str,
+    *,
+    repo: str | None = None,
+    offline: bool = False,
+    shard: runner.Shard | None = None,
+    remember: bool = True,
+    stop: threading.Event | None = None,
+    platforms: Mapping[str, Platform] | None = None,
+    env: Mapping[str, str] | None = None,
+    metrics: Metrics | None = None,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+    summaries: list[RunSummary] | None = None,
+) -> RunCounts:
+    """The one recorded run of a target, whoever asks (CLI, scheduler, chat, API): the
+    options built here, the run, and its rows and metrics in the state store. A whole-target
+    run skips what has not changed since the last one (``remember``); a run of one
+    repository always scans it. Without ``out``/``err`` the run's report goes to the log."""
+    memory = StateMemory(sessions) if remember and repo is None else None
+    options = runner.RunOptions(
+        target=target, repo=repo, offline=offline, run_id=run_id, ignored=ignored_codes(sessions),
+        shard=shard, memory=memory, stop=stop,
+    )  # fmt: skip
+    listener = metrics.registry_listener() if metrics is not None else None
+    if out is None or err is None:
+        buffers = io.StringIO(), io.StringIO()
+        summary = runner.execute(
+            cfg, options, *buffers, env, platforms=platforms, reporter=PlainReporter(*buffers),
+            registry_listener=listener,
+        )  # fmt: skip
+        log.info("run %s of %s:\n%s%s", run_id, target, buffers[1].getvalue(), buffers[0].getvalue())
+    else:
+        summary = runner.execute(cfg, options, out, err, env, platforms=platforms, registry_listener=listener)
+    if summaries is not None:
+        summaries.append(summary)
+    where = {t.name: t.target.platform for t in cfg.targets}
+    return record_summary(sessions, summary, where, metrics, memory)
+
+
+def run_recorded(
+    cfg: Config, options: runner.RunOptions, out: TextIO, err: TextIO, *, remember: bool = True
+) -> list[RunSummary]:
+    """``dockmend run``: each chosen target under its lease (a shard's own with ``--shard``),
+    recorded with trigger ``cli``. Repositories unchanged since the last run are skipped
+    unless ``remember`` is False (``--full-scan``) or one repository is asked for."""
+    chosen = [t.name for t in cfg.targets if options.target in (None, t.name)]
+    if options.dry_run or not chosen:
+        return [runner.execute(cfg, options, out, err)]  # writes nothing (or says what is wrong)
+    engine, sessions = db.open_database(cfg.database_url(os.environ))
+    summaries: list[RunSummary] = []
+
+    def run_target(target: str, run_id: str) -> RunCounts:
+        return recorded_run(
+            cfg, sessions, target, run_id, repo=options.repo, offline=options.offline, shard=options.shard,
+            remember=remember, out=out, err=err, summaries=summaries,
+        )  # fmt: skip
+
+    who = os.environ.get("USER") or None
+    holder = leases.default_holder()
+    try:
+        for target in chosen:
+            # each shard has its own lease: the shards of one target run side by side
+            lease = leases.target_lease(f"{target}#{options.shard}") if options.shard else None
+            result = guarded_run(sessions, RunRequest(target, "cli", who), run_target, holder=holder, lease=lease)
+            if result.error is not None:
+                raise result.error
+            if result.outcome == "skipped":
+                raise TargetBusy(f"target {target!r} is running elsewhere now (run {result.run_id} skipped)")
+    finally:
+        engine.dispose()
+    return summaries
 
 
 def request_state(kind: Kind) -> RequestState:
@@ -73,9 +159,8 @@ def record_summary(
             store.note_run(session, key, summary.run_id)
             records = [FindingRecord(path, line or None, code, message) for path, code, line, message in result.found]
             findings.record_findings(session, summary.run_id, key, records)
-            plans = {plan.branch: plan for plan in result.plans}
             for outcome in result.outcomes:
-                _record_request(session, key, result.target, summary.run_id, outcome, plans.get(outcome.branch))
+                _record_request(session, key, result.target, summary.run_id, outcome)
         if memory is not None:  # with the requests, in one transaction
             memory.write(session)
     if metrics is not None:
@@ -83,11 +168,9 @@ def record_summary(
     return counts
 
 
-def _record_request(
-    session: Session, key: RepoKey, target: str, run_id: str, outcome: Outcome, plan: PlanDetail | None
-) -> None:
+def _record_request(session: Session, key: RepoKey, target: str, run_id: str, outcome: Outcome) -> None:
     """One request the run touched; a closed one (no plan this run) keeps its recorded title and fixes."""
-    number = request_number(outcome.url or "")
+    number, plan = outcome.number, outcome.plan
     if outcome.url is None or number is None or outcome.kind is Kind.NOTHING:
         return
     requests.record_request(

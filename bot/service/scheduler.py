@@ -37,8 +37,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.runid import new_run_id
 from bot.errors import DockmendError
+from bot.runid import new_run_id
 from bot.settings.cron import DEFAULT_CRON, DEFAULT_TIMEZONE, latest_fire, parse_cron
 from bot.state import leases, store
 from bot.state.db import create_engine, migrate, session_factory

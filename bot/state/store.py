@@ -8,7 +8,6 @@ change requests and ignores in :mod:`bot.state.requests`.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta

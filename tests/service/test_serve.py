@@ -14,11 +14,9 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
 from fastapi.testclient import TestClient
 
@@ -29,18 +27,11 @@ from bot.service.scheduler import job_id
 from bot.settings import config
 from bot.state import findings, requests, store
 from tests.integration import estate
-from tests.integration.forges import GITHUB_TOKEN, GitHub, started
+from tests.integration.forges import GITHUB_TOKEN, GitHub
 
 TOKEN = "service-test-token-0123456789abcdef"
 AHEAD = timedelta(seconds=4)  # room for migrating and starting before the job fires
 WAIT = 120.0  # seconds: an upper bound, not a pace
-
-
-@pytest.fixture
-def forge(tmp_path: Path) -> Iterator[GitHub]:
-    with started("github", tmp_path / "forge") as made:
-        assert isinstance(made, GitHub)
-        yield made
 
 
 def _config(forge: GitHub, tmp: Path, fire: datetime) -> Path:

@@ -32,7 +32,7 @@ from bot.state.db import session_factory
 from bot.state.leases import target_lease
 from bot.state.models import Lease
 from tests.integration import estate
-from tests.integration.forges import GITHUB_TOKEN, GitHub, started
+from tests.integration.forges import GITHUB_TOKEN, GitHub
 from tests.registry.servers import free_port
 
 AHEAD = timedelta(seconds=10)  # room for two processes to start, migrate and be ready
@@ -54,13 +54,6 @@ def database(postgres_server: str) -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
-
-
-@pytest.fixture
-def forge(tmp_path: Path) -> Iterator[GitHub]:
-    with started("github", tmp_path / "forge") as made:
-        assert isinstance(made, GitHub)
-        yield made
 
 
 def _config(forge: GitHub, folder: Path, fire: datetime, port: int) -> Path:

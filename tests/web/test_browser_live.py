@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import shutil
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -32,7 +31,7 @@ from bot.state import findings, store
 from bot.state.execution import RunRequest, guarded_run
 from bot.state.models import Run
 from tests.integration import estate, story
-from tests.integration.forges import BRANCH, GITHUB_TOKEN, GitHub, RepoState, started
+from tests.integration.forges import BRANCH, GITHUB_TOKEN, GitHub, RepoState
 from tests.web.chromium import drive, missing
 from tests.web.serving import Recorder, serve
 
@@ -43,13 +42,6 @@ WAIT = 60.0  # seconds: an upper bound, not a pace
 MERGED = story.PROJECTS["svc-04"]  # a person merges the bot's request
 BY_HAND = story.PROJECTS["api"]  # a person applies the bot's fixes on the default branch
 HEADINGS = ["Open requests", "Recent runs", "Next scheduled runs", "Repositories with findings"]
-
-
-@pytest.fixture
-def forge(tmp_path: Path) -> Iterator[GitHub]:
-    with started("github", tmp_path / "forge") as made:
-        assert isinstance(made, GitHub)
-        yield made
 
 
 def _service(forge: GitHub, tmp: Path) -> Service:

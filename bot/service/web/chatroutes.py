@@ -10,7 +10,7 @@ the result to the command's ``response_url``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit
@@ -44,39 +44,44 @@ class ChatContext:
 def add_chat_routes(app: FastAPI, ctx: ChatContext) -> None:
     if ctx.settings.slack is not None:
         s = ctx.settings.slack
-        slack_policy = Policy.of(s.allowed_users, s.allowed_channels, s.targets)
 
-        @app.post("/chat/slack", include_in_schema=False)
-        async def slack_command(request: Request) -> Response:
-            body = await _body(request)
-            if body is None:
-                return _refused("request too large", 413)
-            try:
-                slack.verify(s.signing_secret, request.headers, body)
-            except VerificationError as exc:
-                return _refused(f"Slack request refused: {exc}")
-            form = _form(body)
-            if form.get("ssl_check") == "1":
-                return Response(status_code=200)
-            return await _dispatch(ctx, _inbound("slack", form), slack_policy)
+        def verify_slack(request: Request, body: bytes) -> None:
+            slack.verify(s.signing_secret, request.headers, body)
+
+        policy = Policy.of(s.allowed_users, s.allowed_channels, s.targets)
+        _add_route(app, ctx, "slack", "Slack", verify_slack, policy)
 
     if ctx.settings.mattermost is not None:
         m = ctx.settings.mattermost
-        mm_policy = Policy.of(m.allowed_users, m.allowed_channels, m.targets)
 
-        @app.post("/chat/mattermost", include_in_schema=False)
-        async def mattermost_command(request: Request) -> Response:
-            body = await _body(request)
-            if body is None:
-                return _refused("request too large", 413)
-            form = _form(body)
+        def verify_mattermost(request: Request, body: bytes) -> None:
             header = request.headers.get("authorization", "")
-            given = form.get("token") or (header[6:].strip() if header.lower().startswith("token ") else None)
-            try:
-                mattermost.verify_token(m.token, given)
-            except VerificationError as exc:
-                return _refused(f"Mattermost request refused: {exc}")
-            return await _dispatch(ctx, _inbound("mattermost", form), mm_policy)
+            given = _form(body).get("token") or (header[6:].strip() if header.lower().startswith("token ") else None)
+            mattermost.verify_token(m.token, given)
+
+        policy = Policy.of(m.allowed_users, m.allowed_channels, m.targets)
+        _add_route(app, ctx, "mattermost", "Mattermost", verify_mattermost, policy)
+
+
+def _add_route(
+    app: FastAPI, ctx: ChatContext, platform: str, title: str, verify: Callable[[Request, bytes], None], policy: Policy
+) -> None:
+    """``POST /chat/<platform>``: the body read (up to :data:`MAX_BODY`), verified, then parsed and dispatched."""
+
+    async def command(request: Request) -> Response:
+        body = await _body(request)
+        if body is None:
+            return _refused("request too large", 413)
+        try:
+            verify(request, body)
+        except VerificationError as exc:
+            return _refused(f"{title} request refused: {exc}")
+        form = _form(body)
+        if platform == "slack" and form.get("ssl_check") == "1":  # Slack's certificate check
+            return Response(status_code=200)
+        return await _dispatch(ctx, _inbound(platform, form), policy)
+
+    app.add_api_route(f"/chat/{platform}", command, methods=["POST"], include_in_schema=False)
 
 
 async def _body(request: Request) -> bytes | None:
