@@ -36,8 +36,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.org_figures import RunFigures, report
 from bench.synthetic import CLEAN, FIXES, NONE, OWNER, SynthRepo, blob_sha, organisation
+from bot.engine.options import RunOptions
 from bot.engine.report import PlainReporter, RunSummary
-from bot.engine.run import UNCHANGED, Runner, RunOptions
+from bot.engine.run import UNCHANGED, Runner
 from bot.platforms import build_platform
 from bot.service.memory import StateMemory
 from bot.service.record import record_summary

@@ -12,8 +12,9 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli.app import app
+from bot.engine.options import RunOptions
 from bot.engine.report import PlainReporter
-from bot.engine.run import STOPPING, Runner, RunOptions
+from bot.engine.run import STOPPING, Runner
 from bot.platforms.base import PlatformUnavailable, Repo, RepoFile
 from bot.platforms.local import LocalPlatform
 from bot.settings.config import load

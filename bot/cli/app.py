@@ -15,7 +15,7 @@ from bot import __version__
 from bot.cli import fix as fixcmd
 from bot.cli import resolve as resolvecmd
 from bot.cli import serve as servecmd
-from bot.engine import run as runner
+from bot.engine.options import RunOptions, Shard
 from bot.engine.selection import selected_fixers
 from bot.errors import DockmendError
 from bot.registry.cache import default_path
@@ -140,8 +140,8 @@ def run_command(
         logging.basicConfig(level=logging.DEBUG, format="%(levelname)s %(name)s: %(message)s")
     try:
         cfg = config.load(config_file)
-        part = runner.Shard.parse(shard) if shard is not None else None
-        options = runner.RunOptions(dry_run=dry_run, target=target, repo=repo, offline=offline, shard=part)
+        part = Shard.parse(shard) if shard is not None else None
+        options = RunOptions(dry_run=dry_run, target=target, repo=repo, offline=offline, shard=part)
         summaries = run_recorded(cfg, options, sys.stdout, sys.stderr, remember=not full_scan)
     except DockmendError as exc:
         if debug:

@@ -8,6 +8,9 @@ regenerates both and compares them with the files on disk.
 
     python -m bot.cli.docs          # write both pages
     python -m bot.cli.docs --check  # write nothing; exit 1 naming each page that is out of date
+
+Over 300 lines: most of it is the reference pages' fixed prose (tables and
+introductions), kept beside the code that renders them.
 """
 
 from __future__ import annotations

@@ -5,24 +5,27 @@ Failures are isolated per repository and classified: a forge outage or rate limi
 reported; anything else about a repository (not found, forbidden, a bad
 ``.dockmend.yml``, even a bug) is reported and the run goes on. Caps: requests opened
 per run (``max_requests``, default 10) and per repository (``max_requests_per_repo``, 1).
+
+Slightly over 300 lines: the Runner's steps read top to bottom as one run does;
+options and the request budget live in their own modules.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
 import os
-import re
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import TextIO
 
 from bot import __version__
 from bot.engine.body import check_template
+from bot.engine.budget import Budget
 from bot.engine.changes import WRITES, Kind, Outcome, PlanDetail, close_if_fixed, ensure_change_request
+from bot.engine.options import RunOptions
 from bot.engine.plan import PlanContext, branch_name, build_plan, fixer_branches
 from bot.engine.report import (
     FAILED,
@@ -34,7 +37,7 @@ from bot.engine.report import (
     RichReporter,
     RunSummary,
 )
-from bot.engine.rescan import Memory, RecordingResolver, Seen, same_answers, scan_key, target_key
+from bot.engine.rescan import RecordingResolver, Seen, same_answers, scan_key, target_key
 from bot.engine.scan import BlobCache, RepoScan, ScanSettings, scan
 from bot.engine.selection import selected_fixers
 from bot.errors import DockmendError
@@ -51,94 +54,6 @@ log = logging.getLogger(__name__)
 DEFAULT_CONCURRENCY = 4  # repositories worked on at once per platform (``concurrency``)
 
 
-def nothing_ignored(full_name: str) -> frozenset[str]:
-    return frozenset()
-
-
-@dataclass(frozen=True)
-class Shard:
-    """``--shard INDEX/COUNT``: this process takes the repositories whose name hashes to
-    ``index`` modulo ``count``, so that ``count`` processes share a target without overlap.
-    The hash is of the full name only (SHA-256, not Python's salted ``hash``): every
-    process, on every machine and at every run, puts a repository in the same shard."""
-
-    index: int
-    count: int
-
-    @classmethod
-    def parse(cls, text: str) -> Shard:
-        match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text)
-        if not match:
-            raise DockmendError(f"--shard {text!r}: expected INDEX/COUNT, like 0/3")
-        index, count = int(match.group(1)), int(match.group(2))
-        if count < 1 or index >= count:
-            raise DockmendError(f"--shard {text!r}: INDEX must be 0 to COUNT-1 and COUNT at least 1")
-        return cls(index, count)
-
-    def owns(self, full_name: str) -> bool:
-        digest = hashlib.sha256(full_name.encode("utf-8")).digest()
-        return int.from_bytes(digest[:8], "big") % self.count == self.index
-
-    def __str__(self) -> str:
-        return f"{self.index}/{self.count}"
-
-
-@dataclass(frozen=True, kw_only=True)
-class RunOptions:
-    dry_run: bool = False
-    target: str | None = None  # only this target
-    repo: str | None = None  # only this repository (full name)
-    offline: bool = False  # no registry: the base-image fixers do nothing
-    run_id: str = ""
-    # fixer codes not wanted in a repository (chat `ignore`, kept in the state database)
-    ignored: Callable[[str], frozenset[str]] = nothing_ignored
-    shard: Shard | None = None  # only this shard's repositories
-    memory: Memory | None = None  # what earlier runs saw: unchanged repositories are skipped
-    stop: threading.Event | None = None  # set on shutdown: repositories not begun are left for later
-
-    def wants(self, repo: Repo) -> bool:
-        if self.repo is not None and repo.full_name != self.repo:
-            return False
-        return self.shard is None or self.shard.owns(repo.full_name)
-
-
-class _Budget:
-    """The requests the run may still open, shared by the threads of a target, and handed
-    out as a one-at-a-time run would: in the listing's order. A repository asks for one
-    when a plan of its own may open a request; while what its predecessors still being
-    worked on could take leaves none for it, it waits for them to finish. So the cap picks
-    the same repositories whatever the timing (and waits only when the cap is near)."""
-
-    def __init__(self, left: int, order: Sequence[str], per_repo: int) -> None:
-        self.left = left
-        self.per_repo = max(1, per_repo)
-        self.index = {name: n for n, name in enumerate(order)}
-        self.busy = set(self.index.values())  # listing positions not finished yet
-        self.cond = threading.Condition()
-
-    def take(self, full_name: str) -> bool:
-        me = self.index.get(full_name, -1)
-        with self.cond:
-            self.cond.wait_for(lambda: self.left - self._before(me) * self.per_repo > 0 or not self._before(me))
-            if self.left <= 0:
-                return False
-            self.left -= 1
-            return True
-
-    def _before(self, me: int) -> int:
-        return sum(1 for n in self.busy if n < me)
-
-    def give_back(self) -> None:
-        with self.cond:
-            self.left += 1
-            self.cond.notify_all()
-
-    def finished(self, full_name: str) -> None:
-        with self.cond:
-            self.busy.discard(self.index.get(full_name, -1))
-            self.cond.notify_all()
-
-
 STOPPING = "not reached: dockmend is stopping"
 UNCHANGED = "unchanged since the last run"
 
@@ -151,7 +66,7 @@ class RepoJob:
     platform: Platform
     settings: TargetSettings
     repo: Repo
-    budget: _Budget
+    budget: Budget
     key: str  # the rescan key: the target's part and the ignored codes
     ignored: frozenset[str]
     last_try: bool = False  # the end-of-run retry: a registry outage now fails the repository
@@ -203,7 +118,7 @@ class Runner:
             self._record(RepoResult(settings.name, "(listing)", FAILED, f"cannot list repositories: {exc}"))
             return
         self.reporter.start(settings.name, len(repos))
-        budget = _Budget(settings.max_requests, [r.full_name for r in repos], settings.max_requests_per_repo)
+        budget = Budget(settings.max_requests, [r.full_name for r in repos], settings.max_requests_per_repo)
         key = target_key(self.config, settings, self.options.offline)  # what every repository's key starts with
         workers = max(1, self._concurrency(settings))
         first = len(self.summary.results)

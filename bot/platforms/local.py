@@ -7,6 +7,9 @@ touched. Requests are files in the checkout's git directory (:mod:`.localstore`)
 
 With ``plain_folders: true``, subfolders without ``.git`` are read as snapshots, for a
 dry run that needs nothing but a folder (writing to them is an error).
+
+Over 300 lines: one Platform implementation is one class (every primitive of
+bot.platforms.base over git plumbing); splitting it would scatter one contract.
 """
 
 from __future__ import annotations

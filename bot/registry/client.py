@@ -5,6 +5,9 @@ anonymously first and answer the registry's challenge (see :mod:`bot.registry.au
 Docker Hub names are normalised and ``registries:`` mirrors are honoured. Every answer is
 kept for the run (one tag-list request per repository per run); tag lists and
 digest-addressed documents also go to an optional persisted TTL cache.
+
+Over 300 lines: the resolver's three look-ups share one per-run memory, one
+retry policy and one error mapping; split, each would need the others' internals.
 """
 
 from __future__ import annotations

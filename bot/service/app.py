@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from fastapi import FastAPI
 
 from bot.engine import run as runner
+from bot.engine.options import RunOptions
 from bot.engine.report import PlainReporter
 from bot.errors import DockmendError
 from bot.platforms import build_platform
@@ -113,7 +114,7 @@ class Service:
 
     def dry_run(self, target: str, repo: str) -> str:
         """What a run would change in ``repo``: the diffs, shortened; writes nothing anywhere."""
-        options = runner.RunOptions(
+        options = RunOptions(
             dry_run=True, target=target, repo=repo, offline=self.offline, ignored=ignored_codes(self.sessions)
         )
         out, err = io.StringIO(), io.StringIO()

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.engine import run as runner
 from bot.engine.changes import Kind, Outcome
+from bot.engine.options import RunOptions, Shard
 from bot.engine.report import FAILED, OK, SKIPPED, PlainReporter, RunSummary
 from bot.errors import DockmendError
 from bot.platforms.base import Platform
@@ -49,7 +50,7 @@ def recorded_run(
     *,
     repo: str | None = None,
     offline: bool = False,
-    shard: runner.Shard | None = None,
+    shard: Shard | None = None,
     remember: bool = True,
     stop: threading.Event | None = None,
     platforms: Mapping[str, Platform] | None = None,
@@ -64,7 +65,7 @@ def recorded_run(
     run skips what has not changed since the last one (``remember``); a run of one
     repository always scans it. Without ``out``/``err`` the run's report goes to the log."""
     memory = StateMemory(sessions) if remember and repo is None else None
-    options = runner.RunOptions(
+    options = RunOptions(
         target=target, repo=repo, offline=offline, run_id=run_id, ignored=ignored_codes(sessions),
         shard=shard, memory=memory, stop=stop,
     )  # fmt: skip
@@ -85,7 +86,7 @@ def recorded_run(
 
 
 def run_recorded(
-    cfg: Config, options: runner.RunOptions, out: TextIO, err: TextIO, *, remember: bool = True
+    cfg: Config, options: RunOptions, out: TextIO, err: TextIO, *, remember: bool = True
 ) -> list[RunSummary]:
     """``dockmend run``: each chosen target under its lease (a shard's own with ``--shard``),
     recorded with trigger ``cli``. Repositories unchanged since the last run are skipped

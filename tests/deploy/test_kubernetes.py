@@ -12,7 +12,7 @@ import kubernetes_validate  # type: ignore[import-untyped]
 import pytest
 from ruamel.yaml import YAML
 
-from bot.engine.run import Shard
+from bot.engine.options import Shard
 from tests.deploy.files import CONFIG, KUBERNETES, load_all, load_yaml
 
 # The oldest version the manifests need (backoffLimitPerIndex) and a current one.

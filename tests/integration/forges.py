@@ -29,8 +29,9 @@ from urllib.parse import unquote
 from typer.testing import CliRunner
 
 from bot.cli.app import app
+from bot.engine.options import RunOptions
 from bot.engine.report import PlainReporter
-from bot.engine.run import Runner, RunOptions
+from bot.engine.run import Runner
 from bot.platforms import BUILDERS, Builder, build_platform
 from bot.platforms import github as github_platform
 from bot.platforms.base import Platform

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.engine.options import RunOptions
 from bot.engine.report import OK, PlainReporter, RepoResult
-from bot.engine.run import Runner, RunOptions
+from bot.engine.run import Runner
 from bot.engine.scan import MAX_DOCKERFILE, MAX_DOCKERFILES
 from bot.platforms import build_platform
 from bot.settings import config

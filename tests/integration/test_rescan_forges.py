@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.engine.options import RunOptions
 from bot.engine.report import OK, PlainReporter, RunSummary
-from bot.engine.run import UNCHANGED, Runner, RunOptions
+from bot.engine.run import UNCHANGED, Runner
 from bot.platforms import build_platform
 from bot.service.memory import StateMemory
 from bot.settings import config

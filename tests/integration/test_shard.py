@@ -18,7 +18,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli.app import app
-from bot.engine.run import Shard
+from bot.engine.options import Shard
 from bot.errors import DockmendError
 from tests.emulators.gitlab import TOKEN, GitLabEmulator
 from tests.integration import estate
