@@ -11,9 +11,9 @@ from fastapi.testclient import TestClient
 from bot.service.app import create_service
 from bot.settings import config
 from bot.state import store
-from tests.chat.test_endpoints import slack_form, slack_headers
 from tests.checkouts import checkout
-from tests.web.serving import Recorder
+from tests.service.chat.test_endpoints import slack_form, slack_headers
+from tests.service.web.serving import Recorder
 
 SECRET = "slack-signing-secret-for-the-service-test"
 NEEDS_FIXES = {"Dockerfile": "FROM alpine:3.20\nRUN apk add curl\n"}

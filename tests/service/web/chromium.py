@@ -1,6 +1,6 @@
 """Debian's Chromium driven by playwright-core under node, for the dashboard tests.
 
-Needs ``apt-get install chromium`` and ``npm ci --prefix tests/web/browser``;
+Needs ``apt-get install chromium`` and ``npm ci --prefix tests/service/web/browser``;
 :func:`missing` says what is not there (the tests skip with that reason).
 """
 
@@ -23,7 +23,7 @@ def missing() -> str | None:
     if shutil.which("node") is None:
         return "node is missing"
     if not (SCRIPTS / "node_modules" / "playwright-core").is_dir():
-        return "playwright-core is missing (npm ci --prefix tests/web/browser)"
+        return "playwright-core is missing (npm ci --prefix tests/service/web/browser)"
     return None
 
 

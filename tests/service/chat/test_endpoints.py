@@ -11,9 +11,9 @@ from fastapi.testclient import TestClient
 from slack_sdk.signature import SignatureVerifier
 
 from bot.service.web.metrics import Metrics
-from tests.chat.fakes import FakeActions
-from tests.web.apps import MM_TOKEN, SLACK_SECRET, app
-from tests.web.serving import Recorder, serve
+from tests.service.chat.fakes import FakeActions
+from tests.service.web.apps import MM_TOKEN, SLACK_SECRET, app
+from tests.service.web.serving import Recorder, serve
 
 FORM = "application/x-www-form-urlencoded"
 

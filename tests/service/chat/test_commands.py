@@ -5,7 +5,7 @@ import pytest
 from bot.errors import DockmendError
 from bot.service.chat.commands import HELP, REFUSAL, Command, Inbound, Policy, UsageError, handle, parse
 from bot.settings.web import TargetChatSettings
-from tests.chat.fakes import FakeActions
+from tests.service.chat.fakes import FakeActions
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from bot.service.web.metrics import Metrics
-from tests.web.apps import TOKEN, app
-from tests.web.fakes import FakeServices
+from tests.service.web.apps import TOKEN, app
+from tests.service.web.fakes import FakeServices
 
 BEARER = {"Authorization": f"Bearer {TOKEN}"}
 

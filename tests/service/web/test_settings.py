@@ -16,8 +16,8 @@ from bot.settings.web import (
     TargetChatSettings,
     WebSettings,
 )
-from tests.chat.fakes import FakeActions
-from tests.web.fakes import FakeServices
+from tests.service.chat.fakes import FakeActions
+from tests.service.web.fakes import FakeServices
 
 TOKEN = "api-token-0123456789abcdef"
 

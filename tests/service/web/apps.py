@@ -9,7 +9,7 @@ from bot.service.web.app import create_app
 from bot.service.web.metrics import Metrics
 from bot.settings.registry_access import Secret
 from bot.settings.web import ChatSettings, MattermostSettings, ServiceSettings, SlackSettings, WebSettings
-from tests.web.fakes import FakeServices
+from tests.service.web.fakes import FakeServices
 
 TOKEN = "api-token-0123456789abcdef"
 SLACK_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"

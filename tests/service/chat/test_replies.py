@@ -8,8 +8,8 @@ import pytest
 from bot.service.chat.replies import MAX_TEXT, ReplyPoster, digest_text, post_digests
 from bot.settings.registry_access import Secret
 from bot.settings.web import ChatSettings, MattermostSettings, SlackSettings, TargetChatSettings
-from tests.web.fakes import NOW, sample_requests
-from tests.web.serving import Recorder
+from tests.service.web.fakes import NOW, sample_requests
+from tests.service.web.serving import Recorder
 
 
 def test_slack_replies_go_through_the_webhook_client() -> None:

@@ -20,7 +20,7 @@ from bot.settings.targets import Schedule
 from fixers.base import ImagePolicy
 
 runner = CliRunner()
-CONFIG = Path(__file__).resolve().parents[1] / "config"
+CONFIG = Path(__file__).resolve().parents[2] / "config"
 EXAMPLE = CONFIG / "dockmend.example.yaml"
 SECRET = "hunter2-0123456789abcdef"
 LOCAL = "platforms: {here: {type: local, path: .}}\n"

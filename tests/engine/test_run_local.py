@@ -253,7 +253,7 @@ def test_a_shutdown_finishes_the_repository_begun_and_leaves_the_rest(folder: Pa
     assert rest and {(r.status, r.reason) for r in rest} == {("skipped", STOPPING)}
 
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def test_the_bundled_examples_dry_run_as_plain_folders() -> None:

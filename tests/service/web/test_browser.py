@@ -1,6 +1,6 @@
 """The dashboard in a real headless Chromium (Debian's), driven by playwright-core.
 
-Needs ``apt-get install chromium`` and ``npm ci --prefix tests/web/browser``; skips
+Needs ``apt-get install chromium`` and ``npm ci --prefix tests/service/web/browser``; skips
 otherwise. The README's screenshot comes from a live service (``test_browser_live.py``).
 """
 
@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.web.apps import TOKEN, app
-from tests.web.chromium import drive, missing
-from tests.web.serving import serve
+from tests.service.web.apps import TOKEN, app
+from tests.service.web.chromium import drive, missing
+from tests.service.web.serving import serve
 
 
 @pytest.mark.skipif(missing() is not None, reason=missing() or "")

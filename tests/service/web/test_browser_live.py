@@ -32,12 +32,12 @@ from bot.state.execution import RunRequest, guarded_run
 from bot.state.models import Run
 from tests.integration import estate, story
 from tests.integration.forges import BRANCH, GITHUB_TOKEN, GitHub, RepoState
-from tests.web.chromium import drive, missing
-from tests.web.serving import Recorder, serve
+from tests.service.web.chromium import drive, missing
+from tests.service.web.serving import Recorder, serve
 
 TOKEN = "live-dashboard-token-0123456789abcdef"
 MM_TOKEN = "live-mattermost-token-0123456789"
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "dashboard.png"
+SCREENSHOT = Path(__file__).resolve().parents[3] / "docs" / "dashboard.png"
 WAIT = 60.0  # seconds: an upper bound, not a pace
 MERGED = story.PROJECTS["svc-04"]  # a person merges the bot's request
 BY_HAND = story.PROJECTS["api"]  # a person applies the bot's fixes on the default branch

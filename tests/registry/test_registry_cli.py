@@ -28,6 +28,6 @@ def test_codes_names_and_texts() -> None:
 
 
 def test_readme_table_lists_every_fixer() -> None:
-    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
     for code, fixer in FIXERS.items():
         assert f"| {code} | {fixer.NAME} | {fixer.RISK.value} |" in readme, code
