@@ -5,16 +5,13 @@ from pathlib import Path
 
 import pytest
 
+from tests import corpus
 from tests.integration.forges import GitHub, started
-
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "files"
 
 
 @pytest.fixture(scope="session")
 def corpus_files() -> list[Path]:
-    if not CORPUS.is_dir():
-        pytest.skip(f"corpus not found at {CORPUS}")
-    return sorted(CORPUS.iterdir())
+    return corpus.files()
 
 
 @pytest.fixture(scope="session", autouse=True)

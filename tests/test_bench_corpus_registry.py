@@ -5,19 +5,17 @@ answers. No timing is asserted."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
 from bench import corpus_registry
+from tests import corpus
 from tests.registry.servers import registry_binary
-
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "files"
 
 
 @pytest.mark.skipif(registry_binary() is None, reason="docker-registry is not installed")
 def test_the_registry_backed_fixers_run_on_the_corpus_against_a_local_registry() -> None:
-    files = [p for p in sorted(CORPUS.iterdir()) if re.search(rb"^FROM python:3", p.read_bytes(), re.M)][:12]
+    files = [p for p in corpus.files() if re.search(rb"^FROM python:3", p.read_bytes(), re.M)][:12]
     assert files, "the corpus has Dockerfiles built on python"
     images = corpus_registry.wanted(files)
     assert ("docker.io", "library/python") in images and all(tags for tags in images.values())

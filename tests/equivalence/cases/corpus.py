@@ -9,19 +9,17 @@ the original repository. Each fixer under test that changes a qualifying file ma
 
 from __future__ import annotations
 
-import csv
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 from fixers import shell
 from fixers.base import Context, RepoInfo
 from fixers.document import Document, DocumentError, Instruction
 from fixers.engine import run_fixers
 from fixers.registry import by_name
+from tests import corpus
 from tests.equivalence.cases import DEBIAN_TAGS, FIXERS, Case
 
-FOLDER = Path(__file__).resolve().parents[4] / "shared" / "corpus"
 DOWNLOADERS = frozenset(
     [
         "curl",
@@ -91,20 +89,16 @@ def reason_to_skip(doc: Document) -> str | None:
 
 
 def _repos() -> dict[str, RepoInfo]:
-    with (FOLDER / "manifest.tsv").open(newline="") as handle:
-        rows = list(csv.DictReader(handle, delimiter="\t"))
     return {
-        r["file"]: RepoInfo(r["repository"].split("/")[-1], f"https://github.com/{r['repository']}", None, r["licence"])
-        for r in rows
+        name: RepoInfo(r["repository"].split("/")[-1], f"https://github.com/{r['repository']}", None, r["licence"])
+        for name, r in corpus.manifest().items()
     }
 
 
 def corpus_cases() -> tuple[list[Case], list[Skipped]]:
     """The corpus pairs, and every other Debian-based file with the reason it is not built."""
-    if not (FOLDER / "files").is_dir():
-        return [], []
     cases, skipped, repos = [], [], _repos()
-    for path in sorted((FOLDER / "files").iterdir()):
+    for path in corpus.files():
         try:
             doc = Document.parse(path.read_bytes())
         except DocumentError:
