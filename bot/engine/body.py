@@ -1,22 +1,23 @@
 """The request body: a Jinja2 template (users may bring their own) over a small view model.
 
 Markdown is not HTML, so autoescaping is off; text that comes from repositories (paths,
-messages quoting a Dockerfile) goes through the ``md``/``cell``/``code`` filters, which
-escape what would break the layout: ``<``/``>`` outside code spans, ``|`` in table cells,
-backticks inside code spans and fences. The body stays under GitHub's 65,536-character
-limit: excerpts are shortened, then dropped, with a note saying so.
+messages quoting a Dockerfile) goes through the ``md``/``cell``/``code`` filters
+(:mod:`bot.engine.markdown`), which make it inert: no HTML, link, image or mention can
+come out of it, code spans are read and written the CommonMark way, ``|`` is escaped in
+table cells. dockmend's own texts (guidelines, explanations) use ``markdown``, as
+written. The body stays under GitHub's 65,536-character limit: excerpts are shortened,
+then dropped, with a note saying so.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
 
-from bot.engine import excerpts
+from bot.engine import excerpts, markdown
 from bot.engine.changes import fingerprint_comment
 from bot.errors import DockmendError
 from fixers.base import Finding, Risk
@@ -29,7 +30,6 @@ MARGIN = 1_024  # room for what the bot may append later (the human-commits mark
 EXCERPT_STEPS = (24, 8, 0)  # lines per excerpt, tried in turn until the body fits
 TEMPLATES = Path(__file__).parent / "templates"
 DEFAULT_TEMPLATE = "request.md.j2"
-_CODE_SPAN = re.compile(r"(`+)(.+?)\1", re.S)
 RISK_TITLES = {
     Risk.SAFE: ("Safe changes", "These change nothing in what is built, beyond removing what they say they remove."),
     Risk.REVIEW: ("Changes to review", "These change build inputs on purpose: build the image and run its tests."),
@@ -93,29 +93,9 @@ class Section:
     fixes: list[FixView]
 
 
-def _md(text: object) -> str:
-    """Escape ``<``/``>`` outside code spans (a message must not open HTML)."""
-    parts, last = [], 0
-    value = str(text)
-    for match in _CODE_SPAN.finditer(value):
-        parts += [_escape_html(value[last : match.start()]), match.group(0)]
-        last = match.end()
-    return "".join([*parts, _escape_html(value[last:])])
-
-
-def _escape_html(text: str) -> str:
-    return text.replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _cell(text: object) -> str:
-    return _md(" ".join(str(text).split())).replace("|", "\\|")
-
-
-def _code(text: object) -> str:
-    value = " ".join(str(text).split())
-    ticks = "`" * (max((len(run) for run in re.findall(r"`+", value)), default=0) + 1)
-    pad = " " if value.startswith("`") or value.endswith("`") else ""
-    return f"{ticks}{pad}{value}{pad}{ticks}"
+def _trusted(text: object) -> str:
+    """dockmend's own Markdown (a fixer's guideline and explanation): as written."""
+    return str(text)
 
 
 def _spans(report: FileReport, fixes: list[AppliedFix]) -> list[tuple[int, int]]:
@@ -175,7 +155,7 @@ def environment(template: Path | None) -> tuple[jinja2.Environment, str]:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(md=_md, cell=_cell, code=_code)
+    env.filters.update(md=markdown.md, cell=markdown.cell, code=markdown.code, markdown=_trusted)
     return env, name
 
 
