@@ -5,12 +5,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from bot.cli.writing import NotWritten, write_report
 from bot.engine.selection import resolve_codes
 from bot.errors import DockmendError
 from bot.platforms.localrepo import LocalFiles, repo_info
@@ -70,23 +70,12 @@ def process(
 
 
 def write(report: FileReport) -> None:
-    target = Path(report.path)
-    _atomic_write(target, report.after)
-    for change in report.files:
-        _atomic_write(target.parent / change.path, change.after)
-
-
-def _atomic_write(target: Path, data: bytes) -> None:
-    mode = target.stat().st_mode & 0o7777
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".dockmend")
+    """Write the rewrite; a file left alone (changed meanwhile, unwritable, a symlink out of
+    the checkout) becomes the report's error, and the run goes on."""
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, mode)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        write_report(report)
+    except NotWritten as exc:
+        report.error = DocumentError(f"not written: {exc}", 1)
 
 
 def summary(reports: Sequence[FileReport]) -> dict[str, int]:
