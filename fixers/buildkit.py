@@ -233,7 +233,14 @@ class _Pool:
 
 
 _POOL = _Pool()
-atexit.register(_POOL.close)
+
+
+def shutdown() -> None:
+    """Stop the idle parser children (they are started again when needed)."""
+    _POOL.close()
+
+
+atexit.register(shutdown)
 
 
 def parse(text: str, budget: Budget) -> tuple[Command, ...]:
