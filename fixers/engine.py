@@ -10,6 +10,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
+from fixers import shell
 from fixers.base import Context, FileChange, Finding, Fix, Fixer, FixResult, RegistryUnavailable, Risk
 from fixers.buildkit import Budget
 from fixers.document import Document, DocumentError
@@ -191,7 +192,8 @@ def run_fixers(
     A registry that is unavailable (after its retries) leaves the whole file untouched,
     marked ``retry_later``: it is never a finding, and never a half-fixed file."""
     try:
-        return _run(path, data, ctx, fixers, names, Budget.start(parse_timeout))
+        with shell.file_scope():
+            return _run(path, data, ctx, fixers, names, Budget.start(parse_timeout))
     except RegistryUnavailable as exc:
         return FileReport(path, data, data, retry_later=str(exc))
     except _Crash as crash:
