@@ -397,6 +397,8 @@ def _buildkit(text: str, lines: list[str], escape: str, budget: Budget) -> tuple
         if "no instructions" in message:
             raise DocumentError("no FROM instruction", 1) from None
         line = _unterminated_heredoc_line(lines) if "heredoc" in message else 1
+        if "greater than max allowed size" in message:  # BuildKit's 64 KiB per line
+            line = next((n for n, text in enumerate(lines, 1) if len(text.encode()) > 65535), 1)
         match = re.search(r"line (\d+)", message)
         if match:
             line = int(match.group(1))
