@@ -125,7 +125,7 @@ class OffsetMap(Sequence[int]):
             yield from range(self._source[run], self._source[run] + stop - start)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Logical:
     """An instruction's text as the builder sees it (continuations joined, comment
     lines dropped) with, for each character, its offset in the document text."""
@@ -137,13 +137,13 @@ class Logical:
         return self.offsets[index]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Heredoc:
     name: str
     content: str
 
 
-@dataclass
+@dataclass(slots=True)
 class Instruction:
     index: int
     keyword: str  # upper case: RUN, FROM, ...
@@ -186,7 +186,7 @@ class Instruction:
         return result
 
 
-@dataclass
+@dataclass(slots=True)
 class Stage:
     index: int
     name: str | None  # lower case alias
