@@ -8,10 +8,15 @@ on it (see :mod:`fixers.edits`), so bytes outside the edited spans never change.
 from __future__ import annotations
 
 import re
+from array import array
+from bisect import bisect_right
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import overload
 
-import dockerfile
+from fixers import buildkit
+from fixers.buildkit import Budget
 
 KNOWN_INSTRUCTIONS = frozenset(
     [
@@ -49,25 +54,96 @@ class DocumentError(Exception):
         self.line = line
 
 
-@dataclass(frozen=True)
+class TooComplex(DocumentError):
+    """The file was not parsed within its time budget (see :mod:`fixers.buildkit`)."""
+
+
+class OffsetMap(Sequence[int]):
+    """For each character of a logical line, its offset in the document text: stored as
+    runs (a logical start and a source start per run, in arrays), not one int per
+    character. Indexing is a binary search over the runs."""
+
+    __slots__ = ("_length", "_logical", "_source")
+
+    def __init__(self) -> None:
+        self._logical = array("q")
+        self._source = array("q")
+        self._length = 0
+
+    def add_run(self, source: int, count: int) -> None:
+        """``count`` characters that come from ``source``, ``source + 1``, …"""
+        if count <= 0:
+            return
+        if self._source and self._source[-1] + (self._length - self._logical[-1]) == source:
+            self._length += count  # continues the last run
+            return
+        self._logical.append(self._length)
+        self._source.append(source)
+        self._length += count
+
+    def truncate(self, length: int) -> None:
+        while self._logical and self._logical[-1] >= length:
+            self._logical.pop()
+            self._source.pop()
+        self._length = min(self._length, length)
+
+    def __len__(self) -> int:
+        return self._length
+
+    @overload
+    def __getitem__(self, index: int) -> int: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[int]: ...
+
+    def __getitem__(self, index: int | slice) -> int | Sequence[int]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(self._length))]
+        if index < 0:
+            index += self._length
+        if not 0 <= index < self._length:
+            raise IndexError("offset index out of range")
+        run = bisect_right(self._logical, index) - 1
+        return self._source[run] + index - self._logical[run]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, OffsetMap):
+            return (self._length, self._logical, self._source) == (other._length, other._logical, other._source)
+        if isinstance(other, Sequence):
+            return list(self) == list(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self._length, tuple(self._logical), tuple(self._source)))
+
+    def __repr__(self) -> str:
+        return f"OffsetMap({list(self)!r})"
+
+    def __iter__(self) -> Iterator[int]:
+        for run, start in enumerate(self._logical):
+            stop = self._logical[run + 1] if run + 1 < len(self._logical) else self._length
+            yield from range(self._source[run], self._source[run] + stop - start)
+
+
+@dataclass(frozen=True, slots=True)
 class Logical:
     """An instruction's text as the builder sees it (continuations joined, comment
     lines dropped) with, for each character, its offset in the document text."""
 
     text: str
-    offsets: tuple[int, ...]  # len(text) + 1 entries; the last is the end offset
+    offsets: Sequence[int]  # len(text) + 1 entries; the last is the end offset
 
     def source_offset(self, index: int) -> int:
         return self.offsets[index]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Heredoc:
     name: str
     content: str
 
 
-@dataclass
+@dataclass(slots=True)
 class Instruction:
     index: int
     keyword: str  # upper case: RUN, FROM, ...
@@ -110,7 +186,7 @@ class Instruction:
         return result
 
 
-@dataclass
+@dataclass(slots=True)
 class Stage:
     index: int
     name: str | None  # lower case alias
@@ -133,16 +209,19 @@ class Document:
     newline: str
     escape: str
     lines: list[str]  # keepends
-    line_offsets: list[int]  # offset of each line (0-based index)
+    line_offsets: array[int]  # offset of each line (0-based index), and the end of the text
     instructions: list[Instruction]
     stages: list[Stage]
     directives: dict[str, str]
     global_args: dict[str, str]
 
     @classmethod
-    def parse(cls, data: bytes | str, bom: bool = False) -> Document:
-        """Parse bytes (decoded strictly) or text; ``bom`` marks text that had one."""
-        doc = _parse(data)
+    def parse(cls, data: bytes | str, bom: bool = False, budget: Budget | None = None) -> Document:
+        """Parse bytes (decoded strictly) or text; ``bom`` marks text that had one.
+
+        BuildKit's parser runs in a child process within ``budget`` (by default a fresh
+        one of :func:`fixers.buildkit.default_timeout` seconds): over it, :class:`TooComplex`."""
+        doc = _parse(data, budget or Budget.start())
         doc.bom = doc.bom or bom
         return doc
 
@@ -161,14 +240,7 @@ class Document:
         return self.lines[line - 1].rstrip("\r\n")
 
     def line_of(self, offset: int) -> int:
-        lo, hi = 0, len(self.line_offsets) - 1
-        while lo < hi:
-            mid = (lo + hi + 1) // 2
-            if self.line_offsets[mid] <= offset:
-                lo = mid
-            else:
-                hi = mid - 1
-        return lo + 1
+        return max(1, min(bisect_right(self.line_offsets, offset), len(self.line_offsets)))
 
     @cached_property
     def heredoc_lines(self) -> frozenset[int]:
@@ -183,10 +255,29 @@ class Document:
             if line.lstrip().startswith("#") and n not in self.heredoc_lines
         ]
 
+    @cached_property
+    def _start_lines(self) -> array[int]:
+        return array("q", (i.start_line for i in self.instructions))
+
+    @cached_property
+    def _stage_names(self) -> dict[str, Stage]:
+        found: dict[str, Stage] = {}
+        for stage in self.stages:
+            if stage.name is not None:
+                found.setdefault(stage.name, stage)
+        return found
+
+    @cached_property
+    def _roots(self) -> list[Stage]:
+        roots: list[Stage] = []
+        for stage in self.stages:  # a parent always comes before its children
+            roots.append(roots[stage.parent] if stage.parent is not None else stage)
+        return roots
+
     def instruction_at(self, line: int) -> Instruction | None:
-        for inst in self.instructions:
-            if inst.start_line <= line <= inst.end_line:
-                return inst
+        at = bisect_right(self._start_lines, line) - 1
+        if at >= 0 and self.instructions[at].start_line <= line <= self.instructions[at].end_line:
+            return self.instructions[at]
         return None
 
     def stage_of(self, inst: Instruction) -> Stage | None:
@@ -194,9 +285,9 @@ class Document:
 
     def stage_by_ref(self, ref: str) -> Stage | None:
         """A stage named or numbered ``ref`` (as in ``COPY --from=`` or ``FROM``)."""
-        for stage in self.stages:
-            if stage.name is not None and stage.name == ref.lower():
-                return stage
+        named = self._stage_names.get(ref.lower())
+        if named is not None:
+            return named
         if ref.isdigit() and int(ref) < len(self.stages):
             return self.stages[int(ref)]
         return None
@@ -208,23 +299,35 @@ class Document:
             found.append(self.stages[found[-1].parent])
         return found
 
+    def root(self, stage: Stage) -> Stage:
+        """The last of :meth:`lineage` (the stage built FROM an image), in constant time."""
+        return self._roots[stage.index]
+
     def is_windows(self, stage: Stage) -> bool:
         """A Windows image by its base or platform: its shell is cmd or PowerShell, its paths
         are not POSIX. (A backtick ``# escape=`` hints at one too; callers that rewrite
         commands check ``escape`` as well.)"""
-        root = self.lineage(stage)[-1]
+        root = self.root(stage)
         names = (root.base_resolved.lower(), (stage.platform or "").lower(), (root.platform or "").lower())
         return any(w in n for n in names for w in ("windows", "nanoserver", "servercore"))
 
     def descendants(self, stage: Stage) -> list[Stage]:
         """Stages built FROM ``stage``, directly or through others."""
-        found: list[Stage] = []
-        frontier = {stage.index}
-        for other in self.stages[stage.index + 1 :]:
-            if other.parent in frontier:
-                found.append(other)
-                frontier.add(other.index)
-        return found
+        found: list[int] = []
+        todo = [stage.index]
+        while todo:
+            children = self._children[todo.pop()]
+            found += children
+            todo += children
+        return [self.stages[i] for i in sorted(found)]
+
+    @cached_property
+    def _children(self) -> list[list[int]]:
+        children: list[list[int]] = [[] for _ in self.stages]
+        for stage in self.stages:
+            if stage.parent is not None:
+                children[stage.parent].append(stage.index)
+        return children
 
 
 def decode(data: bytes | str) -> tuple[str, bool]:
@@ -281,15 +384,21 @@ def _unterminated_heredoc_line(lines: list[str]) -> int:
     return 1
 
 
-def _buildkit(text: str, lines: list[str]) -> tuple[dockerfile.Command, ...]:
+def _buildkit(text: str, lines: list[str], escape: str, budget: Budget) -> tuple[buildkit.Command, ...]:
     try:
-        commands: tuple[dockerfile.Command, ...] = dockerfile.parse_string(text)
-        return commands
-    except dockerfile.GoParseError as exc:
+        buildkit.guard(text, escape)
+        return buildkit.parse(text, budget)
+    except buildkit.TooComplex as exc:
+        raise TooComplex(exc.message, exc.line) from None
+    except buildkit.Refused as exc:
+        raise DocumentError(exc.message, exc.line) from None
+    except buildkit.ParseError as exc:
         message = str(exc).strip() or "parse error"
         if "no instructions" in message:
             raise DocumentError("no FROM instruction", 1) from None
         line = _unterminated_heredoc_line(lines) if "heredoc" in message else 1
+        if "greater than max allowed size" in message:  # BuildKit's 64 KiB per line
+            line = next((n for n, text in enumerate(lines, 1) if len(text.encode()) > 65535), 1)
         match = re.search(r"line (\d+)", message)
         if match:
             line = int(match.group(1))
@@ -300,9 +409,9 @@ def _heredoc_line_count(heredocs: tuple[Heredoc, ...]) -> int:
     return sum(h.content.count("\n") + 1 for h in heredocs)
 
 
-def _logical(doc_lines: list[str], offsets: list[int], first: int, last: int, esc: str) -> Logical:
+def _logical(doc_lines: list[str], offsets: array[int], first: int, last: int, esc: str) -> Logical:
     chars: list[str] = []
-    where: list[int] = []
+    where = OffsetMap()
     continuing = False
     for n in range(first, last + 1):
         line = doc_lines[n - 1]
@@ -315,16 +424,15 @@ def _logical(doc_lines: list[str], offsets: list[int], first: int, last: int, es
         continuing = content.endswith(esc) and n < last
         if continuing:
             content = content[: -len(esc)]
-        chars.extend(content)
-        where.extend(range(base, base + len(content)))
+        chars.append(content)
+        where.add_run(base, len(content))
         if not continuing:
-            end = base + len(body)
             chars.append("\n")
-            where.append(end)
+            where.add_run(base + len(body), 1)
     text = "".join(chars).rstrip("\n")
-    where = where[: len(text)]
-    where.append(offsets[last - 1] + len(doc_lines[last - 1].rstrip("\r\n")))
-    return Logical(text, tuple(where))
+    where.truncate(len(text))
+    where.add_run(offsets[last - 1] + len(doc_lines[last - 1].rstrip("\r\n")), 1)
+    return Logical(text, where)
 
 
 def _substitute(value: str, args: dict[str, str]) -> str:
@@ -343,10 +451,10 @@ def _substitute(value: str, args: dict[str, str]) -> str:
     return re.sub(r"\$\{(\w+)(:[-+][^}]*)?\}|\$(\w+)", repl, value)
 
 
-def _parse(data: bytes | str) -> Document:
+def _parse(data: bytes | str, budget: Budget) -> Document:
     text, bom = decode(data)
     lines = split_lines(text)
-    offsets, pos = [], 0
+    offsets, pos = array("q"), 0
     for line in lines:
         offsets.append(pos)
         pos += len(line)
@@ -355,7 +463,7 @@ def _parse(data: bytes | str) -> Document:
     escape = directives.get("escape", "\\")
     if escape not in ("\\", "`"):
         raise DocumentError(f"invalid escape directive {escape!r}", 1)
-    commands = _buildkit(text, lines)
+    commands = _buildkit(text, lines, escape, budget)
     newline = "\r\n" if "\r\n" in text else "\n"
     doc = Document(text, bom, newline, escape, lines, offsets, [], [], directives, {})
     for index, cmd in enumerate(commands):
@@ -364,7 +472,9 @@ def _parse(data: bytes | str) -> Document:
     return doc
 
 
-def _instruction(doc: Document, index: int, cmd: dockerfile.Command) -> Instruction:
+def _instruction(doc: Document, index: int, cmd: buildkit.Command) -> Instruction:
+    if cmd.cmd is None or cmd.original is None:  # e.g. a line holding only the escape character
+        raise DocumentError(f"a line with no instruction (only {doc.escape!r}?)", cmd.start_line)
     keyword = cmd.cmd.upper()
     if keyword not in KNOWN_INSTRUCTIONS:
         raise DocumentError(f"unknown instruction {cmd.cmd!r}", cmd.start_line)
@@ -403,14 +513,17 @@ def _from_parts(inst: Instruction) -> tuple[str, str | None]:
 
 
 def _build_stages(doc: Document) -> None:
+    names: dict[str, Stage] = {}  # the first stage of each name, as stage_by_ref finds it
     for inst in doc.instructions:
         if inst.keyword == "FROM":
             base, name = _from_parts(inst)
             resolved = _substitute(base, doc.global_args)
             stage = Stage(len(doc.stages), name, base, resolved, inst.flag("platform"), inst.index)
-            parent = doc.stage_by_ref(resolved) if "/" not in resolved else None
-            stage.parent = parent.index if parent and parent.name == resolved.lower() else None
+            parent = names.get(resolved.lower()) if "/" not in resolved else None
+            stage.parent = parent.index if parent else None
             doc.stages.append(stage)
+            if name is not None:
+                names.setdefault(name, stage)
         elif not doc.stages:
             if inst.keyword != "ARG":
                 raise DocumentError(f"{inst.keyword} before the first FROM", inst.start_line)

@@ -15,7 +15,8 @@ from collections import Counter
 from dockerfile_parse import DockerfileParser
 
 from fixers.base import FileChange
-from fixers.document import Document, DocumentError
+from fixers.buildkit import Budget
+from fixers.document import Document, DocumentError, TooComplex
 
 _TAG_OR_DIGEST = re.compile(r"(@[^@/]+|:[^:/@]+)$")
 _log = logging.getLogger(__name__)
@@ -52,10 +53,15 @@ def _line_endings(doc: Document) -> tuple[int, int]:
     return crlf, doc.text.count("\n") - crlf
 
 
-def check(before: Document, text: str) -> Document:
-    """Parse ``text`` (the rewrite of ``before``) and verify it keeps the build."""
+def check(before: Document, text: str, budget: Budget | None = None) -> Document:
+    """Parse ``text`` (the rewrite of ``before``) and verify it keeps the build.
+
+    A parse over ``budget`` raises :class:`TooComplex` (the file's budget is spent: not
+    the rewrite's fault alone)."""
     try:
-        after = Document.parse(text, bom=before.bom)
+        after = Document.parse(text, bom=before.bom, budget=budget)
+    except TooComplex:
+        raise
     except DocumentError as exc:
         raise GateError(f"the result does not parse: {exc}") from None
     try:

@@ -8,8 +8,11 @@ the tokenizer is unsure, it says so (``Script.unsure``) and fixers leave the tex
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 OPERATORS = ("&&", "||", ";;", "|&", ";", "|", "&", "(", ")")
@@ -183,11 +186,36 @@ class _Lexer:
         return ""
 
 
-@functools.lru_cache(maxsize=4096)
+# The scripts of the file being fixed (see file_scope): every fixer and check reads the
+# same RUNs, and a file may hold more of them than the process-wide cache keeps.
+_FILE_SCRIPTS: contextvars.ContextVar[dict[str, Script] | None] = contextvars.ContextVar("scripts", default=None)
+
+
+@contextlib.contextmanager
+def file_scope() -> Iterator[None]:
+    """Within it (one file's fixing), every script parsed is kept until the scope ends."""
+    token = _FILE_SCRIPTS.set({})
+    try:
+        yield
+    finally:
+        _FILE_SCRIPTS.reset(token)
+
+
 def parse(text: str) -> Script:
     """Split ``text`` into simple commands. Newlines separate commands like ``;``.
 
     Cached: every fixer and check reads the same RUNs; callers never mutate the result."""
+    scripts = _FILE_SCRIPTS.get()
+    if scripts is None:
+        return _parse_cached(text)
+    found = scripts.get(text)
+    if found is None:
+        found = scripts[text] = _parse_cached(text)
+    return found
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_cached(text: str) -> Script:
     lex = _Lexer(text)
     commands: list[Command] = []
     current = Command(start=0)

@@ -5,7 +5,7 @@ import types
 from fixers.base import Context, Finding, Fix, FixResult, Risk
 from fixers.document import Document
 from fixers.edits import Edit
-from fixers.engine import run_fixers
+from fixers.engine import InternalError, run_fixers
 
 
 def _fixer(code: str, fix: object, risk: Risk = Risk.SAFE) -> types.SimpleNamespace:
@@ -64,11 +64,19 @@ def test_gate_drops_a_fixer_that_edits_a_heredoc_body() -> None:
     assert findings == ["2 DM191 rewrite not applied, it failed the safety gate: a heredoc body changed"]
 
 
-def test_not_idempotent_fixer_is_dropped_and_crash_is_contained() -> None:
-    after, findings = run("FROM a\n", _fixer("DM192", _never_done), _fixer("DM193", _crashes))
-    assert after == "FROM a\n"
+def test_not_idempotent_fixer_is_dropped() -> None:
+    after, findings = run("FROM a\n", _fixer("DM192", _never_done), _fixer("DM190", _append_label))
+    assert after == 'FROM a\nLABEL a="b"\n'
     assert any("DM192" in f and "idempotent" in f for f in findings)
-    assert any("DM193" in f and "internal error RuntimeError" in f for f in findings)
+
+
+def test_a_crash_is_a_per_file_internal_error_and_the_file_is_untouched() -> None:
+    for risk in (Risk.SAFE, Risk.REPORT):
+        fixers = [_fixer("DM190", _append_label), _fixer("DM193", _crashes, risk)]
+        report = run_fixers("Dockerfile", b"FROM a\n", Context(), fixers, {})  # type: ignore[arg-type]
+        assert isinstance(report.error, InternalError)
+        assert report.error.message == "internal error in DM193 name-DM193: RuntimeError: bug"
+        assert report.after == report.before and not report.changed and report.fixes == []
 
 
 def test_suppression_before_instruction_and_file_wide() -> None:
