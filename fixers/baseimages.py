@@ -252,7 +252,8 @@ def _stale(
     there = _age(resolver, written.name, target.tag, platform, now)
     if there is None or there >= here:
         return None  # the other line is no fresher: moving would gain nothing
-    return target, f"stale line: the newest {(best or current).tag} image is {here} days old, {target.tag} is {there} days old"
+    line = (best or current).tag
+    return target, f"stale line: the newest {line} image is {here} days old, {target.tag} is {there} days old"
 
 
 def _age(resolver: ImageResolver, name: str, tag: str, platform: str, now: Callable[[], datetime]) -> int | None:
