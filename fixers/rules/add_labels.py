@@ -48,8 +48,8 @@ or declare `ARG VERSION` and `LABEL org.opencontainers.image.version=$VERSION` a
 
 The OpenShift labels (`io.k8s.description`, `io.k8s.display-name`, `io.openshift.tags`,
 `io.openshift.expose-services` from EXPOSE only) are added under the `openshift`
-profile (`labels: {profile: openshift}`) or when the file already carries `io.k8s.*` or
-`io.openshift.*` labels. A change that only adds labels opens no request by itself
+profile (`labels: {profile: openshift}`) or when the file or the configured label values
+already use `io.k8s.*` or `io.openshift.*` keys. A change that only adds labels opens no request by itself
 unless `labels: {alone: true}`; it rides along with other fixes. Labels change no file
 of the image and no build step."""
 NEEDS_NETWORK = False
@@ -124,7 +124,10 @@ def fix(doc: Document, ctx: Context) -> FixResult:
     present = _present_keys(origins, doc.escape)
     if present is None:
         return FixResult()  # a key we cannot read might be any of ours
-    openshift = ctx.label_policy.profile == "openshift" or any(k.startswith(PLATFORM_PREFIXES) for k in present)
+    # The profile, a platform label in the file or one in the configuration (which DM105
+    # writes: deciding on the file alone would not be idempotent) asks for the platform set.
+    used = {*present, *(k.lower() for k in ctx.labels)}
+    openshift = ctx.label_policy.profile == "openshift" or any(k.startswith(PLATFORM_PREFIXES) for k in used)
     ports = _expose_services(origins) if certain and openshift else None
     wanted = _wanted(ctx, _maintainer(origins), ports, openshift)
     labels = {k: v for k, v in wanted.items() if k.lower() not in present}

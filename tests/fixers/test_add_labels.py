@@ -203,6 +203,21 @@ OPENSHIFT_CASES = [
 ]
 
 
+OPENSHIFT_CASES.append(
+    # a configured platform label asks for the set too (the file has it after this run)
+    (
+        Context(repo=RepoInfo(description="Jobs"), labels={"io.openshift.tags": "jobs"}),
+        "FROM python:3.12\nEXPOSE 80\n",
+        "FROM python:3.12\n"
+        'LABEL io.k8s.description="Jobs" \\\n'
+        '      io.openshift.tags="jobs" \\\n'
+        '      io.openshift.expose-services="80:http" \\\n'
+        '      org.opencontainers.image.description="Jobs"\n'
+        "EXPOSE 80\n",
+    )
+)
+
+
 @pytest.mark.parametrize(("ctx", "before", "after"), OPENSHIFT_CASES)
 def test_openshift_labels_only_when_asked_or_used(ctx: Context, before: str, after: str) -> None:
     assert fixed(add_labels, before, ctx) == after
