@@ -17,7 +17,7 @@ CASES = [
         "folder-contents",
         "DM109",
         "FROM busybox:1.35\nADD site/ /www/\nADD . /src\n",
-        _SITE,
+        {**_SITE, ".dockerignore": File("Dockerfile\n")},  # the Dockerfile is what the rewrite changes
     ),
     Case(
         "chown-chmod-workdir",
