@@ -12,7 +12,7 @@ from fixers.edits import Edit
 CODE = "DM109"
 NAME = "add-to-copy"
 RISK = Risk.SAFE
-GUIDELINE = "Order and write instructions so that the build does only what it says: COPY local files"
+GUIDELINE = "Use COPY for local files; ADD only for what needs it (URLs, archives to unpack)"
 MESSAGE = "ADD of local files: COPY does the same without ADD's surprises"
 EXPLANATION = """\
 `ADD` does more than copy: it downloads URLs, clones git repositories and unpacks a
