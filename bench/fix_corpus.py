@@ -25,6 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import corpus_registry
+from fixers import registry
 from fixers.base import Context
 from fixers.engine import FileReport, run_fixers
 from fixers.registry import FIXERS, by_name
@@ -47,7 +48,6 @@ def hadolint_wall(files: list[Path]) -> float:
     return time.perf_counter() - start
 
 
-LABELS_ONLY = frozenset({"DM105"})  # fixers whose change is labels alone: no request by default
 TARGETED = ("DL3009", "DL3020", "DL4000")  # apt lists, ADD for local files, MAINTAINER
 
 
@@ -64,7 +64,7 @@ def lint_both(files: list[Path], reports: list[FileReport]) -> tuple[list[Counte
 
 
 def labels_only(reports: list[FileReport]) -> int:
-    return sum(1 for r in reports if r.changed and {f.code for f in r.fixes} <= LABELS_ONLY)
+    return sum(1 for r in reports if r.changed and registry.labels_only(f.code for f in r.fixes))
 
 
 def print_hadolint(files: list[Path], before: list[Counter[str]], after: list[Counter[str]]) -> None:

@@ -8,7 +8,7 @@ MAINTAINER → label, and the labels last (they see the authors label DM108 wrot
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from fixers.base import Fixer
 from fixers.rules import (
@@ -48,6 +48,17 @@ FIXERS: dict[str, Fixer] = {
     "DM206": root_user,
     "DM207": unreachable_base,
 }
+
+
+# Fixers whose change is labels alone. A file whose fixes all come from these gains only
+# metadata: the bot opens no request for it unless the policy says ``alone``.
+LABELS_ONLY = frozenset({add_labels.CODE})
+
+
+def labels_only(codes: Iterable[str]) -> bool:
+    """Whether fixes with these codes (at least one) change nothing but labels."""
+    found = set(codes)
+    return bool(found) and found <= LABELS_ONLY
 
 
 def by_name() -> dict[str, str]:
