@@ -40,7 +40,7 @@ CASES = [
     Case(
         "read-from-context-not-an-archive",
         "DM109",
-        "FROM busybox:1.35\nADD --link tool settings /opt/tool/\n",
+        "FROM busybox:1.35\nADD tool settings /opt/tool/\n",  # buildah takes no --link on ADD
         {"tool": script("#!/bin/sh\necho tool\n"), "settings": File("verbose = true\n")},
     ),
 ]
