@@ -3,9 +3,11 @@
     python bench/fix_corpus.py [--corpus DIR] [--registry]
 
 Prints files/s, peak RSS, the ratio of the engine's wall time to one hadolint process
-linting the same files (goal: below 1.0), fixes and findings per code, and how many of
+linting the same files (goal: below 1.0), fixes, files changed and findings per code,
+the share of changed files whose only change is labels (goal: 0), how many of
 hadolint's cache findings (DL3009 DL3019 DL3032 DL3036 DL3040 DL3042 DL3060) the
-rewrites remove. ``--registry`` also runs the registry-backed fixers against Debian's
+rewrites remove, hadolint's counts before and after for the codes the fixers target,
+and every (file, code) whose hadolint count grew. ``--registry`` also runs the registry-backed fixers against Debian's
 docker-registry seeded with the corpus's base images (``bench/corpus_registry.py``).
 """
 
@@ -23,6 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import corpus_registry
+from fixers import registry
 from fixers.base import Context
 from fixers.engine import FileReport, run_fixers
 from fixers.registry import FIXERS, by_name
@@ -47,7 +50,11 @@ def hadolint_wall(files: list[Path]) -> float:
     return time.perf_counter() - start
 
 
-def cache_findings(files: list[Path], reports: list[FileReport]) -> tuple[int, int]:
+TARGETED = ("DL3009", "DL3020", "DL4000")  # apt lists, ADD for local files, MAINTAINER
+
+
+def lint_both(files: list[Path], reports: list[FileReport]) -> tuple[list[Counter[str]], list[Counter[str]]]:
+    """hadolint's findings per file, before and after the rewrites (in ``files`` order)."""
     with tempfile.TemporaryDirectory() as tmp:
         rewritten = []
         for i, report in enumerate(reports):
@@ -55,8 +62,22 @@ def cache_findings(files: list[Path], reports: list[FileReport]) -> tuple[int, i
             target.write_bytes(report.after)
             rewritten.append(target)
         before, after = hadolint.lint(files), hadolint.lint(rewritten)
-    count = lambda found: sum(n for c in found.values() for code, n in c.items() if code in hadolint.CACHE_CODES)  # noqa: E731
-    return count(before), count(after)
+        return [before[f] for f in files], [after[f] for f in rewritten]
+
+
+def labels_only(reports: list[FileReport]) -> int:
+    return sum(1 for r in reports if r.changed and registry.labels_only(f.code for f in r.fixes))
+
+
+def print_hadolint(files: list[Path], before: list[Counter[str]], after: list[Counter[str]]) -> None:
+    count = lambda found, codes: sum(n for c in found for code, n in c.items() if code in codes)  # noqa: E731
+    old, new = count(before, hadolint.CACHE_CODES), count(after, hadolint.CACHE_CODES)
+    removed = (old - new) / old if old else 0.0
+    print(f"hadolint cache findings {old} before, {new} after: {removed:.1%} removed")
+    for code in TARGETED:
+        print(f"hadolint {code}          {count(before, {code})} before, {count(after, {code})} after")
+    grew = [(f.name, code) for f, b, a in zip(files, before, after, strict=True) for code in a if a[code] > b[code]]
+    print(f"new hadolint findings  {len(grew)}" + "".join(f"\n  {name}: {code}" for name, code in grew))
 
 
 def main() -> int:
@@ -75,6 +96,11 @@ def main() -> int:
     fixes = Counter(f.code for r in reports for f in r.fixes)
     findings = Counter(f.code for r in reports for f in r.findings)
     print("fixes by code          " + ", ".join(f"{c} {n}" for c, n in sorted(fixes.items())))
+    changed = Counter(code for r in reports if r.changed for code in {f.code for f in r.fixes})
+    print("files changed by code  " + ", ".join(f"{c} {n}" for c, n in sorted(changed.items())))
+    rewritten = sum(r.changed for r in reports)
+    share = labels_only(reports) / rewritten if rewritten else 0.0
+    print(f"labels-only files      {labels_only(reports)} of {rewritten} changed ({share:.1%})")
     print("findings by code       " + ", ".join(f"{c} {n}" for c, n in sorted(findings.items())))
     if args.registry:
         for line in corpus_registry.run(files):
@@ -85,9 +111,7 @@ def main() -> int:
     lint = hadolint_wall(files)
     print(f"hadolint wall time     {lint:.2f} s (one process, same files)")
     print(f"ratio engine/hadolint  {wall / lint:.3f}")
-    before, after = cache_findings(files, reports)
-    removed = (before - after) / before if before else 0.0
-    print(f"hadolint cache findings {before} before, {after} after: {removed:.1%} removed")
+    print_hadolint(files, *lint_both(files, reports))
     return 0
 
 

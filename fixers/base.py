@@ -122,11 +122,29 @@ class ImagePolicy:
     platform: str = "linux/amd64"  # for per-platform look-ups when a FROM names none
 
 
+@dataclass(frozen=True)
+class LabelPolicy:
+    """Which labels DM105 adds (config section ``labels:``).
+
+    ``profile``: ``"oci"`` (the OCI annotations whose values come from the repository) or
+    ``"openshift"`` (also ``io.k8s.*`` and ``io.openshift.*``). ``alone``: a change that
+    only adds labels may open a request by itself (the bot reads it; DM105 does not).
+    ``titles``: image titles by Dockerfile path (POSIX, relative to the repository root).
+    ``single_image``: the repository builds one image, so its name is that image's title.
+    """
+
+    profile: str = "oci"
+    alone: bool = False
+    titles: Mapping[str, str] = field(default_factory=dict)
+    single_image: bool = False
+
+
 @dataclass
 class Context:
     path: str = "Dockerfile"
     repo: RepoInfo = field(default_factory=RepoInfo)
     labels: Mapping[str, str] = field(default_factory=dict)  # configured label values
+    label_policy: LabelPolicy = field(default_factory=LabelPolicy)
     files: ContextFiles = field(default_factory=NoFiles)
     offline: bool = True
     resolver: ImageResolver | None = None  # registry look-ups; None: base-image fixers do nothing

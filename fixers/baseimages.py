@@ -239,7 +239,9 @@ def _stale(
     """A move off the current line when its newest image is older than the policy allows."""
     if policy.stale_after_days is None or (best and versioning.line_of(best) != versioning.line_of(current)):
         return None
-    newer = [v for v in found if versioning.update_type(current, v) in ("minor", "major")]
+    # Leaving a stale line is a minor move by itself; a major one only when majors are allowed.
+    allowed = {"minor"} | ({"major"} & set(policy.update_types))
+    newer = [v for v in found if versioning.update_type(current, v) in allowed]
     if not newer:
         return None
     same_major = [v for v in newer if v.release[0] == current.release[0]]
@@ -248,8 +250,10 @@ def _stale(
     if here is None or here <= policy.stale_after_days:
         return None
     there = _age(resolver, written.name, target.tag, platform, now)
-    ages = f"{there} days old" if there is not None else "newer"
-    return target, f"stale line: the newest {(best or current).tag} image is {here} days old, {target.tag} is {ages}"
+    if there is None or there >= here:
+        return None  # the other line is no fresher: moving would gain nothing
+    line = (best or current).tag
+    return target, f"stale line: the newest {line} image is {here} days old, {target.tag} is {there} days old"
 
 
 def _age(resolver: ImageResolver, name: str, tag: str, platform: str, now: Callable[[], datetime]) -> int | None:

@@ -1,21 +1,24 @@
 """The one explicit list of fixers and checks. A test fails if a module is missing.
 
-The order is the order the engine applies rewrites in: base images first (a pin or a
-bump changes the FROM that labels name), then cleanup before reordering (a folded
-cleanup RUN moves with its install), exec form, wrapper scripts, and labels last.
+The order is the order the engine applies rewrites in: base images first, ADD → COPY
+before the RUN rewrites (reordering reads what COPY brings in), then cleanup before
+reordering (a folded cleanup RUN moves with its install), exec form, wrapper scripts,
+MAINTAINER → label, and the labels last (they see the authors label DM108 wrote).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from fixers.base import Fixer
 from fixers.rules import (
     add_labels,
+    add_to_copy,
     bump_base_tag,
     consolidate_cleanup,
     exec_form,
     literal_secrets,
+    maintainer_label,
     missing_expose,
     missing_volume,
     multiple_processes,
@@ -30,10 +33,12 @@ from fixers.rules import (
 FIXERS: dict[str, Fixer] = {
     "DM101": pin_base_tag,
     "DM102": bump_base_tag,
+    "DM109": add_to_copy,
     "DM104": consolidate_cleanup,
     "DM103": reorder_layers,
     "DM106": exec_form,
     "DM107": wrapper_exec,
+    "DM108": maintainer_label,
     "DM105": add_labels,
     "DM201": literal_secrets,
     "DM202": sshd,
@@ -43,6 +48,17 @@ FIXERS: dict[str, Fixer] = {
     "DM206": root_user,
     "DM207": unreachable_base,
 }
+
+
+# Fixers whose change is labels alone. A file whose fixes all come from these gains only
+# metadata: the bot opens no request for it unless the policy says ``alone``.
+LABELS_ONLY = frozenset({add_labels.CODE})
+
+
+def labels_only(codes: Iterable[str]) -> bool:
+    """Whether fixes with these codes (at least one) change nothing but labels."""
+    found = set(codes)
+    return bool(found) and found <= LABELS_ONLY
 
 
 def by_name() -> dict[str, str]:

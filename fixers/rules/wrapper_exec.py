@@ -34,7 +34,13 @@ stage's ENTRYPOINT or CMD runs, found through the COPY/ADD that put it into the 
 and only when that command is a plain program call at the top level of the script
 (not inside an if, loop, function or subshell, not part of a pipeline, `&&`/`||` list
 or background job, without variable assignments before it, not a shell builtin),
-nothing follows it, and the script sets no traps (they would no longer run)."""
+nothing follows it, and the script sets no traps (they would no longer run).
+
+`exec` belongs on the long-running program the image exists to run, so nothing is
+changed (DM203 reports several processes) when the script starts anything in the
+background (`&`, `nohup`, `service … start`, `/etc/init.d/…`, `*ctl start`) or ends
+by keeping the shell alive (`tail -f`, `sleep infinity`, `wait`), or when its last
+command is housekeeping rather than a server (`rm -f pidfile`, `echo`, `chmod`, …)."""
 NEEDS_NETWORK = False
 
 MAX_SCRIPT = 256 * 1024
@@ -44,6 +50,59 @@ _SHEBANG = re.compile(rb"#! ?(/bin/(sh|bash|ash|dash)|/usr/bin/(sh|bash)|/usr/bi
 _SHELLS = frozenset({"sh", "bash", "ash", "dash"})
 _FUNCTION = re.compile(r"^[ \t]*(?:function[ \t]+([\w-]+)(?:[ \t]*\(\))?|([\w-]+)[ \t]*\(\))", re.M)
 _ALL_ARGS = frozenset({'"$@"', "$@", '"${@}"', "${@}"})
+# Commands that start a daemon and return: the script's last command then only waits.
+_DAEMON_STARTERS = frozenset(
+    {
+        "service",
+        "start-stop-daemon",
+        "daemon",
+        "daemonize",
+        "nohup",
+        "setsid",
+        "systemctl",
+        "rc-service",
+        "invoke-rc.d",
+        "supervisorctl",
+        "openrc",
+    }
+)
+# Housekeeping and keep-alive commands: never the program an image exists to run.
+_NOT_THE_PROGRAM = frozenset(
+    {
+        "tail",
+        "sleep",
+        "rm",
+        "rmdir",
+        "touch",
+        "chmod",
+        "chown",
+        "chgrp",
+        "mkdir",
+        "cp",
+        "mv",
+        "ln",
+        "cat",
+        "printf",
+        "echo",
+        "true",
+        "false",
+        "sync",
+        "date",
+        "ls",
+        "find",
+        "sed",
+        "grep",
+        "kill",
+        "killall",
+        "pkill",
+        "tee",
+        "install",
+        "logger",
+        "test",
+        "env",
+        "wait",
+    }
+)
 _EXPANSION = re.compile(r"\$\{[^}]*\}|\$[A-Za-z0-9_@*#?$!-]\w*")
 
 
@@ -72,7 +131,7 @@ def _script(doc: Document, stage: Stage, setting: ep.Setting, ctx: Context) -> O
     if found is None:
         return None
     workdir = ep.workdir_at(doc, stage)
-    for candidate in _image_paths(*found, workdir, ep.path_dirs(doc, stage)):
+    for candidate in image_paths(*found, workdir, ep.path_dirs(doc, stage)):
         origin = context_source(doc, stage, candidate, ctx.files, ctx.path)
         if origin is not None:
             return origin
@@ -93,7 +152,7 @@ def _program(argv: tuple[str, ...]) -> tuple[str, bool] | None:
     return None
 
 
-def _image_paths(name: str, searched: bool, workdir: str | None, dirs: tuple[str, ...]) -> list[str]:
+def image_paths(name: str, searched: bool, workdir: str | None, dirs: tuple[str, ...]) -> list[str]:
     if searched:
         return [posixpath.join(d, name) for d in dirs]
     if name.startswith("/"):
@@ -132,13 +191,27 @@ def _exec_offset(text: str) -> int | None:
     programs = {c.program for c in script.commands}
     if programs & {"trap", "alias", "eval"}:
         return None  # an EXIT trap would not run; aliases and eval hide what runs
+    if any(_starts_daemon(c) for c in script.commands):
+        return None  # the last command only keeps the container up; signals miss the daemons
     last = script.commands[-1]
     if not _alone(plain, script.commands) or not last.words or last.program_index() != 0:
         return None
     word = last.words[0]
+    if posixpath.basename(word.value) in _NOT_THE_PROGRAM:
+        return None
     if not _is_program(word, functions, sourcing=bool(programs & {".", "source"})):
         return None
     return word.start
+
+
+def _starts_daemon(command: shell.Command) -> bool:
+    argv = command.argv[command.program_index() :]
+    if not argv:
+        return False
+    name = posixpath.basename(argv[0])
+    if name in _DAEMON_STARTERS or argv[0].startswith("/etc/init.d/"):
+        return True
+    return name.endswith("ctl") and any(word in ("start", "restart") for word in argv[1:])
 
 
 def _alone(text: str, commands: list[shell.Command]) -> bool:

@@ -71,9 +71,12 @@ class Builder:
             raise BuildError(f"build of {context.name} failed ({done.returncode}):\n{tail}")
 
     def config(self, image: str) -> dict[str, Any]:
-        """The image's Docker ``config`` object (Env, Cmd, Entrypoint, Labels, …)."""
+        """The image's Docker ``config`` object (Env, Cmd, Entrypoint, Labels, …), with the
+        image's ``author`` (what MAINTAINER sets) as ``Author``."""
         data = json.loads(self._buildah("inspect", "--type", "image", image))
-        config: dict[str, Any] = (data.get("Docker") or {}).get("config") or {}
+        docker = data.get("Docker") or {}
+        config: dict[str, Any] = dict(docker.get("config") or {})
+        config["Author"] = docker.get("author")
         return config
 
     @contextmanager

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from tests.equivalence.snapshot import ConfigDiff, FileDiff, ImageDiff
 
 Declaration = Callable[[ImageDiff], list[str]]
+AUTHORS = "org.opencontainers.image.authors"
 
 # Package-manager caches and lists: what DM104 exists to remove.
 CACHE_DIRS = (
@@ -97,10 +98,35 @@ def wrapper_exec(diff: ImageDiff) -> list[str]:
     return _files(diff, allowed) + _config(diff, lambda c: False)
 
 
+def maintainer_label(diff: ImageDiff) -> list[str]:
+    """DM108: ``Author`` goes, and the authors label carries its value, added beside the
+    labels that were there; or the labels are unchanged (the MAINTAINER only went because
+    an equal label was already set: the diff cannot show that label, the fixer's table
+    checks it). Nothing else changes."""
+    changes = {c.key: c for c in diff.config}
+    outside = _files(diff, lambda f: False) + _config(diff, lambda c: c.key in ("Author", "Labels"))
+    author, labels = changes.get("Author"), changes.get("Labels")
+    if author is None or not author.before or author.after is not None:
+        return outside + [c.show() for c in (author, labels) if c is not None]
+    if labels is None:
+        return outside
+    before, after = labels.before or {}, labels.after or {}
+    if after != {**before, AUTHORS: author.before} or AUTHORS in before:
+        outside.append(f"the labels do not add the Author {author.before!r} as {AUTHORS}: {labels.show()}")
+    return outside
+
+
+def same_tree(diff: ImageDiff) -> list[str]:
+    """DM109: COPY instead of ADD builds the same files and the same config."""
+    return nothing(diff)
+
+
 DECLARATIONS: dict[str, Declaration] = {
     "DM103": nothing,
     "DM104": removes_caches,
     "DM105": adds_labels,
     "DM106": exec_form,
     "DM107": wrapper_exec,
+    "DM108": maintainer_label,
+    "DM109": same_tree,
 }

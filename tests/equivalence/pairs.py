@@ -76,7 +76,7 @@ def rewrite(case: Case, context: Path) -> tuple[str, dict[str, File]]:
     """The Dockerfile and files after the case's fixer, through the engine and its gate."""
     if case.expect == "identical":
         return case.dockerfile, dict(case.files)
-    ctx = Context(repo=case.repo, labels=case.labels, files=LocalFiles(context))
+    ctx = Context(repo=case.repo, labels=case.labels, label_policy=case.label_policy, files=LocalFiles(context))
     report = run_fixers("Dockerfile", case.dockerfile.encode(), ctx, [case.fixer], by_name())
     dropped = [f.message for f in report.findings if "not applied" in f.message]
     if report.error or dropped or not report.changed:

@@ -19,7 +19,7 @@ from typing import Any
 
 CONFIG_KEYS = (
     "Env", "Cmd", "Entrypoint", "User", "WorkingDir", "ExposedPorts", "Volumes", "Labels", "Healthcheck",
-    "OnBuild", "StopSignal", "Shell",
+    "OnBuild", "StopSignal", "Shell", "Author",
 )  # fmt: skip
 # Files whose bytes are a log of the build's wall-clock time (presence, type, mode and owner still count).
 VOLATILE = frozenset(

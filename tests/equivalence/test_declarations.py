@@ -30,6 +30,7 @@ def test_exec_is_inserted_on_the_last_command_only(after: bytes, ok: bool) -> No
     assert exec_inserted(SCRIPT, after) is ok
 
 
+A = "org.opencontainers.image.authors"
 FILE = Entry("f", 0o644, "0:0", 10, sha256="a")
 LISTS = "/var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_InRelease"
 
@@ -62,6 +63,21 @@ def _diff(*files: FileDiff, config: tuple[ConfigDiff, ...] = (), argv: object = 
         ("DM107", _diff(FileDiff("/e.sh", FILE, FILE, SCRIPT, SCRIPT.replace(b'  "$@"', b'  exec "$@"'))), 0),
         ("DM107", _diff(FileDiff("/e.sh", FILE, Entry("f", 0o755, "0:0", 10, sha256="b"), SCRIPT, SCRIPT)), 1),
         ("DM107", _diff(FileDiff("/e.sh", FILE, None)), 1),
+        (
+            "DM108",
+            _diff(config=(ConfigDiff("Author", "ops", None), ConfigDiff("Labels", {"a": "1"}, {"a": "1", A: "ops"}))),
+            0,
+        ),
+        ("DM108", _diff(config=(ConfigDiff("Author", "ops", None), ConfigDiff("Labels", None, {A: "ops"}))), 0),
+        ("DM108", _diff(config=(ConfigDiff("Author", "ops", None),)), 0),  # an equal label was already there
+        ("DM108", _diff(config=(ConfigDiff("Author", "ops", None), ConfigDiff("Labels", None, {A: "dev"}))), 1),
+        ("DM108", _diff(config=(ConfigDiff("Author", "ops", None), ConfigDiff("Labels", {"a": "1"}, {A: "ops"}))), 1),
+        ("DM108", _diff(config=(ConfigDiff("Author", "ops", "dev"),)), 1),
+        ("DM108", _diff(config=(ConfigDiff("Labels", None, {A: "ops"}),)), 1),  # Author was never set
+        ("DM108", _diff(FileDiff("/x", FILE, None), config=(ConfigDiff("Author", "ops", None),)), 1),
+        ("DM109", _diff(), 0),
+        ("DM109", _diff(FileDiff("/rootfs/a.txt", None, FILE)), 1),  # an archive unpacked, or not
+        ("DM109", _diff(config=(ConfigDiff("Labels", None, {"a": "1"}),)), 1),
     ],
 )
 def test_declarations(code: str, diff: ImageDiff, outside: int) -> None:

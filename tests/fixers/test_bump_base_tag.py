@@ -34,6 +34,11 @@ NODE = {
     "20-alpine": D("2"),
     "22-alpine": D("3"),
     "22.1.0-alpine": D("3"),
+    "20.11.0-alpine": D("1"),
+    "20.12.2-alpine": D("2"),
+    "21.0.0-alpine": D("3"),
+    "16.1-alpine": D("1"),
+    "16.2-alpine": D("1"),  # as old as 16.1: no fresher line
 }
 RESOLVER = TableResolver(
     {
@@ -116,7 +121,15 @@ def test_leaves_alone(text: str) -> None:
             f"FROM alpine:3.19@{D('0')}\n",
         ),
         (ImagePolicy(update_types=frozenset({"digest"})), "FROM alpine:3.18.0\n", "FROM alpine:3.18.0\n"),
-        (ImagePolicy(stale_after_days=365), "FROM node:18-alpine\n", "FROM node:22-alpine\n"),
+        # a stale line moves within its major by default, across majors only when they are allowed
+        (ImagePolicy(stale_after_days=365), "FROM node:18-alpine\n", "FROM node:18-alpine\n"),
+        (ImagePolicy(stale_after_days=365), "FROM node:20.11.0-alpine\n", "FROM node:20.12.2-alpine\n"),
+        (
+            ImagePolicy(stale_after_days=365, update_types=frozenset({"patch", "digest", "major"})),
+            "FROM node:18-alpine\n",
+            "FROM node:22-alpine\n",
+        ),
+        (ImagePolicy(stale_after_days=365), "FROM node:16.1-alpine\n", "FROM node:16.1-alpine\n"),  # no newer
         (ImagePolicy(stale_after_days=800), "FROM node:18-alpine\n", "FROM node:18-alpine\n"),
         (ImagePolicy(stale_after_days=365), "FROM node:22-alpine\n", "FROM node:22-alpine\n"),
     ],
@@ -133,10 +146,10 @@ def test_messages_say_what_and_why() -> None:
         "(the tag was rebuilt, usually for security fixes)",
     ]
     stale = replace(CTX, policy=ImagePolicy(stale_after_days=365))
-    (fix,) = run(bump_base_tag, "FROM node:18-alpine\n", stale).fixes
+    (fix,) = run(bump_base_tag, "FROM node:20.11.0-alpine\n", stale).fixes
     assert fix.message == (
-        "major update: node:18-alpine → node:22-alpine "
-        "(stale line: the newest 18-alpine image is 700 days old, 22-alpine is 10 days old)"
+        "minor update: node:20.11.0-alpine → node:20.12.2-alpine "
+        "(stale line: the newest 20.11.0-alpine image is 700 days old, 20.12.2-alpine is 10 days old)"
     )
 
 

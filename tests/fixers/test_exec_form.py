@@ -192,6 +192,46 @@ def test_reports_what_it_cannot_convert(text: str, expected: list[tuple[int, str
     assert {f.code for f in report.findings} <= {"DM106"}
 
 
+class Files:
+    def __init__(self, files: dict[str, bytes]) -> None:
+        self.files = files
+
+    def read(self, path: str) -> bytes | None:
+        return self.files.get(path)
+
+
+BOOT = "FROM debian:12\nWORKDIR /app\nCOPY boot.sh run /app/\nCMD ./boot.sh --port 80\n"
+SCRIPTS = [
+    (BOOT, {"boot.sh": b"#!/bin/sh\nexec app\n"}, 'CMD ["./boot.sh", "--port", "80"]', []),
+    (BOOT.replace("./boot.sh", "./run"), {"run": b"\x7fELF\x02\x01"}, 'CMD ["./run", "--port", "80"]', []),
+    # no #! line: /bin/sh -c runs it as a shell script, exec form fails with "exec format error"
+    (BOOT, {"boot.sh": b"set -e\nexec app\n"}, "CMD ./boot.sh --port 80", [(4, "boot.sh has no #! line")]),
+    (BOOT, {}, "CMD ./boot.sh --port 80", [(4, "./boot.sh is a script whose #! line cannot be read")]),
+    (
+        "FROM debian:12\nCMD /usr/local/bin/start.sh\n",
+        {},
+        "CMD /usr/local/bin/start.sh",
+        [(2, "/usr/local/bin/start.sh is a script whose #! line cannot be read")],
+    ),
+    # a program from the base image or from PATH: as before
+    ("FROM debian:12\nCMD /usr/sbin/nginx -g daemon\n", {}, 'CMD ["/usr/sbin/nginx", "-g", "daemon"]', []),
+    # run by a shell, the #! line does not matter
+    ("FROM debian:12\nCMD sh /boot.sh\n", {}, 'CMD ["sh", "/boot.sh"]', []),
+]
+
+
+@pytest.mark.parametrize(("dockerfile", "files", "cmd", "findings"), SCRIPTS)
+def test_a_started_script_needs_its_shebang(
+    dockerfile: str, files: dict[str, bytes], cmd: str, findings: list[tuple[int, str]]
+) -> None:
+    report = run(exec_form, dockerfile, Context(files=Files(files)))
+    assert report.after.decode().splitlines()[-1] == cmd
+    got = [(f.line, f.message) for f in report.findings]
+    assert len(got) == len(findings), got
+    for (line, message), (want_line, want) in zip(got, findings, strict=True):
+        assert line == want_line and f"left in shell form: {want}" in message
+
+
 def test_a_child_stage_with_its_own_entrypoint_does_not_block_the_parent() -> None:
     text = 'FROM debian:12 AS a\nENTRYPOINT /app\nFROM a\nENTRYPOINT ["/other"]\nCMD ["x"]\n'
     assert fixed(exec_form, text) == text.replace("ENTRYPOINT /app", 'ENTRYPOINT ["/app"]')

@@ -4,10 +4,14 @@ output ``<name>.fixed`` (equal to the input when the right answer is "no change"
 Only the folder's fixer runs, through the engine and its safety gate, and a second run
 changes nothing. An optional ``<name>.yml`` gives the case its surroundings:
 
-- ``files``: build-context files (path: text), e.g. a wrapper script;
+- ``files``: build-context files (path: text), e.g. a wrapper script; ``fixed_files``:
+  the exact text of each context file the fixer rewrites (none, when absent);
 - ``repo``: what is known of the repository (name, url, description, license);
-- ``labels``: configured label values; ``policy``: the ``images:`` policy;
-- ``tags``: a registry (image: [tags]); ``created``: ``image:tag``: ISO date of its config.
+- ``labels``: configured label values; ``label_policy``: the ``labels:`` policy (profile,
+  single_image, titles); ``path``: the Dockerfile's path in the repository;
+- ``policy``: the ``images:`` policy;
+- ``tags``: a registry (image: [tags]); ``created``: ``image:tag``: ISO date of its config;
+  ``same``: ``image:tag``: another tag of that image with the same digest (a pin's target).
 
 Review a ``.fixed`` file as a maintainer would review the pull request: a diff you would
 not merge is a failing case, not an expected one.
@@ -24,7 +28,7 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from fixers.base import Context, ImageConfig, ImagePolicy, ImageUnreachable, RepoInfo
+from fixers.base import Context, ImageConfig, ImagePolicy, ImageUnreachable, LabelPolicy, RepoInfo
 from fixers.engine import run_fixers
 from fixers.registry import FIXERS, by_name
 
@@ -43,8 +47,10 @@ class Files:
 class Registry:
     """A registry of the case's tags; digests derive from the reference."""
 
-    def __init__(self, tags: Mapping[str, Sequence[str]], created: Mapping[str, str]) -> None:
-        self._tags, self._created = tags, created
+    def __init__(
+        self, tags: Mapping[str, Sequence[str]], created: Mapping[str, str], same: Mapping[str, str] | None = None
+    ) -> None:
+        self._tags, self._created, self._same = tags, created, same or {}
 
     def tags(self, image: str) -> Sequence[str]:
         if image not in self._tags:
@@ -56,6 +62,7 @@ class Registry:
             return reference
         if reference not in self.tags(image):
             raise ImageUnreachable(f"{image}:{reference}: not found")
+        reference = self._same.get(f"{image}:{reference}", reference)
         return "sha256:" + hashlib.sha256(f"{image}:{reference}:{platform}".encode()).hexdigest()
 
     def config(self, image: str, reference: str, platform: str) -> ImageConfig:
@@ -69,13 +76,15 @@ def context(path: Path, options: dict[str, Any]) -> Context:
     if "update_types" in policy:
         policy["update_types"] = frozenset(policy["update_types"])
     tags = options.get("tags")
+    label_policy = dict(options.get("label_policy") or {})
     return Context(
-        path=path.name,
+        path=options.get("path") or path.name,
         repo=RepoInfo(**(options.get("repo") or {})),
         labels=options.get("labels") or {},
+        label_policy=LabelPolicy(**label_policy),
         files=Files(options.get("files") or {}),
         offline=tags is None,
-        resolver=Registry(tags, options.get("created") or {}) if tags is not None else None,
+        resolver=Registry(tags, options.get("created") or {}, options.get("same")) if tags is not None else None,
         policy=ImagePolicy(**policy),
     )
 
@@ -99,5 +108,16 @@ def test_golden(source: Path) -> None:
     report = run_fixers(source.name, source.read_bytes(), ctx, [FIXERS[code]], by_name())
     assert report.error is None, report.error
     assert report.after.decode() == expected.read_text(), f"{source} differs from {expected.name}"
+    assert {c.path: c.after.decode() for c in report.files} == (options or {}).get("fixed_files", {})
     again = run_fixers(source.name, report.after, ctx, [FIXERS[code]], by_name())
     assert again.after == report.after, "not idempotent"
+
+
+def test_every_rewriting_fixer_has_cases_and_a_no_change_case() -> None:
+    for code, fixer in FIXERS.items():
+        if fixer.RISK.value == "report":
+            continue
+        sources = list((CASES / code).glob("*.Dockerfile"))
+        assert sources, f"no golden case for {code}"
+        unchanged = [s for s in sources if s.read_bytes() == s.with_suffix(".fixed").read_bytes()]
+        assert unchanged, f"{code} has no 'no change' case"

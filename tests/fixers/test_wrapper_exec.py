@@ -136,6 +136,18 @@ UNTOUCHED_SCRIPTS = [
     b'#!/bin/bash\ntrap "kill -TERM -$pgrp; exit" EXIT TERM\nsource /etc/apache2/envvars\n'
     b"/usr/sbin/apachectl -D FOREGROUND\n",
     b'#!/usr/bin/env bash\nif [ "$1" = "elastic" ]; then\n    exec elasticsearch\nelse\n    exec "$@"\nfi\n',
+    # daemons started in the background: the last command only keeps the container up
+    b"#!/bin/sh\nservice mysql start\nservice apache2 start\ntail -f /var/log/apache2/error.log\n",
+    b"#!/bin/sh\n/etc/init.d/cron start\nnginx -g 'daemon off;'\n",
+    b"#!/bin/sh\nnohup redis-server\nnode app.js\n",
+    b"#!/bin/sh\napachectl start\nsleep infinity\n",
+    b"#!/bin/sh\nredis-server &\nnode app.js\n",
+    b"#!/bin/sh\nphp-fpm -D\ntail -f /dev/null\n",
+    b"#!/bin/sh\nworker\nsleep infinity\n",
+    # the last command is housekeeping after the real server
+    b"#!/bin/sh\n/usr/sbin/httpd -DFOREGROUND\nrm -f /run/httpd/httpd.pid\n",
+    b"#!/bin/sh\nnode server.js\necho stopped\n",
+    b"#!/bin/sh\nsetup\nchmod -R g=u /data\n",
 ]
 
 

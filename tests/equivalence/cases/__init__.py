@@ -10,12 +10,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from fixers.base import Fixer, RepoInfo
+from fixers.base import Fixer, LabelPolicy, RepoInfo
 from fixers.document import Document
-from fixers.rules import add_labels, consolidate_cleanup, exec_form, reorder_layers, wrapper_exec
+from fixers.rules import (
+    add_labels,
+    add_to_copy,
+    consolidate_cleanup,
+    exec_form,
+    maintainer_label,
+    reorder_layers,
+    wrapper_exec,
+)
 
 FIXERS: dict[str, Fixer] = {
-    m.CODE: m for m in (reorder_layers, consolidate_cleanup, add_labels, exec_form, wrapper_exec)
+    m.CODE: m
+    for m in (reorder_layers, consolidate_cleanup, add_labels, exec_form, wrapper_exec, maintainer_label, add_to_copy)
 }
 
 DEBIAN_TAGS = ("bookworm", "bookworm-slim", "12", "12-slim")
@@ -60,6 +69,7 @@ class Case:
     files: Mapping[str, File] = field(default_factory=dict)
     repo: RepoInfo = REPO
     labels: Mapping[str, str] = field(default_factory=dict)
+    label_policy: LabelPolicy = field(default_factory=LabelPolicy)
     rewrite: Fixer | None = None  # a stand-in for the fixer: the deliberately wrong rewrites
     expect: str = "within"  # "within" the declaration, caught "outside" it (wrong rewrites), "identical"
     labels_after: Mapping[str, str] = field(default_factory=dict)  # labels the image must carry, read back

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from fixers.base import RepoInfo
+from fixers.base import LabelPolicy, RepoInfo
 from tests.equivalence.cases import Case, File
 
+_OPENSHIFT = LabelPolicy(profile="openshift", single_image=True)
+
 # Values the builder must read back unchanged: quotes, `$` (no expansion), backslashes.
-_TRICKY = 'Say "hi" to $USER: costs $5 for ${HOME}\'s shop'
-_WINDOWS = "Installs to C:\\tools\\$name, 50% off"
+_TRICKY = 'Say "hi": costs $5 for the $ 1.0\'s shop'
+_WINDOWS = "Installs to C:\\tools\\$5 bin, 50% off"
 
 CASES = [
     Case(
@@ -15,13 +17,14 @@ CASES = [
         "DM105",
         'FROM busybox:1.35\nCOPY site/ /www/\nEXPOSE 8080\nCMD ["httpd", "-f", "-p", "8080", "-h", "/www"]\n',
         {"site/index.html": File("<h1>shop</h1>\n")},
+        label_policy=_OPENSHIFT,
         labels_after={"io.openshift.expose-services": "8080:http", "io.k8s.description": "The shop's HTTP API"},
     ),
     Case(
         "apt-install-with-maintainer",
         "DM105",
         "FROM debian:bookworm-slim\n"
-        'LABEL maintainer="ops@example.com"\n'
+        "MAINTAINER ops@example.com\n"
         "RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates \\\n"
         "    && rm -rf /var/lib/apt/lists/*\n"
         "EXPOSE 443\n",
@@ -68,6 +71,7 @@ CASES = [
         "DM105",
         'FROM busybox:1.35\nENV USER=root\nCMD ["sh"]\n',
         repo=RepoInfo(name="shop", description=_TRICKY, url="https://github.com/example/shop"),
+        label_policy=_OPENSHIFT,
         labels_after={"io.k8s.description": _TRICKY, "org.opencontainers.image.title": "shop"},
     ),
     Case(
@@ -75,6 +79,6 @@ CASES = [
         "DM105",
         "# escape=`\nFROM busybox:1.35\nWORKDIR /app\nRUN mkdir -p `\n    /app/data\n",
         repo=RepoInfo(name="shop", description=_WINDOWS, url="https://github.com/example/shop"),
-        labels_after={"io.k8s.description": _WINDOWS},
+        labels_after={"org.opencontainers.image.description": _WINDOWS},
     ),
 ]

@@ -50,7 +50,7 @@ CASES = [
                 'if [[ -n "${DEBUG:-}" ]]; then\n'
                 "    set -x\n"
                 "fi\n"
-                "    sleep infinity\n"
+                "    top -b -d 60\n"
             )
         },
     ),
@@ -58,7 +58,7 @@ CASES = [
         "sh-runs-script-in-workdir",
         "DM107",
         'FROM busybox:1.35\nWORKDIR /app\nCOPY run.sh .\nENTRYPOINT ["sh", "run.sh"]\n',
-        {"run.sh": script("#!/bin/sh\n# runs the worker\nexport MODE=worker\nsleep 3600 # until stopped\n")},
+        {"run.sh": script("#!/bin/sh\n# runs the worker\nexport MODE=worker\nhttpd -f -p 8080 # until stopped\n")},
     ),
     Case(
         "crlf-script",

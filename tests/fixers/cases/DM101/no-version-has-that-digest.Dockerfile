@@ -1,0 +1,2 @@
+FROM acme/tool
+RUN tool --check

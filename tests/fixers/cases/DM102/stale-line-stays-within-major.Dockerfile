@@ -1,0 +1,4 @@
+FROM node:20.11.0-alpine
+WORKDIR /app
+COPY . .
+CMD ["node", "server.js"]

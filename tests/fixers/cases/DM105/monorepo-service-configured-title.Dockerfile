@@ -1,0 +1,4 @@
+FROM node:20-alpine
+WORKDIR /srv
+COPY . .
+CMD ["node", "index.js"]

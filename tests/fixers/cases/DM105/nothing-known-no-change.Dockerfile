@@ -1,0 +1,3 @@
+FROM python:3.12
+EXPOSE 8000
+CMD ["python", "-m", "http.server"]

@@ -1,0 +1,2 @@
+FROM docker:%%VERSION%%-dind
+RUN apk add --no-cache bash

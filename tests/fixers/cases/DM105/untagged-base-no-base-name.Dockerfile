@@ -1,0 +1,2 @@
+FROM cassandra
+COPY cassandra.yaml /etc/cassandra/

@@ -1,0 +1,4 @@
+FROM debian:bookworm-slim
+WORKDIR /app
+COPY . /app/
+CMD ./boot.sh

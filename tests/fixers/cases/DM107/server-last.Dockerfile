@@ -1,0 +1,3 @@
+FROM debian:bookworm-slim
+COPY start.sh /start.sh
+CMD ["/start.sh"]

@@ -1,0 +1,3 @@
+FROM alpine:3.20
+MAINTAINER "Ops" team $ <ops@example.com>
+RUN true
