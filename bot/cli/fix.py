@@ -61,6 +61,7 @@ def process(
         path=str(path),
         repo=repo_info(path),
         labels=config.labels,
+        label_policy=config.label_policy,
         files=LocalFiles(path.parent),
         offline=options.offline,
         resolver=resolver,

@@ -3,7 +3,7 @@
 ```yaml
 enabled: false                 # opt out: dockmend leaves this repository alone
 fixers: {select: [DM105], ignore: [exec-form]}
-labels: {io.k8s.display-name: Billing API}   # DM105 label values
+labels: {alone: true, titles: {api/Dockerfile: Billing API}}   # DM105 settings and label values
 reviewers: [alice, bob]        # reviewers of dockmend's requests here
 ```
 
@@ -24,6 +24,7 @@ from ruamel.yaml.error import YAMLError
 from bot.engine.selection import resolve_codes
 from bot.errors import DockmendError
 from bot.platforms.base import RepoFile
+from bot.settings import labels
 
 NAMES = (".dockmend.yml", ".dockmend.yaml")
 MAX_SIZE = 64 * 1024
@@ -40,6 +41,7 @@ class RepoConfig:
     select: tuple[str, ...] = ()  # fixer codes
     ignore: tuple[str, ...] = ()
     labels: Mapping[str, str] = field(default_factory=dict)
+    label_settings: Mapping[str, Any] = field(default_factory=dict)  # profile, alone, titles given here
     reviewers: tuple[str, ...] = ()
 
 
@@ -71,11 +73,13 @@ def parse(data: bytes, path: str = NAMES[0]) -> RepoConfig:
     if not isinstance(fixers, dict):
         raise RepoConfigError("'fixers' must be a mapping with select/ignore", path=path)
     _known(fixers, ("select", "ignore"), "fixers.", path)
+    values, given = _labels(raw.get("labels"), path)
     return RepoConfig(
         enabled=enabled,
         select=_codes(fixers.get("select"), "fixers.select", path),
         ignore=_codes(fixers.get("ignore"), "fixers.ignore", path),
-        labels=_labels(raw.get("labels"), path),
+        labels=values,
+        label_settings=given,
         reviewers=_names(raw.get("reviewers"), "reviewers", path),
     )
 
@@ -104,11 +108,10 @@ def _codes(value: Any, key: str, path: str) -> tuple[str, ...]:
         raise RepoConfigError(f"{key}: {exc.message}", path=path) from None
 
 
-def _labels(value: Any, path: str) -> dict[str, str]:
-    if value is None:
-        return {}
-    if not isinstance(value, dict) or not all(
-        isinstance(k, str) and isinstance(v, str | int | float) and not isinstance(v, bool) for k, v in value.items()
-    ):
-        raise RepoConfigError("'labels' must map label keys to text values", path=path)
-    return {k: str(v) for k, v in value.items()}
+def _labels(value: Any, path: str) -> tuple[dict[str, str], dict[str, Any]]:
+    if value is not None and not isinstance(value, dict):
+        raise RepoConfigError("'labels' must map label keys to text values (and profile, alone, titles)", path=path)
+    try:
+        return labels.split(value)
+    except labels.LabelsError as exc:
+        raise RepoConfigError(f"labels: {exc}", path=path) from None

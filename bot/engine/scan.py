@@ -17,12 +17,13 @@ from bot.engine.repoconfig import RepoConfig
 from bot.engine.selection import selected_fixers
 from bot.platforms.base import Platform, PlatformError, PlatformUnavailable, Repo, RepoFile
 from bot.platforms.localrepo import MAX_CONTEXT_FILE
+from bot.settings import labels
 from bot.settings.config import Config
-from fixers.base import Context, Finding, Fixer, ImageResolver, RepoInfo
+from fixers.base import Context, Finding, Fixer, ImageResolver, LabelPolicy, RepoInfo
 from fixers.document import DocumentError
 from fixers.engine import FileReport, run_fixers
 from fixers.names import SKIP_DIRS, is_dockerfile_name
-from fixers.registry import FIXERS, by_name
+from fixers.registry import FIXERS, by_name, labels_only
 from fixers.rules import add_labels
 
 MAX_DOCKERFILE = 1024 * 1024
@@ -90,6 +91,7 @@ class RepoScan:
     base_sha: str | None  # the commit read; None until pin_base (the listing had no sha)
     files: Sequence[RepoFile]
     config: RepoConfig = field(default_factory=RepoConfig)
+    label_policy: LabelPolicy = field(default_factory=LabelPolicy)  # the service's, with the repository's settings
     skip: str | None = None  # why the repository is left alone
     reports: list[FileReport] = field(default_factory=list)
     groups: dict[str | None, list[FileReport]] = field(default_factory=dict)
@@ -191,8 +193,12 @@ def scan(platform: Platform, repo: Repo, settings: ScanSettings, cache: BlobCach
     index = {f.path: f for f in files}
     contents = {f.path: _read(platform, repo, f, cache) for f in targets}
 
+    result.label_policy = replace(
+        labels.policy(result.config.label_settings, settings.config.label_policy), single_image=len(targets) == 1
+    )
+
     def run_all(info: RepoInfo) -> tuple[dict[str, Context], list[FileReport]]:
-        base = _context(settings, result.config, info)
+        base = replace(_context(settings, result.config, info), label_policy=result.label_policy)
         contexts = {f.path: _for_file(base, f, TreeFiles(platform, repo, index, _folder(f), cache)) for f in targets}
         return contexts, [_run(f.path, contents[f.path], contexts[f.path], fixers) for f in targets]
 
@@ -204,7 +210,14 @@ def scan(platform: Platform, repo: Repo, settings: ScanSettings, cache: BlobCach
         known = platform.repo_metadata(repo)
         if known != listed:
             contexts, result.reports = run_all(known)
-    result.groups = _groups(result.reports, settings.grouping, contents, contexts)
+    groups = _groups(result.reports, settings.grouping, contents, contexts)
+    # a change that only adds labels rides along with other fixes; alone it opens nothing
+    # unless the configuration says so (labels: {alone: true})
+    result.groups = {
+        key: reports
+        for key, reports in groups.items()
+        if result.label_policy.alone or not labels_only(fix.code for r in reports for fix in r.fixes)
+    }
     if not result.retry_later and any(r.changed for r in result.reports):
         pin_base(platform, repo, result)  # finished: a request's base is the commit the scan read
     return result

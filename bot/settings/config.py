@@ -18,13 +18,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from bot.settings import source
+from bot.settings import labels, source
 from bot.settings.document import ConfigFile
 from bot.settings.platforms import platform_settings, target_settings
 from bot.settings.registries import Registry
 from bot.settings.targets import PlatformSettings, TargetSettings
 from bot.settings.web import ServiceSettings
-from fixers.base import ImagePolicy
+from fixers.base import ImagePolicy, LabelPolicy
 
 MAX_CONFIG = source.MAX_CONFIG
 
@@ -34,6 +34,7 @@ class Config:
     """The configuration as the code uses it; ``file`` is the validated file, defaults filled in."""
 
     labels: Mapping[str, str] = field(default_factory=dict)
+    label_policy: LabelPolicy = field(default_factory=LabelPolicy)
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     # Validated ``registries:`` entries (or plain mappings); references are resolved by
@@ -76,8 +77,10 @@ def load(path: Path) -> Config:
 def from_file(document: ConfigFile, path: str | None = None) -> Config:
     """The :class:`Config` of a validated file; relative paths are taken from ``path``'s folder."""
     images = document.images
+    values, given = labels.split(document.labels)
     return Config(
-        labels={str(key): str(value) for key, value in document.labels.items()},
+        labels=values,
+        label_policy=labels.policy(given),
         select=tuple(document.fixers.select),
         ignore=tuple(document.fixers.ignore),
         registries=dict(document.registries),

@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import ConfigDict, model_validator
 
+from bot.settings import labels
 from bot.settings.base import Items, Name, Section, invalid
 from bot.settings.platforms import GitHub, GitLab, Platform, Target
 from bot.settings.registries import Fixers, Images, Registry, RegistryHost
@@ -21,8 +22,9 @@ class ConfigFile(Section):
 
     model_config = ConfigDict(title="dockmend configuration")  # merged with Section's
 
-    labels: Mapping[str, str | int | float] = {}
-    """Label values for DM105 add-labels (others are derived from the repository where possible)."""
+    labels: Mapping[str, str | int | float | bool | Mapping[str, str]] = {}
+    """DM105 add-labels: label values, and the settings `profile` (oci or openshift), `alone` (a
+    labels-only change may open a request by itself) and `titles` (image titles by Dockerfile path)."""
     fixers: Fixers = Fixers()
     images: Images = Images()
     registries: Mapping[RegistryHost, Registry | None] = {}
@@ -49,6 +51,10 @@ class ConfigFile(Section):
 
     def problems(self) -> Iterator[Problem]:
         """References between sections: target names, their platforms, chat's targets."""
+        try:
+            labels.split(self.labels)
+        except labels.LabelsError as exc:
+            yield ("labels", *([exc.key] if exc.key else [])), str(exc)
         seen: set[str] = set()
         for index, target in enumerate(self.targets):
             if target.name in seen:

@@ -124,3 +124,11 @@ def test_build_platform(tmp_path: Path) -> None:
     (tmp_path / "co").rmdir()
     with pytest.raises(DockmendError, match="is not a folder"):
         build_platform(load(cfg_file).platforms["here"], {})
+
+
+def test_label_settings_of_a_repository() -> None:
+    found = parse(b"labels: {alone: true, titles: {api/Dockerfile: API}, org.opencontainers.image.vendor: ACME}\n")
+    assert found.labels == {"org.opencontainers.image.vendor": "ACME"}
+    assert found.label_settings == {"alone": True, "titles": {"api/Dockerfile": "API"}}
+    with pytest.raises(RepoConfigError, match="labels: 'profile' is one of oci, openshift"):
+        parse(b"labels: {profile: k8s}\n")

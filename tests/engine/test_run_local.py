@@ -186,13 +186,24 @@ def test_caps_per_run_and_per_repository(folder: Path) -> None:
     assert len(branches) == 1  # one request per repository per run; the others wait
     dockmend(folder, extra=", grouping: fixer, max_requests_per_repo: 9")
     branches = git(folder / "api2", "branch", "--list", "dockmend/*", "--format=%(refname:short)").split()
-    assert branches == [
-        "dockmend/DM103-reorder-layers",
-        "dockmend/DM104-consolidate-cleanup",
-        "dockmend/DM105-add-labels",
-        "dockmend/DM107-wrapper-exec",
-    ]
+    fixes = ["dockmend/DM103-reorder-layers", "dockmend/DM104-consolidate-cleanup", "dockmend/DM107-wrapper-exec"]
+    assert branches == fixes  # api2 has no origin: no label value is known for it
     assert git(folder / "api2", "show", "dockmend/DM107-wrapper-exec:svc/Dockerfile") == NEEDS_FIXES["svc/Dockerfile"]
+
+
+def test_labels_alone_open_a_request_only_when_the_repository_asks(folder: Path) -> None:
+    api = folder / "api"
+    options = ", grouping: fixer, max_requests_per_repo: 9"
+    dockmend(folder, extra=options)
+    branches = git(api, "branch", "--list", "dockmend/*", "--format=%(refname:short)").split()
+    fixes = ["dockmend/DM103-reorder-layers", "dockmend/DM104-consolidate-cleanup", "dockmend/DM107-wrapper-exec"]
+    assert branches == fixes  # the source label rides along with other fixes; alone it opens nothing
+    commit(api, {".dockmend.yml": "labels: {alone: true}\n"}, "labels may come alone here")
+    dockmend(folder, extra=options)
+    branches = git(api, "branch", "--list", "dockmend/*", "--format=%(refname:short)").split()
+    assert branches == sorted([*fixes, "dockmend/DM105-add-labels"])
+    labels = git(api, "show", "dockmend/DM105-add-labels:svc/Dockerfile")
+    assert 'org.opencontainers.image.source="https://github.com/acme/api"' in labels
 
 
 def test_only_one_repository_and_unknown_targets(folder: Path) -> None:

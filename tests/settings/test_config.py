@@ -215,3 +215,35 @@ def test_nothing_the_loader_returns_shows_a_secret(tmp_path: Path) -> None:
     assert SECRET not in f"{cfg!r} {service!r} {service} {cfg.file.model_dump()}"
     assert service.chat.mattermost is not None and service.chat.mattermost.token is not None
     assert service.chat.mattermost.token.reveal() == SECRET
+
+
+def test_labels_hold_values_and_dm105_settings(tmp_path: Path) -> None:
+    path = tmp_path / "dockmend.yaml"
+    path.write_text(
+        "labels:\n  org.opencontainers.image.vendor: ACME\n  profile: openshift\n  alone: true\n"
+        "  titles: {./api/Dockerfile: Billing API}\n"
+    )
+    cfg = load(path)
+    assert cfg.labels == {"org.opencontainers.image.vendor": "ACME"}
+    assert (cfg.label_policy.profile, cfg.label_policy.alone) == ("openshift", True)
+    assert cfg.label_policy.titles == {"api/Dockerfile": "Billing API"}
+    assert load(_write(tmp_path, "labels: {}\n")).label_policy.alone is False  # labels ride along by default
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("labels: {profile: docker}\n", "'profile' is one of oci, openshift"),
+        ("labels: {alone: sometimes}\n", "'alone' is true or false"),
+        ("labels: {titles: [a]}\n", "dockmend.yaml:1:10: labels.titles:"),
+    ],
+)
+def test_bad_label_settings_are_named(tmp_path: Path, text: str, expected: str) -> None:
+    with pytest.raises(DockmendError, match=re.escape(expected)):
+        load(_write(tmp_path, text))
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "dockmend.yaml"
+    path.write_text(text)
+    return path
