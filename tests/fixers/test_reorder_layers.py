@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import gc
+import time
+
 import pytest
 
-from fixers.base import Risk
+from fixers.base import Context, Risk
+from fixers.document import Document
 from fixers.rules import reorder_layers
 from tests.fixers.helpers import fixed, run
 
@@ -243,3 +247,46 @@ def test_one_fix_per_moved_run_with_message() -> None:
     assert [(f.line, f.code, f.risk, f.message) for f in report.fixes] == [
         (5, "DM103", Risk.REVIEW, "moved RUN `apk add curl` (line 5) above COPY (line 2) and 1 more COPY/ADD")
     ]
+
+
+# Issue 13: an index refresh never moves without the install that reads it
+REFRESH_KEPT = [
+    "FROM debian:12\nCOPY . /app\nRUN apt-get update\nRUN apt-get install -y curl\n",
+    "FROM debian:12\nCOPY . /app\nRUN apt-get -qq update\nCOPY b /srv/b\nRUN apt-get install -y curl\n",
+    "FROM alpine:3.20\nCOPY . /app\nRUN apk update\nRUN apk add curl\n",
+    "FROM fedora:40\nCOPY . /app\nRUN dnf makecache\nRUN dnf install -y gcc\n",
+]
+
+
+@pytest.mark.parametrize("text", REFRESH_KEPT)
+def test_an_update_only_run_stays_with_its_install(text: str) -> None:
+    assert fixed(reorder_layers, text) == text
+
+
+def test_an_update_moves_with_its_install_in_one_run() -> None:
+    text = "FROM debian:12\nCOPY . /app\nRUN apt-get update && apt-get install -y curl\n"
+    assert fixed(reorder_layers, text) == "FROM debian:12\nRUN apt-get update && apt-get install -y curl\nCOPY . /app\n"
+
+
+def _fix_seconds(text: str) -> float:
+    doc = Document.parse(text)
+    gc.collect()
+    gc.disable()  # collections of the growing heap are not the fixer's cost
+    try:
+        start = time.perf_counter()
+        reorder_layers.fix(doc, Context())
+        return time.perf_counter() - start
+    finally:
+        gc.enable()
+
+
+def test_time_grows_linearly_with_the_instructions() -> None:
+    def body(n: int, salt: str) -> str:  # ENV paths, comments and COPYs that every RUN hops
+        steps = "".join(
+            f"ENV P{i}=/opt/{salt}{i}\n# step {i}\nCOPY a{i} /app/a{i}\nRUN apt-get install -y p{i}\n" for i in range(n)
+        )
+        return "FROM debian:12\n" + steps
+
+    small = min(_fix_seconds(body(500, salt)) for salt in ("a", "b"))
+    large = _fix_seconds(body(4000, "c"))
+    assert large < 16 * small, (small, large)  # 8x the instructions; quadratic would be 64x
