@@ -1,8 +1,9 @@
 """The one explicit list of fixers and checks. A test fails if a module is missing.
 
 The order is the order the engine applies rewrites in: base images first (a pin or a
-bump changes the FROM that labels name), then cleanup before reordering (a folded
-cleanup RUN moves with its install), exec form, wrapper scripts, and labels last.
+bump changes the FROM that labels name), then an `apt-get update` folded into its
+install and consecutive installs merged (so the cleanup that follows is added once),
+cleanup before reordering (a folded cleanup RUN moves with its install), exec form, wrapper scripts, and labels last.
 """
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ from collections.abc import Sequence
 from fixers.base import Fixer
 from fixers.rules import (
     add_labels,
+    apt_update_with_install,
     bump_base_tag,
     consolidate_cleanup,
     exec_form,
     literal_secrets,
+    merge_install_runs,
     missing_expose,
     missing_volume,
     multiple_processes,
@@ -30,6 +33,8 @@ from fixers.rules import (
 FIXERS: dict[str, Fixer] = {
     "DM101": pin_base_tag,
     "DM102": bump_base_tag,
+    "DM110": apt_update_with_install,
+    "DM111": merge_install_runs,
     "DM104": consolidate_cleanup,
     "DM103": reorder_layers,
     "DM106": exec_form,

@@ -25,8 +25,16 @@ metadata, apk indexes, pip wheels, npm and yarn tarballs), so dockmend cleans th
 the RUN that made them: `rm -rf /var/lib/apt/lists/*`, `yum/dnf/microdnf clean all`,
 `zypper clean --all`, `apk add --no-cache`, `pip install --no-cache-dir`,
 `npm cache clean --force`, `yarn cache clean` (Yarn 1 only), and folds a cleanup-only
-RUN that directly follows the install into it. It leaves alone RUNs with a cache
-mount, and apt lists that a later RUN (or a stage built FROM this one) still reads.
+RUN that directly follows the install into it. The flags are used only where the
+base's tools know them, judged from the root base of the stage's lineage: pip >= 6 for
+`--no-cache-dir`, apk-tools >= 2.5 (Alpine >= 3.3) for `--no-cache`; on older bases
+(Ubuntu 14.04, Debian jessie, old python patch tags, Alpine 3.1/3.2) and on bases it
+does not know, it appends `rm -rf ~/.cache/pip` or `rm -rf /var/cache/apk/*`, which
+every version accepts, or leaves the RUN and says why. Only stages that ship are
+cleaned: the final stage, the stages it is built FROM, and stages whose cache folders
+it copies; a builder stage used only by `COPY --from` is left as it is. It never adds
+a cleanup beside one the RUN already does, in any form. It leaves alone RUNs with a
+cache mount, and apt lists that a later RUN (or a stage built FROM this one) still reads.
 Check that nothing later in the build needs the cache: a script that runs
 `apt-get install` without `apt-get update` first, or an offline install."""
 NEEDS_NETWORK = False
@@ -84,12 +92,12 @@ def fix(doc: Document, ctx: Context) -> FixResult:
     fixes: list[Fix] = []
     findings: list[Finding] = []
     runs = {i.index: Run.of(doc, i) for i in doc.instructions if i.keyword == "RUN" and _MANAGERS.search(i.original)}
-    later = _later_lists(doc, runs)
+    later = later_lists(doc, runs)
     off = ({"npm", "yarn"} if _OFFLINE.search(doc.text) else set()) | _yarn_off(doc, ctx)
     apk_kept = _APK_CACHE.search(doc.text) is not None
     folded: set[int] = set()
-    for stage in (doc.stages[i] for i in sorted(_shipped(doc))):
-        if not _posix(doc, stage):
+    for stage in (doc.stages[i] for i in sorted(shipped(doc))):
+        if not posix(doc, stage):
             continue
         stage_off = off | ({"pip"} if _pip_env(doc, stage) else set())
         root = doc.lineage(stage)[-1].base_resolved
@@ -109,7 +117,7 @@ def fix(doc: Document, ctx: Context) -> FixResult:
     return FixResult(fixes=fixes, findings=findings)
 
 
-def _shipped(doc: Document) -> set[int]:
+def shipped(doc: Document) -> set[int]:
     """Stages whose files end up in the image: the final stage, the stages it is built
     FROM, and stages a shipped stage copies a cache folder (or a parent of one) from."""
     shipped: set[int] = set()
@@ -312,7 +320,7 @@ def _ignored(comments: list[str]) -> set[str]:
     return {name for code in codes for name in _HADOLINT_CODES.get(code.strip(), "").split()}
 
 
-def _posix(doc: Document, stage: Stage) -> bool:
+def posix(doc: Document, stage: Stage) -> bool:
     """Not a Windows stage, and under a backtick escape only when clearly Linux."""
     lineage = doc.lineage(stage)
     base = lineage[-1].base_resolved
@@ -342,7 +350,7 @@ def _yarn_off(doc: Document, ctx: Context) -> set[str]:
     return set() if b"# yarn lockfile v1" in lock or _YARN_1.search(manifest) else {"yarn-project"}
 
 
-def _later_lists(doc: Document, runs: dict[int, Run | None]) -> set[int]:
+def later_lists(doc: Document, runs: dict[int, Run | None]) -> set[int]:
     """Instructions after which a RUN reads the apt lists they leave (no update or
     removal of the lists in between), in their stage or a stage built FROM it."""
     at_start: dict[int, bool] = {}
