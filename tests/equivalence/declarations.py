@@ -26,7 +26,8 @@ CACHE_DIRS = (
     "/etc/apk/cache/",
     "/usr/local/share/.cache/yarn/",
 )
-_HOME_CACHES = re.compile(r"^/(root|home/[^/]+)/(\.cache/pip|\.cache/yarn|\.npm)/")
+# The folder itself too: `rm -rf ~/.cache/pip` (DM104 on old pips) removes it.
+_HOME_CACHES = re.compile(r"^/(root|home/[^/]+)/(\.cache/pip|\.cache/yarn|\.npm)(/|$)")
 
 
 def _files(diff: ImageDiff, allowed: Callable[[FileDiff], bool]) -> list[str]:
@@ -103,4 +104,6 @@ DECLARATIONS: dict[str, Declaration] = {
     "DM105": adds_labels,
     "DM106": exec_form,
     "DM107": wrapper_exec,
+    "DM110": removes_caches,  # the same commands as one RUN: only the apt lists' removal shows
+    "DM111": nothing,  # the same commands in the same order, as one layer
 }

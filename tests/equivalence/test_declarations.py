@@ -43,6 +43,8 @@ def _diff(*files: FileDiff, config: tuple[ConfigDiff, ...] = (), argv: object = 
     [
         ("DM104", _diff(FileDiff(LISTS, FILE, None), FileDiff("/var/cache/apt/pkgcache.bin", FILE, None)), 0),
         ("DM104", _diff(FileDiff("/root/.cache/pip/http/x", FILE, None)), 0),
+        ("DM104", _diff(FileDiff("/home/app/.cache/pip", FILE, None)), 0),  # `rm -rf ~/.cache/pip`
+        ("DM104", _diff(FileDiff("/home/app/.cache/pipx", FILE, None)), 1),
         ("DM104", _diff(FileDiff("/usr/bin/curl", FILE, None)), 1),
         ("DM104", _diff(FileDiff(LISTS, None, FILE)), 1),  # added, not removed
         ("DM104", _diff(FileDiff("/var/lib/apt/listsX", FILE, None)), 1),
@@ -62,6 +64,10 @@ def _diff(*files: FileDiff, config: tuple[ConfigDiff, ...] = (), argv: object = 
         ("DM107", _diff(FileDiff("/e.sh", FILE, FILE, SCRIPT, SCRIPT.replace(b'  "$@"', b'  exec "$@"'))), 0),
         ("DM107", _diff(FileDiff("/e.sh", FILE, Entry("f", 0o755, "0:0", 10, sha256="b"), SCRIPT, SCRIPT)), 1),
         ("DM107", _diff(FileDiff("/e.sh", FILE, None)), 1),
+        ("DM110", _diff(FileDiff(LISTS, FILE, None)), 0),
+        ("DM110", _diff(FileDiff("/usr/bin/jq", FILE, None)), 1),
+        ("DM111", _diff(), 0),
+        ("DM111", _diff(FileDiff("/usr/bin/jq", FILE, None)), 1),
     ],
 )
 def test_declarations(code: str, diff: ImageDiff, outside: int) -> None:

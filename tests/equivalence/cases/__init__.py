@@ -12,10 +12,27 @@ from dataclasses import dataclass, field
 
 from fixers.base import Fixer, RepoInfo
 from fixers.document import Document
-from fixers.rules import add_labels, consolidate_cleanup, exec_form, reorder_layers, wrapper_exec
+from fixers.rules import (
+    add_labels,
+    apt_update_with_install,
+    consolidate_cleanup,
+    exec_form,
+    merge_install_runs,
+    reorder_layers,
+    wrapper_exec,
+)
 
 FIXERS: dict[str, Fixer] = {
-    m.CODE: m for m in (reorder_layers, consolidate_cleanup, add_labels, exec_form, wrapper_exec)
+    m.CODE: m
+    for m in (
+        reorder_layers,
+        consolidate_cleanup,
+        add_labels,
+        exec_form,
+        wrapper_exec,
+        apt_update_with_install,
+        merge_install_runs,
+    )
 }
 
 DEBIAN_TAGS = ("bookworm", "bookworm-slim", "12", "12-slim")
