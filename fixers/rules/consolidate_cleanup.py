@@ -31,8 +31,9 @@ base's tools know them, judged from the root base of the stage's lineage: pip >=
 (Ubuntu 14.04, Debian jessie, old python patch tags, Alpine 3.1/3.2) and on bases it
 does not know, it appends `rm -rf ~/.cache/pip` or `rm -rf /var/cache/apk/*`, which
 every version accepts, or leaves the RUN and says why. Only stages that ship are
-cleaned: the final stage, the stages it is built FROM, and stages whose cache folders
-it copies; a builder stage used only by `COPY --from` is left as it is. It never adds
+cleaned: the final stage, stages no other stage uses (`--target`s such as `dev`), the
+stages they are built FROM, and stages whose cache folders they copy; a builder stage
+used only by `COPY --from` (or `--mount=from=`) is left as it is. It never adds
 a cleanup beside one the RUN already does, in any form. It leaves alone RUNs with a
 cache mount, and apt lists that a later RUN (or a stage built FROM this one) still reads.
 Check that nothing later in the build needs the cache: a script that runs
@@ -118,10 +119,18 @@ def fix(doc: Document, ctx: Context) -> FixResult:
 
 
 def shipped(doc: Document) -> set[int]:
-    """Stages whose files end up in the image: the final stage, the stages it is built
-    FROM, and stages a shipped stage copies a cache folder (or a parent of one) from."""
+    """Stages whose files end up in an image: the final stage and every stage no other
+    stage uses (a `--target` such as `dev`), the stages they are built FROM, and stages a
+    shipped stage copies a cache folder (or a parent of one) from. A builder stage only
+    used by `COPY --from` or `--mount=from=` does not ship."""
+    used: set[int] = set()
+    for stage in doc.stages:
+        used.update([stage.parent] if stage.parent is not None else [])
+        for inst in stage.instructions:
+            refs = [inst.flag("from") or ""] + [m.get("from", "") for m in inst.mounts()]
+            used.update(s.index for s in (doc.stage_by_ref(r) for r in refs if r) if s is not None)
     shipped: set[int] = set()
-    todo = [doc.stages[-1]]
+    todo = [doc.stages[-1], *(s for s in doc.stages if s.index not in used)]
     while todo:
         for stage in doc.lineage(todo.pop()):
             if stage.index in shipped:

@@ -608,6 +608,13 @@ BASES = [
         'FROM alpine:3.20 AS base\nRUN apk add curl\nFROM base\nCMD ["sh"]\n',
         'FROM alpine:3.20 AS base\nRUN apk add --no-cache curl\nFROM base\nCMD ["sh"]\n',
     ),
+    # a stage nothing uses is a `--target` (a dev image): it ships
+    (
+        "FROM python:3.12 AS base\nRUN pip install flask\nFROM base AS dev\nRUN pip install watchdog\n"
+        'FROM base AS final\nCMD ["flask"]\n',
+        "FROM python:3.12 AS base\nRUN pip install --no-cache-dir flask\nFROM base AS dev\n"
+        'RUN pip install --no-cache-dir watchdog\nFROM base AS final\nCMD ["flask"]\n',
+    ),
     # a builder whose whole filesystem is copied into the final stage ships its caches
     (
         "FROM alpine:3.20 AS build\nRUN apk add curl\nFROM scratch\nCOPY --from=build / /\n",
@@ -619,6 +626,7 @@ BASES_UNCHANGED = [
     # builder stages that never ship
     "FROM debian:12 AS build\nRUN apt-get update && apt-get install -y gcc\nFROM debian:12\nCOPY --from=build /a /a\n",
     "FROM alpine:3.20 AS build\nRUN apk add go\nFROM alpine:3.20\nCOPY --from=build /app /app\n",
+    "FROM alpine:3.20 AS build\nRUN apk add go\nFROM alpine:3.20\nRUN --mount=from=build,target=/b cp /b/app /app\n",
     # a cleanup the RUN already does, in another form
     "FROM python:3.12\nRUN pip install flask && rm -rf /root/.cache/pip\n",
     "FROM python:3.12\nRUN pip install flask && rm -rf ~/.cache\n",
