@@ -28,3 +28,16 @@ def lint(files: Sequence[Path], batch: int = 200) -> dict[Path, Counter[str]]:
         for item in json.loads(proc.stdout or "[]"):
             result[Path(item["file"])][item["code"]] += 1
     return result
+
+
+def lint_lines(files: Sequence[Path], batch: int = 200) -> dict[Path, list[tuple[int, str]]]:
+    """(line, code) of each finding per file."""
+    result: dict[Path, list[tuple[int, str]]] = {Path(f): [] for f in files}
+    for i in range(0, len(files), batch):
+        chunk = [str(f) for f in files[i : i + batch]]
+        proc = subprocess.run(
+            ["hadolint", "--no-fail", "-f", "json", *chunk], capture_output=True, text=True, check=False
+        )
+        for item in json.loads(proc.stdout or "[]"):
+            result[Path(item["file"])].append((int(item["line"]), item["code"]))
+    return result
