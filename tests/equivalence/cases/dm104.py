@@ -21,7 +21,7 @@ _OLD_PIP = script(
     "#!/bin/sh\n"
     'for a in "$@"; do [ "$a" = --no-cache-dir ] && { echo "no such option: --no-cache-dir" >&2; exit 2; }; done\n'
     'mkdir -p "$HOME/.cache/pip/http" && echo wheel > "$HOME/.cache/pip/http/0badc0de"\n'
-    "mkdir -p /opt/site && echo installed > /opt/site/$(echo \"$@\" | tr ' ' _)\n"
+    'mkdir -p "$HOME/.local/site" && echo installed > "$HOME/.local/site/$(echo "$*" | tr " " _)"\n'
 )
 
 CASES = [
