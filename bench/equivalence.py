@@ -20,14 +20,24 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.equivalence import bases
-from tests.equivalence.cases import Case, dm103, dm104, dm105, dm106, dm107, dm108, dm109, probes
+from tests.equivalence.cases import Case, dm103, dm104, dm105, dm106, dm107, dm108, dm109, dm110, dm111, probes
 from tests.equivalence.cases.corpus import corpus_cases
 from tests.equivalence.pairs import Outcome, Pairs
 from tests.equivalence.session import Unavailable, environment
 
 
 def select(args: argparse.Namespace) -> list[Case]:
-    cases = [*dm103.CASES, *dm104.CASES, *dm105.CASES, *dm106.CASES, *dm107.CASES, *dm108.CASES, *dm109.CASES]
+    cases = [
+        *dm103.CASES,
+        *dm104.CASES,
+        *dm105.CASES,
+        *dm106.CASES,
+        *dm107.CASES,
+        *dm108.CASES,
+        *dm109.CASES,
+        *dm110.CASES,
+        *dm111.CASES,
+    ]
     cases += [] if args.no_corpus else corpus_cases()[0]
     cases += [*probes.MUTANTS, *probes.CONTROLS] if args.probes else []
     return [c for c in cases if not args.fixer or c.code in args.fixer]

@@ -389,3 +389,87 @@ def _leading(run: Run) -> bool:
         if run.line(op) != run.line(cmd.start):
             return False
     return True
+
+
+# What the package managers of a base image accept. ``True``: known to support the
+# option; ``False``: known to predate it; ``None``: unknown (a custom or unresolved base).
+# pip got its cache, and `--no-cache-dir`, in pip 6 (December 2014); apk got `--no-cache`
+# in apk-tools 2.5 (Alpine 3.3, January 2016).
+
+_OLD_DISTROS = re.compile(
+    r"(?<![a-z])(lucid|precise|trusty|utopic|vivid|wily|squeeze|wheezy|jessie"
+    r"|ubuntu-?1[0-5]\.\d\d|debian-?[5-8](?![0-9.])|centos-?[5](?![0-9]))(?![a-z])"
+)
+_NEW_DISTROS = re.compile(
+    r"(?<![a-z])(xenial|yakkety|zesty|artful|bionic|cosmic|disco|eoan|focal|groovy|hirsute|impish|jammy|kinetic"
+    r"|lunar|mantic|noble|oracular|plucky|stretch|buster|bullseye|bookworm|trixie|forky|sid"
+    r"|ubuntu-?(1[6-9]|[2-9]\d)\.\d\d|debian-?(9|1\d)(?![0-9]))(?![a-z])"
+)
+_ALPINE_VERSION = re.compile(r"(?<![a-z])alpine-?(\d+)\.(\d+)")
+_NUMBER = re.compile(r"(\d+)(?:\.(\d+))?(?:\.(\d+))?")
+_PATCH_FLOOR = {(2, 7): (2, 7, 9), (3, 3): (3, 3, 6), (3, 4): (3, 4, 3)}
+_OLD_PYTHON = frozenset({(2, 5), (2, 6), (3, 0), (3, 1), (3, 2)})
+_UBUNTU_OLD = _names("lucid precise trusty utopic vivid wily")
+_DEBIAN_OLD = _names("squeeze wheezy jessie")
+
+
+def _name_and_tag(image: str) -> tuple[str, str] | None:
+    image = image.split("@", 1)[0].lower()
+    if not image or "$" in image:
+        return None
+    last = image.rsplit("/", 1)[-1]
+    name, _, tag = last.partition(":")
+    return name, tag or "latest"
+
+
+def _version(tag: str) -> tuple[int, int, int] | None:
+    found = _NUMBER.match(tag)
+    if not found:
+        return None
+    major, minor, patch = (int(g) if g is not None else -1 for g in found.groups())
+    return major, minor, patch
+
+
+def _alpine_ok(name: str, tag: str) -> bool | None:
+    """apk-tools >= 2.5 (Alpine >= 3.3) on an Alpine base, or None when it is no known Alpine."""
+    if name == "alpine":
+        number = _version(tag)
+        return number is None or number[:2] >= (3, 3)  # latest, edge
+    found = _ALPINE_VERSION.search(tag)
+    if found:
+        return (int(found.group(1)), int(found.group(2))) >= (3, 3)
+    return True if "alpine" in tag else None
+
+
+def pip_no_cache_dir(image: str) -> bool | None:
+    """Whether pip on ``image`` (a stage's root base) knows ``--no-cache-dir`` (pip >= 6)."""
+    parts = _name_and_tag(image)
+    if parts is None:
+        return None
+    name, tag = parts
+    number = _version(tag)
+    if name in ("python", "pypy"):  # pip from get-pip.py, rebuilt with each tag's image
+        if number is None or name == "pypy":
+            return True
+        # A tag of a line (`2.7`, `3`) was rebuilt until the line's end, with a recent pip;
+        # a patch tag superseded before 2015 was not (pip 1.5 in 2.7.8, 3.3.5, 3.4.2).
+        if number[2] < 0:
+            return number[:2] not in _OLD_PYTHON
+        return number >= _PATCH_FLOOR.get(number[:2], (0, 0, 0)) and number[:2] not in _OLD_PYTHON
+    if name == "alpine":
+        return _alpine_ok(name, tag)
+    if name == "ubuntu":
+        return tag not in _UBUNTU_OLD and (number is None or number[0] >= 16)
+    if name == "debian":
+        return tag.split("-")[0] not in _DEBIAN_OLD and (number is None or number[0] >= 9)
+    if name in ("centos", "rockylinux", "almalinux", "fedora", "amazonlinux"):
+        return number is None or name != "centos" or number[0] >= 6
+    if _OLD_DISTROS.search(tag) or (_ALPINE_VERSION.search(tag) and _alpine_ok(name, tag) is False):
+        return False
+    return True if _NEW_DISTROS.search(tag) or "alpine" in tag else None
+
+
+def apk_no_cache(image: str) -> bool | None:
+    """Whether apk on ``image`` knows ``--no-cache`` (apk-tools >= 2.5, Alpine >= 3.3)."""
+    parts = _name_and_tag(image)
+    return None if parts is None else _alpine_ok(*parts)

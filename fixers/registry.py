@@ -1,9 +1,11 @@
 """The one explicit list of fixers and checks. A test fails if a module is missing.
 
 The order is the order the engine applies rewrites in: base images first, ADD → COPY
-before the RUN rewrites (reordering reads what COPY brings in), then cleanup before
-reordering (a folded cleanup RUN moves with its install), exec form, wrapper scripts,
-MAINTAINER → label, and the labels last (they see the authors label DM108 wrote).
+before the RUN rewrites (reordering reads what COPY brings in), then an `apt-get update`
+folded into its install and consecutive installs merged (so the cleanup that follows is
+added once), cleanup before reordering (a folded cleanup RUN moves with its install),
+exec form, wrapper scripts, MAINTAINER → label, and the labels last (they see the
+authors label DM108 wrote).
 """
 
 from __future__ import annotations
@@ -14,11 +16,13 @@ from fixers.base import Fixer
 from fixers.rules import (
     add_labels,
     add_to_copy,
+    apt_update_with_install,
     bump_base_tag,
     consolidate_cleanup,
     exec_form,
     literal_secrets,
     maintainer_label,
+    merge_install_runs,
     missing_expose,
     missing_volume,
     multiple_processes,
@@ -34,6 +38,8 @@ FIXERS: dict[str, Fixer] = {
     "DM101": pin_base_tag,
     "DM102": bump_base_tag,
     "DM109": add_to_copy,
+    "DM110": apt_update_with_install,
+    "DM111": merge_install_runs,
     "DM104": consolidate_cleanup,
     "DM103": reorder_layers,
     "DM106": exec_form,

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from fixers import pkgmanagers as pm
-from fixers.base import Context, Fix, FixResult, Risk
+from fixers.base import Context, Finding, Fix, FixResult, Risk
 from fixers.document import Document, Instruction, Stage
 from fixers.edits import Edit
 from fixers.pkgmanagers import Run, render, tail
-from fixers.shell import Command
+from fixers.shell import Command, Word
 
 CODE = "DM104"
 NAME = "consolidate-cleanup"
@@ -24,8 +25,17 @@ metadata, apk indexes, pip wheels, npm and yarn tarballs), so dockmend cleans th
 the RUN that made them: `rm -rf /var/lib/apt/lists/*`, `yum/dnf/microdnf clean all`,
 `zypper clean --all`, `apk add --no-cache`, `pip install --no-cache-dir`,
 `npm cache clean --force`, `yarn cache clean` (Yarn 1 only), and folds a cleanup-only
-RUN that directly follows the install into it. It leaves alone RUNs with a cache
-mount, and apt lists that a later RUN (or a stage built FROM this one) still reads.
+RUN that directly follows the install into it. The flags are used only where the
+base's tools know them, judged from the root base of the stage's lineage: pip >= 6 for
+`--no-cache-dir`, apk-tools >= 2.5 (Alpine >= 3.3) for `--no-cache`; on older bases
+(Ubuntu 14.04, Debian jessie, old python patch tags, Alpine 3.1/3.2) and on bases it
+does not know, it appends `rm -rf ~/.cache/pip` or `rm -rf /var/cache/apk/*`, which
+every version accepts, or leaves the RUN and says why. Only stages that ship are
+cleaned: the final stage, stages no other stage uses (`--target`s such as `dev`), the
+stages they are built FROM, and stages whose cache folders they copy; a builder stage
+used only by `COPY --from` (or `--mount=from=`) is left as it is. It never adds
+a cleanup beside one the RUN already does, in any form. It leaves alone RUNs with a
+cache mount, and apt lists that a later RUN (or a stage built FROM this one) still reads.
 Check that nothing later in the build needs the cache: a script that runs
 `apt-get install` without `apt-get update` first, or an offline install."""
 NEEDS_NETWORK = False
@@ -55,40 +65,100 @@ _CLEANS = re.compile(r"\b(rm|clean|autoclean)\b")
 # `apk add --no-network` (nothing to download, no index cached) but what hadolint sees.
 _APK_CACHE = re.compile(r"/etc/apk/cache|setup-apkcache")
 _PIP, _APK = "--no-cache-dir", "--no-cache"
+# Forms every pip and apk accept: the cache folder's removal at the end of the RUN.
+_PIP_RM, _APK_RM = "rm -rf ~/.cache/pip", "rm -rf /var/cache/apk/*"
+# The cache already handled in the RUN (or in a cleanup RUN folded into it), in any form.
+_PIP_DONE = re.compile(
+    r"PIP_NO_CACHE_DIR|--no-cache-dir\b|\.cache/pip\b|\.cache/?(\*|\s|$)|\bpip[0-9.]*\s+cache\s+(purge|remove)"
+)
+_APK_DONE = re.compile(r"/var/cache/apk\b|/etc/apk/cache\b|\bapk\s+cache\s+(clean|purge)")
+_PIP_MOVERS = re.compile(r"(^|\s)(HOME|XDG_CACHE_HOME|PIP_CACHE_DIR)=")
+_CACHE_HOMES = ("/root/.cache/pip", "/var/cache/apk", "/var/lib/apt/lists", "/var/cache/yum", "/var/cache/dnf")
 _PIP_DIRS = ("/.cache", "pip")
 _APK_DIRS = ("/var/cache/apk", "/etc/apk/cache")
 
 
+@dataclass(frozen=True)
+class _Base:
+    """What the stage's root base image accepts (see :func:`pm.pip_no_cache_dir`)."""
+
+    image: str
+    pip: bool | None  # pip >= 6: `--no-cache-dir`
+    apk: bool | None  # apk-tools >= 2.5: `--no-cache`
+    pip_cache_moved: bool  # XDG_CACHE_HOME / PIP_CACHE_DIR set: `~/.cache/pip` is not the cache
+    apk_cache_kept: bool  # an apk cache set up on purpose (/etc/apk/cache)
+
+
 def fix(doc: Document, ctx: Context) -> FixResult:
     fixes: list[Fix] = []
+    findings: list[Finding] = []
     runs = {i.index: Run.of(doc, i) for i in doc.instructions if i.keyword == "RUN" and _MANAGERS.search(i.original)}
-    later = _later_lists(doc, runs)
+    later = later_lists(doc, runs)
     off = ({"npm", "yarn"} if _OFFLINE.search(doc.text) else set()) | _yarn_off(doc, ctx)
+    apk_kept = _APK_CACHE.search(doc.text) is not None
     folded: set[int] = set()
-    for stage in doc.stages:
-        if not _posix(doc, stage):
+    for stage in (doc.stages[i] for i in sorted(shipped(doc))):
+        if not posix(doc, stage):
             continue
         stage_off = off | ({"pip"} if _pip_env(doc, stage) else set())
+        root = doc.lineage(stage)[-1].base_resolved
+        base = _Base(root, pm.pip_no_cache_dir(root), pm.apk_no_cache(root), _pip_cache_moved(doc, stage), apk_kept)
         for inst in stage.instructions:
             run = None if inst.index in folded else runs.get(inst.index)
             comments = _comments(doc, inst) if run else []
             if run is None or any(_ABOUT_CACHE.search(c) for c in comments):
                 continue  # a comment about caches: the author chose what to keep
             keeps = inst.index in later or _KEEPS_APT.search(inst.logical.text) or _NOGLOB.search(run.text)
-            found = _fix_run(doc, run, frozenset(stage_off | _ignored(comments) | ({"apt-get"} if keeps else set())))
+            run_off = frozenset(stage_off | _ignored(comments) | ({"apt-get"} if keeps else set()))
+            found, why = _fix_run(doc, run, run_off, base)
+            findings += [Finding(CODE, NAME, inst.start_line, w) for w in why]
             if found:
                 fixes.append(found[0])
                 folded.update(found[1])
-    return FixResult(fixes=fixes)
+    return FixResult(fixes=fixes, findings=findings)
 
 
-def _fix_run(doc: Document, run: Run, off: frozenset[str]) -> tuple[Fix, list[int]] | None:
-    """The fix of one RUN and the RUNs folded into it; ``off``: managers to leave alone."""
-    edits, said = _flag_edits(run, off)
+def shipped(doc: Document) -> set[int]:
+    """Stages whose files end up in an image: the final stage and every stage no other
+    stage uses (a `--target` such as `dev`), the stages they are built FROM, and stages a
+    shipped stage copies a cache folder (or a parent of one) from. A builder stage only
+    used by `COPY --from` or `--mount=from=` does not ship."""
+    used: set[int] = set()
+    for stage in doc.stages:
+        used.update([stage.parent] if stage.parent is not None else [])
+        for inst in stage.instructions:
+            refs = [inst.flag("from") or ""] + [m.get("from", "") for m in inst.mounts()]
+            used.update(s.index for s in (doc.stage_by_ref(r) for r in refs if r) if s is not None)
+    shipped: set[int] = set()
+    todo = [doc.stages[-1], *(s for s in doc.stages if s.index not in used)]
+    while todo:
+        for stage in doc.lineage(todo.pop()):
+            if stage.index in shipped:
+                continue
+            shipped.add(stage.index)
+            for inst in stage.instructions:
+                source = doc.stage_by_ref(inst.flag("from") or "") if inst.keyword in ("COPY", "ADD") else None
+                if source is not None and source.index not in shipped and any(_holds_cache(p) for p in inst.args[:-1]):
+                    todo.append(source)
+    return shipped
+
+
+def _holds_cache(path: str) -> bool:
+    path = "/" + path.strip("/")
+    return any(d.startswith(path.rstrip("/") + "/") or d == path for d in _CACHE_HOMES)
+
+
+_Found = tuple[Fix, list[int]]
+
+
+def _fix_run(doc: Document, run: Run, off: frozenset[str], base: _Base) -> tuple[_Found | None, list[str]]:
+    """The fix of one RUN and the RUNs folded into it (``off``: managers to leave alone),
+    and why a cache it leaves is left alone."""
     end = tail(doc, run)
     followers = _followers(doc, run) if end else []
     folded = [" ".join(w.raw for w in c.words) for f in followers for c in f.script.commands]
-    texts = folded + [c.cleanup for c in _missing(run, off, " ".join(folded))]
+    edits, said, fallbacks, why = _flag_edits(run, off, base, " ".join(folded), end is not None)
+    texts = folded + [c.cleanup for c in _missing(run, off, " ".join(folded))] + fallbacks
     if end and texts:
         edits.append(Edit.insert(end.at, render(doc, end, texts)))
         said += [f"add `{t}`" for t in texts]
@@ -96,9 +166,9 @@ def _fix_run(doc: Document, run: Run, off: frozenset[str]) -> tuple[Fix, list[in
         edits.append(Edit.delete(run.inst.end, followers[-1].inst.end))
         said.append(f"fold the cleanup RUN of line {followers[0].inst.start_line} into it")
     if not edits:
-        return None
+        return None, why
     message = "clean package caches in the RUN that makes them: " + "; ".join(said)
-    return Fix(run.inst.start_line, message, _merge(edits)), [f.inst.index for f in followers]
+    return (Fix(run.inst.start_line, message, _merge(edits)), [f.inst.index for f in followers]), why
 
 
 def _missing(run: Run, off: frozenset[str], folded: str) -> list[pm.Cleaner]:
@@ -134,24 +204,49 @@ def _unconditional(cmds: list[Command], i: int) -> bool:
     return not cmds[i].depth and cmds[i].op_before in ("", ";", "\n", "&")
 
 
-def _flag_edits(run: Run, off: frozenset[str]) -> tuple[list[Edit], list[str]]:
-    """``--no-cache-dir`` for pip, ``--no-cache`` for apk (and no more ``apk update``)."""
+def _flag_edits(
+    run: Run, off: frozenset[str], base: _Base, folded: str, appendable: bool
+) -> tuple[list[Edit], list[str], list[str], list[str]]:
+    """``--no-cache-dir`` for pip, ``--no-cache`` for apk (and no more ``apk update``), where
+    the base's tools know them; else the cache folder's removal, appended at the end.
+    Returns the edits, what they do, the commands to append, and why a cache is left."""
     edits: list[Edit] = []
-    pip_off = "pip" in off or "PIP_NO_CACHE_DIR" in run.text or pm.cache_mounted(run.inst, _PIP_DIRS)
-    apk_off = "apk" in off or _APK_CACHE.search(run.doc.text) or pm.cache_mounted(run.inst, _APK_DIRS)
+    text = run.text + "\n" + folded
+    pip_off = "pip" in off or _PIP_DONE.search(text) or pm.cache_mounted(run.inst, _PIP_DIRS)
+    apk_off = "apk" in off or base.apk_cache_kept or _APK_DONE.search(text) or pm.cache_mounted(run.inst, _APK_DIRS)
+    pips: list[Word] = []
+    apks: list[Word] = []
     for cmd in run.script.commands:
         words = pm.argv(cmd)
         values = {w.value for w in words}
         pip = None if pip_off or values & {"--no-cache-dir", "--cache-dir"} else pm.pip_install_word(words)
         apk = None if apk_off or "--no-cache" in values else pm.apk_add_word(words)
-        edits += [Edit.insert(run.offset(w.end - 1) + 1, " " + f) for w, f in ((pip, _PIP), (apk, _APK)) if w]
-    said = [
-        f"add `{flag}` to {name}"
-        for flag, name in ((_PIP, "pip install"), (_APK, "apk add"))
-        if any(e.text == " " + flag for e in edits)
-    ]
-    updates = [] if apk_off else _apk_updates(run)
-    return edits + updates, said + (["drop the `apk update` that `--no-cache` makes useless"] if updates else [])
+        pips += [pip] if pip else []
+        apks += [apk] if apk else []
+        if pip and _PIP_MOVERS.search(" ".join(w.raw for w in cmd.words[: len(cmd.words) - len(words)])):
+            pip_off = True  # `HOME=/x pip install`: the cache is elsewhere
+    said, fallbacks, why = [], [], []
+    for found, flag, name, ok, fallback in (
+        (pips, _PIP, "pip install", base.pip, _PIP_RM),
+        (apks, _APK, "apk add", base.apk, _APK_RM),
+    ):
+        if not found or (name == "pip install" and pip_off):
+            continue
+        if ok:
+            edits += [Edit.insert(run.offset(w.end - 1) + 1, " " + flag) for w in found]
+            said.append(f"add `{flag}` to {name}")
+            continue
+        known = "predates" if ok is False else "may predate"
+        reason = f"`{flag}` is not used: {name.split()[0]} on `{base.image or 'an unknown base'}` {known} it"
+        if name == "pip install" and base.pip_cache_moved:
+            why.append(f"{reason}, and XDG_CACHE_HOME or PIP_CACHE_DIR moves the cache from `~/.cache/pip`")
+        elif not appendable or _NOGLOB.search(run.text):
+            why.append(f"{reason}, and `{fallback}` cannot be appended safely to this RUN")
+        else:
+            fallbacks.append(fallback)
+    updates = _apk_updates(run) if base.apk and not apk_off else []
+    said += ["drop the `apk update` that `--no-cache` makes useless"] if updates else []
+    return edits + updates, said, fallbacks, why
 
 
 def _apk_updates(run: Run) -> list[Edit]:
@@ -234,7 +329,7 @@ def _ignored(comments: list[str]) -> set[str]:
     return {name for code in codes for name in _HADOLINT_CODES.get(code.strip(), "").split()}
 
 
-def _posix(doc: Document, stage: Stage) -> bool:
+def posix(doc: Document, stage: Stage) -> bool:
     """Not a Windows stage, and under a backtick escape only when clearly Linux."""
     lineage = doc.lineage(stage)
     base = lineage[-1].base_resolved
@@ -242,6 +337,11 @@ def _posix(doc: Document, stage: Stage) -> bool:
         return False
     shells = [i for s in lineage for i in s.instructions if i.keyword == "SHELL"]
     return all(i.args and _POSIX_SHELL.fullmatch(i.args[0]) for i in shells)
+
+
+def _pip_cache_moved(doc: Document, stage: Stage) -> bool:
+    sets = [i for s in doc.lineage(stage) for i in s.instructions if i.keyword in ("ENV", "ARG")]
+    return any(re.search(r"\b(XDG_CACHE_HOME|PIP_CACHE_DIR)\b", " ".join(i.args)) for i in sets)
 
 
 def _pip_env(doc: Document, stage: Stage) -> bool:
@@ -259,7 +359,7 @@ def _yarn_off(doc: Document, ctx: Context) -> set[str]:
     return set() if b"# yarn lockfile v1" in lock or _YARN_1.search(manifest) else {"yarn-project"}
 
 
-def _later_lists(doc: Document, runs: dict[int, Run | None]) -> set[int]:
+def later_lists(doc: Document, runs: dict[int, Run | None]) -> set[int]:
     """Instructions after which a RUN reads the apt lists they leave (no update or
     removal of the lists in between), in their stage or a stage built FROM it."""
     at_start: dict[int, bool] = {}

@@ -252,6 +252,30 @@ def _command(cmd: shell.Command, effect: _Effect) -> bool:
     return paths is not None
 
 
+_REFRESH = {"apt-get": "update", "apt": "update", "apk": "update", "zypper": "refresh ref", "yum": "makecache"}
+_REFRESH["dnf"] = _REFRESH["microdnf"] = "makecache"
+_INSTALLS = {"apt-get": "install", "apt": "install", "apk": "add", "zypper": "install in", "yum": "install"}
+_INSTALLS["dnf"] = _INSTALLS["microdnf"] = "install"
+
+
+def _refresh_only(script: shell.Script) -> bool:
+    """The RUN refreshes a package index it does not install from: that index is for a
+    later RUN, and moving one without the other would leave the install on a stale index."""
+    managers = {"apt": "apt-get", "microdnf": "dnf", "yum": "dnf"}
+    refreshed, installed = set(), set()
+    for cmd in script.commands:
+        words = [w.value for w in cmd.words[cmd.program_index() :]]
+        operands = [w for w in words[1:] if not w.startswith("-")]
+        if not words or not operands:
+            continue
+        name = managers.get(words[0], words[0])
+        if operands[0] in _REFRESH.get(words[0], "").split() or (words[0] == "apk" and "--update" in words[1:]):
+            refreshed.add(name)
+        if operands[0] in _INSTALLS.get(words[0], "").split():
+            installed.add(name)
+    return bool(refreshed - installed)
+
+
 def _analyse(command: str) -> _Effect | None:
     """The RUN's effect, when every command in it is understood; else None."""
     script = shell.parse(command)
@@ -259,60 +283,120 @@ def _analyse(command: str) -> _Effect | None:
         script.unsure
         or script.features - _FEATURES
         or any("{" in w.raw or w.expands for c in script.commands for w in c.words)
+        or _refresh_only(script)
     ):
         return None
     effect = _Effect()
     return effect if all(_command(cmd, effect) for cmd in script.commands) else None
 
 
-def _lineage(doc: Document, index: int) -> tuple[bool, list[Instruction]]:
-    """Whether the chain of stages starts from scratch, and its instructions (FROMs excluded)."""
-    stage = doc.stages[index]
-    if stage.parent is None or stage.parent >= index:
-        return stage.is_scratch, stage.instructions[1:]
-    scratch, before = _lineage(doc, stage.parent)
-    return scratch, before + stage.instructions[1:]
+@dataclass
+class _Paths:
+    """Paths named by ENV/ARG values along a lineage, each with the position it first
+    appeared at, indexed so that "does one of the first k overlap this path?" costs the
+    path's depth, not the number of paths."""
+
+    first: dict[str, int] = field(default_factory=dict)  # path -> position
+    below: dict[str, int] = field(default_factory=dict)  # proper ancestor -> first position under it
+    count: int = 0
+
+    def add(self, path: str) -> None:
+        self.first.setdefault(path, self.count)
+        for parent in _ancestors(path)[1:]:
+            self.below.setdefault(parent, self.count)
+        self.count += 1
+
+    def overlaps(self, path: str, k: int) -> bool:
+        """One of the first ``k`` paths is ``path``, above it or under it."""
+        return self.below.get(path, k) < k or any(self.first.get(a, k) < k for a in _ancestors(path))
+
+    def copy(self) -> _Paths:
+        return _Paths(dict(self.first), dict(self.below), self.count)
 
 
-def _workdir(doc: Document, inst: Instruction) -> str | None:
-    scratch, chain = _lineage(doc, inst.stage)
-    cwd = "/" if scratch else None  # otherwise the base image's WORKDIR, which is unknown
-    for i in (i for i in chain if i.index < inst.index and i.keyword == "WORKDIR" and i.args):
-        value = i.args[0]
-        cwd = _norm(value) if value.startswith("/") else _norm(f"{cwd}/{value}") if cwd else None
-    return cwd
+def _ancestors(path: str) -> list[str]:
+    """``/a/b`` → ``/a/b``, ``/a``, ``/``."""
+    found = [path]
+    while path != "/":
+        path = path.rsplit("/", 1)[0] or "/"
+        found.append(path)
+    return found
 
 
-def _destination(doc: Document, inst: Instruction) -> str | None:
-    """Where a COPY/ADD writes (a file, or a directory it fills), absolute; None if unknown."""
-    if len(inst.args) < 2:
-        return None
-    dest = inst.args[-1]
-    cwd = "/" if dest.startswith("/") else _workdir(doc, inst)
-    return _norm(f"{cwd}/{dest}") if cwd else None
+@dataclass
+class _Scope:
+    """What is in force at an instruction, through the stage's lineage: the WORKDIR
+    (None if unknown), the paths named by ENV/ARG values (None once one is built from an
+    unknown variable), whether a SHELL was set. Computed in one pass over the file."""
+
+    cwd: str | None
+    env: _Paths | None
+    defined: set[str]
+    shell: bool
+
+    def copy(self) -> _Scope:
+        return _Scope(self.cwd, None if self.env is None else self.env.copy(), set(self.defined), self.shell)
 
 
-def _env_paths(doc: Document, run: Instruction) -> set[str] | None:
-    """Paths named by ENV/ARG values the RUN sees; None if one is built from an unknown variable."""
-    _, chain = _lineage(doc, run.stage)
-    values: list[str] = []
-    defined: set[str] = set()
-    for inst in doc.instructions[: doc.stages[0].from_index] + [i for i in chain if i.index < run.index]:
-        pairs = list(zip(inst.args[::2], inst.args[1::2], strict=False)) if inst.keyword == "ENV" else []
-        if inst.keyword == "ARG":
-            pairs = [(k, v) for k, eq, v in (a.partition("=") for a in inst.args) if eq]
-        if any(m.group(1) not in defined for _, v in pairs for m in _VAR_PATH.finditer(v)):
-            return None
-        defined.update(k for k, _ in pairs)
-        values += [v for _, v in pairs]
-    paths = (_norm(p) for v in values for p in _ENV_PATH.findall(v))
-    return {p for p in paths if p}
+@dataclass
+class _Facts:
+    dest: dict[int, str | None] = field(default_factory=dict)  # COPY/ADD: where it writes
+    env: dict[int, tuple[_Paths, int] | None] = field(default_factory=dict)  # RUN: the ENV/ARG paths it sees
+    shell: set[int] = field(default_factory=set)  # RUNs after a SHELL
+
+
+def _facts(doc: Document) -> _Facts:
+    facts = _Facts()
+    top = _Scope(None, _Paths(), set(), False)
+    for inst in doc.instructions[: doc.stages[0].from_index]:
+        _declare(top, inst)
+    ends: dict[int, _Scope] = {}
+    for stage in doc.stages:
+        parent = stage.parent if stage.parent is not None and stage.parent < stage.index else None
+        scope = ends[parent].copy() if parent is not None else top.copy()
+        if parent is None:
+            scope.cwd = "/" if stage.is_scratch else None  # else the base image's WORKDIR, unknown
+        for inst in stage.instructions[1:]:
+            if inst.keyword in ("COPY", "ADD") and len(inst.args) >= 2:
+                dest = inst.args[-1]
+                cwd = "/" if dest.startswith("/") else scope.cwd
+                facts.dest[inst.index] = _norm(f"{cwd}/{dest}") if cwd else None
+            elif inst.keyword == "RUN":
+                facts.env[inst.index] = None if scope.env is None else (scope.env, scope.env.count)
+                if scope.shell:
+                    facts.shell.add(inst.index)
+            elif inst.keyword == "WORKDIR" and inst.args:
+                value = inst.args[0]
+                joined = value if value.startswith("/") else f"{scope.cwd}/{value}" if scope.cwd else None
+                scope.cwd = _norm(joined) if joined else None
+            elif inst.keyword == "SHELL":
+                scope.shell = True
+            _declare(scope, inst)
+        ends[stage.index] = scope
+    return facts
+
+
+def _declare(scope: _Scope, inst: Instruction) -> None:
+    """Add the paths an ENV/ARG value names; poison the scope on an unknown variable."""
+    pairs = list(zip(inst.args[::2], inst.args[1::2], strict=False)) if inst.keyword == "ENV" else []
+    if inst.keyword == "ARG":
+        pairs = [(k, v) for k, eq, v in (a.partition("=") for a in inst.args) if eq]
+    if not pairs or scope.env is None:
+        return
+    if any(m.group(1) not in scope.defined for _, v in pairs for m in _VAR_PATH.finditer(v)):
+        scope.env = None
+        return
+    scope.defined.update(k for k, _ in pairs)
+    for path in (_norm(p) for _, v in pairs for p in _ENV_PATH.findall(v)):
+        if path:
+            scope.env.add(path)
 
 
 def _block_start(doc: Document, inst: Instruction) -> int:
     """First line of the comment block directly above ``inst`` (its own line if none)."""
     line = inst.start_line
-    while line > 1 and doc.line_text(line - 1).lstrip().startswith("#") and doc.instruction_at(line - 1) is None:
+    floor = doc.instructions[inst.index - 1].end_line if inst.index else 0  # lines of the instruction before
+    while line - 1 > floor and doc.line_text(line - 1).lstrip().startswith("#"):
         line -= 1
     return line
 
@@ -321,24 +405,22 @@ def _suppressed(doc: Document, inst: Instruction) -> bool:
     return CODE in pragmas.codes_above(doc, inst.start_line, {NAME: CODE})
 
 
-def _movable(doc: Document, run: Instruction) -> _Effect | None:
+def _movable(doc: Document, run: Instruction, facts: _Facts) -> tuple[_Effect, tuple[_Paths, int]] | None:
     if run.keyword != "RUN" or run.json or run.flags or run.heredocs or len(run.args) != 1 or run.stage < 0:
         return None
-    _, chain = _lineage(doc, run.stage)
-    if _suppressed(doc, run) or any(i.keyword == "SHELL" and i.index < run.index for i in chain):
+    if run.index in facts.shell or _suppressed(doc, run):
         return None
-    effect, env = _analyse(run.args[0]), _env_paths(doc, run)
-    if effect is None or env is None:
-        return None
-    effect.paths |= env
-    return effect
+    effect, env = _analyse(run.args[0]), facts.env.get(run.index)
+    return None if effect is None or env is None else (effect, env)
 
 
-def _independent(doc: Document, copy: Instruction, effect: _Effect) -> bool:
+def _independent(doc: Document, copy: Instruction, effect: _Effect, env: tuple[_Paths, int], facts: _Facts) -> bool:
     if copy.keyword not in ("COPY", "ADD") or _suppressed(doc, copy):
         return False
-    dest = _destination(doc, copy)
-    return dest is not None and _app_area(dest, effect.users) and not any(_overlap(dest, p) for p in effect.paths)
+    dest = facts.dest.get(copy.index)
+    if dest is None or not _app_area(dest, effect.users) or env[0].overlaps(dest, env[1]):
+        return False
+    return not any(_overlap(dest, p) for p in effect.paths)
 
 
 @dataclass
@@ -348,22 +430,43 @@ class _Move:
 
 
 def _plan(doc: Document) -> list[_Move]:
-    """Every move, each computed on the order left by the previous ones, so one pass reaches the fixed point."""
+    """Every move, each computed on the order left by the previous ones, so one pass
+    reaches the fixed point. The order is a linked list: a move costs the COPY/ADDs it
+    looks at, not the length of the stage."""
     moves: list[_Move] = []
+    facts = _facts(doc)
     for stage in doc.stages:
-        order = list(stage.instructions)
-        for run in stage.instructions:
-            effect = _movable(doc, run)
-            if effect is None:
+        insts = stage.instructions
+        prev = {inst.index: (insts[i - 1].index if i else None) for i, inst in enumerate(insts)}
+        after = {inst.index: (insts[i + 1].index if i + 1 < len(insts) else None) for i, inst in enumerate(insts)}
+        by_index = {inst.index: inst for inst in insts}
+        for run in insts:
+            found = _movable(doc, run, facts)
+            if found is None:
                 continue
-            pos = first = order.index(run)
-            while _independent(doc, order[first - 1], effect):
-                first -= 1
-            while first < pos and order[first - 1].keyword == "RUN":  # no new DL3059, no RUN pair for DM104
-                first += 1
-            if first < pos:
-                moves.append(_Move(run, order[first:pos]))
-                order[first : pos + 1] = [run, *order[first:pos]]
+            effect, env = found
+            hopped: list[Instruction] = []
+            before = prev[run.index]
+            while before is not None and _independent(doc, by_index[before], effect, env, facts):
+                hopped.append(by_index[before])
+                before = prev[before]
+            hopped.reverse()
+            while hopped and before is not None and by_index[before].keyword == "RUN":  # no new DL3059
+                before = hopped.pop(0).index
+            if not hopped:
+                continue
+            moves.append(_Move(run, hopped))
+            # unlink the RUN and put it before the first hopped instruction
+            p, n = prev[run.index], after[run.index]
+            assert p is not None  # the RUN hops what is before it
+            after[p] = n
+            if n is not None:
+                prev[n] = p
+            first = hopped[0].index
+            head = prev[first]
+            prev[run.index], after[run.index], prev[first] = head, first, run.index
+            if head is not None:
+                after[head] = run.index
     return moves
 
 

@@ -27,7 +27,8 @@ CACHE_DIRS = (
     "/etc/apk/cache/",
     "/usr/local/share/.cache/yarn/",
 )
-_HOME_CACHES = re.compile(r"^/(root|home/[^/]+)/(\.cache/pip|\.cache/yarn|\.npm)/")
+# The folder itself too: `rm -rf ~/.cache/pip` (DM104 on old pips) removes it.
+_HOME_CACHES = re.compile(r"^/(root|home/[^/]+)/(\.cache/pip|\.cache/yarn|\.npm)(/|$)")
 
 
 def _files(diff: ImageDiff, allowed: Callable[[FileDiff], bool]) -> list[str]:
@@ -129,4 +130,6 @@ DECLARATIONS: dict[str, Declaration] = {
     "DM107": wrapper_exec,
     "DM108": maintainer_label,
     "DM109": same_tree,
+    "DM110": removes_caches,  # the same commands as one RUN: only the apt lists' removal shows
+    "DM111": nothing,  # the same commands in the same order, as one layer
 }

@@ -7,12 +7,22 @@ from pathlib import Path
 
 import pytest
 
-from tests.equivalence.cases import FIXERS, Case, dm103, dm104, dm105, dm106, dm107, dm108, dm109, probes
+from tests.equivalence.cases import FIXERS, Case, dm103, dm104, dm105, dm106, dm107, dm108, dm109, dm110, dm111, probes
 from tests.equivalence.cases.corpus import corpus_cases
 from tests.equivalence.pairs import rewrite, write_context
 from tests.equivalence.session import _images
 
-SYNTHETIC = [*dm103.CASES, *dm104.CASES, *dm105.CASES, *dm106.CASES, *dm107.CASES, *dm108.CASES, *dm109.CASES]
+SYNTHETIC = [
+    *dm103.CASES,
+    *dm104.CASES,
+    *dm105.CASES,
+    *dm106.CASES,
+    *dm107.CASES,
+    *dm108.CASES,
+    *dm109.CASES,
+    *dm110.CASES,
+    *dm111.CASES,
+]
 
 
 def test_at_least_thirty_pairs_cover_every_fixer() -> None:

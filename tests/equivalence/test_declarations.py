@@ -44,6 +44,8 @@ def _diff(*files: FileDiff, config: tuple[ConfigDiff, ...] = (), argv: object = 
     [
         ("DM104", _diff(FileDiff(LISTS, FILE, None), FileDiff("/var/cache/apt/pkgcache.bin", FILE, None)), 0),
         ("DM104", _diff(FileDiff("/root/.cache/pip/http/x", FILE, None)), 0),
+        ("DM104", _diff(FileDiff("/home/app/.cache/pip", FILE, None)), 0),  # `rm -rf ~/.cache/pip`
+        ("DM104", _diff(FileDiff("/home/app/.cache/pipx", FILE, None)), 1),
         ("DM104", _diff(FileDiff("/usr/bin/curl", FILE, None)), 1),
         ("DM104", _diff(FileDiff(LISTS, None, FILE)), 1),  # added, not removed
         ("DM104", _diff(FileDiff("/var/lib/apt/listsX", FILE, None)), 1),
@@ -78,6 +80,10 @@ def _diff(*files: FileDiff, config: tuple[ConfigDiff, ...] = (), argv: object = 
         ("DM109", _diff(), 0),
         ("DM109", _diff(FileDiff("/rootfs/a.txt", None, FILE)), 1),  # an archive unpacked, or not
         ("DM109", _diff(config=(ConfigDiff("Labels", None, {"a": "1"}),)), 1),
+        ("DM110", _diff(FileDiff(LISTS, FILE, None)), 0),
+        ("DM110", _diff(FileDiff("/usr/bin/jq", FILE, None)), 1),
+        ("DM111", _diff(), 0),
+        ("DM111", _diff(FileDiff("/usr/bin/jq", FILE, None)), 1),
     ],
 )
 def test_declarations(code: str, diff: ImageDiff, outside: int) -> None:

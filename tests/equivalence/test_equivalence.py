@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import pytest
 
-from tests.equivalence.cases import Case, dm103, dm104, dm105, dm106, dm107, dm108, dm109, probes
+from tests.equivalence.cases import Case, dm103, dm104, dm105, dm106, dm107, dm108, dm109, dm110, dm111, probes
 from tests.equivalence.cases.corpus import corpus_cases
 from tests.equivalence.pairs import Outcome, Pairs
 
 pytestmark = pytest.mark.equivalence
 
-SYNTHETIC = [*dm103.CASES, *dm104.CASES, *dm105.CASES, *dm106.CASES, *dm107.CASES, *dm108.CASES, *dm109.CASES]
+SYNTHETIC = [
+    *dm103.CASES,
+    *dm104.CASES,
+    *dm105.CASES,
+    *dm106.CASES,
+    *dm107.CASES,
+    *dm108.CASES,
+    *dm109.CASES,
+    *dm110.CASES,
+    *dm111.CASES,
+]
 CORPUS, NOT_BUILT = corpus_cases()
 
 

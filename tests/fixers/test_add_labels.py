@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import time
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
@@ -319,12 +318,10 @@ def test_fix_message_and_line() -> None:
     ]
 
 
-def test_linear_in_stages() -> None:
-    """``FROM ${BASE} AS sN`` may name every earlier stage: each is still visited once."""
+def test_many_stages_named_by_a_variable() -> None:
+    """``FROM ${BASE} AS sN`` may name every earlier stage (its time: bench/scaling.py)."""
     text = "FROM alpine:3.20 AS s0\n" + "".join(f"FROM ${{BASE}} AS s{i}\n" for i in range(1, 400))
-    start = time.perf_counter()
     report = run(add_labels, text, DEMO)
-    assert time.perf_counter() - start < 5
     assert [f.line for f in report.fixes] == [400]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from fixers import pkgmanagers as pm
 from fixers.base import Context
 from fixers.rules import consolidate_cleanup
 from tests.fixers.helpers import fixed, run
@@ -547,3 +548,131 @@ def test_one_fix_per_run_on_its_first_line_says_what_changed() -> None:
 def test_suppression_comment_is_honoured() -> None:
     text = "FROM centos:7\n# dockmend ignore=DM104\nRUN yum install -y httpd\nRUN dnf install -y gcc\n"
     assert fixed(consolidate_cleanup, text) == text.replace("dnf install -y gcc", "dnf install -y gcc && dnf clean all")
+
+
+# Issue 13: flags only where the base's tools know them; shipped stages only; no second cleanup
+BASES = [
+    # pip < 6 (Ubuntu 14.04, Debian jessie, old python patch tags): the cache folder's removal
+    (
+        "FROM ubuntu:14.04\nRUN pip install flask\n",
+        "FROM ubuntu:14.04\nRUN pip install flask && rm -rf ~/.cache/pip\n",
+    ),
+    (
+        "FROM debian:jessie-slim\nRUN pip install flask\n",
+        "FROM debian:jessie-slim\nRUN pip install flask && rm -rf ~/.cache/pip\n",
+    ),
+    (
+        "FROM python:2.7.8\nRUN pip install flask\n",
+        "FROM python:2.7.8\nRUN pip install flask && rm -rf ~/.cache/pip\n",
+    ),
+    # an unknown base: the same form, which every pip accepts
+    (
+        "FROM registry.example.com/team/base:1\nRUN pip install flask\n",
+        "FROM registry.example.com/team/base:1\nRUN pip install flask && rm -rf ~/.cache/pip\n",
+    ),
+    # the base of the stage's lineage decides
+    (
+        "FROM ubuntu:trusty AS base\nRUN true\nFROM base\nRUN pip install flask\n",
+        "FROM ubuntu:trusty AS base\nRUN true\nFROM base\nRUN pip install flask && rm -rf ~/.cache/pip\n",
+    ),
+    # known recent bases keep the flag
+    ("FROM python:2.7\nRUN pip install flask\n", "FROM python:2.7\nRUN pip install --no-cache-dir flask\n"),
+    ("FROM ubuntu:22.04\nRUN pip install flask\n", "FROM ubuntu:22.04\nRUN pip install --no-cache-dir flask\n"),
+    # apk before 2.5 (Alpine < 3.3): no --no-cache, and the index of `apk update` is removed
+    (
+        "FROM alpine:3.2\nRUN apk update && apk add curl\n",
+        "FROM alpine:3.2\nRUN apk update && apk add curl && rm -rf /var/cache/apk/*\n",
+    ),
+    (
+        "FROM node:0.12-alpine3.1\nRUN apk add --update git\n",
+        "FROM node:0.12-alpine3.1\nRUN apk add --update git && rm -rf /var/cache/apk/*\n",
+    ),
+    (
+        "FROM docker:dind\nRUN apk add git\n",
+        "FROM docker:dind\nRUN apk add git && rm -rf /var/cache/apk/*\n",
+    ),
+    ("FROM alpine:3.3\nRUN apk add curl\n", "FROM alpine:3.3\nRUN apk add --no-cache curl\n"),
+    ("FROM node:20-alpine\nRUN apk add git\n", "FROM node:20-alpine\nRUN apk add --no-cache git\n"),
+    # a builder stage only copied from is not cleaned; the stage the final one is built FROM is
+    (
+        "FROM python:3.12 AS build\nRUN pip install flask\nFROM python:3.12-slim\nCOPY --from=build /app /app\n"
+        "RUN pip install gunicorn\n",
+        "FROM python:3.12 AS build\nRUN pip install flask\nFROM python:3.12-slim\nCOPY --from=build /app /app\n"
+        "RUN pip install --no-cache-dir gunicorn\n",
+    ),
+    (
+        'FROM alpine:3.20 AS base\nRUN apk add curl\nFROM base\nCMD ["sh"]\n',
+        'FROM alpine:3.20 AS base\nRUN apk add --no-cache curl\nFROM base\nCMD ["sh"]\n',
+    ),
+    # a stage nothing uses is a `--target` (a dev image): it ships
+    (
+        "FROM python:3.12 AS base\nRUN pip install flask\nFROM base AS dev\nRUN pip install watchdog\n"
+        'FROM base AS final\nCMD ["flask"]\n',
+        "FROM python:3.12 AS base\nRUN pip install --no-cache-dir flask\nFROM base AS dev\n"
+        'RUN pip install --no-cache-dir watchdog\nFROM base AS final\nCMD ["flask"]\n',
+    ),
+    # a builder whose whole filesystem is copied into the final stage ships its caches
+    (
+        "FROM alpine:3.20 AS build\nRUN apk add curl\nFROM scratch\nCOPY --from=build / /\n",
+        "FROM alpine:3.20 AS build\nRUN apk add --no-cache curl\nFROM scratch\nCOPY --from=build / /\n",
+    ),
+]
+
+BASES_UNCHANGED = [
+    # builder stages that never ship
+    "FROM debian:12 AS build\nRUN apt-get update && apt-get install -y gcc\nFROM debian:12\nCOPY --from=build /a /a\n",
+    "FROM alpine:3.20 AS build\nRUN apk add go\nFROM alpine:3.20\nCOPY --from=build /app /app\n",
+    "FROM alpine:3.20 AS build\nRUN apk add go\nFROM alpine:3.20\nRUN --mount=from=build,target=/b cp /b/app /app\n",
+    # a cleanup the RUN already does, in another form
+    "FROM python:3.12\nRUN pip install flask && rm -rf /root/.cache/pip\n",
+    "FROM python:3.12\nRUN pip install flask && rm -rf ~/.cache\n",
+    "FROM python:3.12\nRUN pip install flask && pip cache purge\n",
+    "FROM alpine:3.20\nRUN apk add curl && rm -rf /var/cache/apk/*\n",
+    "FROM alpine:3.20\nRUN apk update && apk add curl && rm -rf /var/cache/apk/*\n",
+    "FROM debian:12\nRUN apt-get update && apt-get install -y curl && apt-get clean && rm -rf /var/lib/apt/lists/*\n",
+    # the cache is moved: `~/.cache/pip` would be the wrong folder
+    "FROM python:2.7.8\nRUN HOME=/tmp pip install flask\n",
+]
+
+
+@pytest.mark.parametrize(("before", "after"), BASES)
+def test_flags_only_where_the_base_knows_them(before: str, after: str) -> None:
+    assert fixed(consolidate_cleanup, before) == after
+
+
+@pytest.mark.parametrize("text", BASES_UNCHANGED)
+def test_unshipped_stages_and_existing_cleanups_are_left(text: str) -> None:
+    report = run(consolidate_cleanup, text)
+    assert report.after.decode() == text
+    assert not report.fixes
+
+
+def test_a_cache_left_on_an_old_base_is_explained() -> None:
+    text = "FROM python:2.7.8\nENV XDG_CACHE_HOME=/cache\nRUN pip install flask\n"
+    report = run(consolidate_cleanup, text)
+    assert report.after.decode() == text
+    [finding] = report.findings
+    assert (finding.code, finding.line) == ("DM104", 3)
+    assert "`--no-cache-dir`" in finding.message and "python:2.7.8" in finding.message
+
+
+@pytest.mark.parametrize(
+    ("image", "pip", "apk"),
+    [
+        ("ubuntu:14.04", False, None),
+        ("ubuntu:16.04", True, None),
+        ("debian:8", False, None),
+        ("debian:bookworm-slim", True, None),
+        ("python:3.4.2", False, None),
+        ("python:3.4", True, None),
+        ("nvidia/cuda:8.0-devel-ubuntu14.04", False, None),
+        ("alpine:3.2", False, False),
+        ("alpine:3.3", True, True),
+        ("alpine", True, True),
+        ("python:3.12-alpine3.19", True, True),
+        ("${BASE}", None, None),
+        ("example.com/x:1", None, None),
+    ],
+)
+def test_what_a_base_accepts(image: str, pip: bool | None, apk: bool | None) -> None:
+    assert (pm.pip_no_cache_dir(image), pm.apk_no_cache(image)) == (pip, apk)

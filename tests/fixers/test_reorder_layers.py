@@ -243,3 +243,22 @@ def test_one_fix_per_moved_run_with_message() -> None:
     assert [(f.line, f.code, f.risk, f.message) for f in report.fixes] == [
         (5, "DM103", Risk.REVIEW, "moved RUN `apk add curl` (line 5) above COPY (line 2) and 1 more COPY/ADD")
     ]
+
+
+# Issue 13: an index refresh never moves without the install that reads it
+REFRESH_KEPT = [
+    "FROM debian:12\nCOPY . /app\nRUN apt-get update\nRUN apt-get install -y curl\n",
+    "FROM debian:12\nCOPY . /app\nRUN apt-get -qq update\nCOPY b /srv/b\nRUN apt-get install -y curl\n",
+    "FROM alpine:3.20\nCOPY . /app\nRUN apk update\nRUN apk add curl\n",
+    "FROM fedora:40\nCOPY . /app\nRUN dnf makecache\nRUN dnf install -y gcc\n",
+]
+
+
+@pytest.mark.parametrize("text", REFRESH_KEPT)
+def test_an_update_only_run_stays_with_its_install(text: str) -> None:
+    assert fixed(reorder_layers, text) == text
+
+
+def test_an_update_moves_with_its_install_in_one_run() -> None:
+    text = "FROM debian:12\nCOPY . /app\nRUN apt-get update && apt-get install -y curl\n"
+    assert fixed(reorder_layers, text) == "FROM debian:12\nRUN apt-get update && apt-get install -y curl\nCOPY . /app\n"

@@ -15,16 +15,28 @@ from fixers.document import Document
 from fixers.rules import (
     add_labels,
     add_to_copy,
+    apt_update_with_install,
     consolidate_cleanup,
     exec_form,
     maintainer_label,
+    merge_install_runs,
     reorder_layers,
     wrapper_exec,
 )
 
 FIXERS: dict[str, Fixer] = {
     m.CODE: m
-    for m in (reorder_layers, consolidate_cleanup, add_labels, exec_form, wrapper_exec, maintainer_label, add_to_copy)
+    for m in (
+        reorder_layers,
+        consolidate_cleanup,
+        add_labels,
+        exec_form,
+        wrapper_exec,
+        maintainer_label,
+        add_to_copy,
+        apt_update_with_install,
+        merge_install_runs,
+    )
 }
 
 DEBIAN_TAGS = ("bookworm", "bookworm-slim", "12", "12-slim")

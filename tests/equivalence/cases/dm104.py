@@ -2,7 +2,27 @@
 
 from __future__ import annotations
 
-from tests.equivalence.cases import Case
+from tests.equivalence.cases import Case, script
+
+# Old bases. No real Alpine 3.2 (apk-tools 2.4) or pip 1.5 is served here, so each case
+# builds FROM a served base whose tag DM104 judges old or unknown (busybox: unknown, so
+# Alpine 3.2's treatment; `debian:jessie`: the bookworm base served under that tag) and
+# puts in a stand-in `apk`/`pip` that, like the old tools, rejects `--no-cache` /
+# `--no-cache-dir` and fills the cache folder the real one fills. What is exercised:
+# DM104 picks the form every version accepts (the folder's removal, appended), the
+# rewritten RUN still builds, and the image differs only by the removed cache. Not
+# exercised: the real old apk and pip themselves.
+_OLD_APK = script(
+    "#!/bin/sh\n"
+    'for a in "$@"; do [ "$a" = --no-cache ] && { echo "apk: unrecognized option: no-cache" >&2; exit 1; }; done\n'
+    "mkdir -p /var/cache/apk && echo index > /var/cache/apk/APKINDEX.0badc0de.tar.gz\n"
+)
+_OLD_PIP = script(
+    "#!/bin/sh\n"
+    'for a in "$@"; do [ "$a" = --no-cache-dir ] && { echo "no such option: --no-cache-dir" >&2; exit 2; }; done\n'
+    'mkdir -p "$HOME/.cache/pip/http" && echo wheel > "$HOME/.cache/pip/http/0badc0de"\n'
+    'mkdir -p "$HOME/.local/site" && echo installed > "$HOME/.local/site/$(echo "$*" | tr " " _)"\n'
+)
 
 CASES = [
     Case(
@@ -84,5 +104,30 @@ CASES = [
         "    && apt-get install -y --no-install-recommends xz-utils \\\n"
         "    && echo built > /tmp/build.log\n"
         "RUN rm -rf /var/lib/apt/lists/* /tmp/* /var/tmp/*\n",
+    ),
+    Case(
+        "old-apk-stand-in",
+        "DM104",
+        "FROM busybox:1.36\nCOPY apk /sbin/apk\nRUN apk update && apk add curl\n",
+        {"apk": _OLD_APK},
+        note="busybox stands in for Alpine 3.2: an unknown base gets `rm -rf /var/cache/apk/*`",
+    ),
+    Case(
+        "old-pip-stand-in-jessie",
+        "DM104",
+        "FROM debian:jessie\nCOPY pip /usr/local/bin/pip\nRUN pip install flask\n",
+        {"pip": _OLD_PIP},
+        note="pip 1.5 on jessie rejects --no-cache-dir: `rm -rf ~/.cache/pip` instead",
+    ),
+    Case(
+        "old-pip-stand-in-non-root",
+        "DM104",
+        "FROM debian:jessie\n"
+        "COPY pip /usr/local/bin/pip\n"
+        "RUN useradd --create-home app\n"
+        "USER app\n"
+        "RUN pip install --user requests\n",
+        {"pip": _OLD_PIP},
+        note="`~` is the user's home: the user's own cache is removed, nothing of root's",
     ),
 ]

@@ -1,0 +1,5 @@
+FROM alpine:3.20
+COPY . /app
+RUN apk update
+RUN apk add curl
+CMD ["/app/run.sh"]

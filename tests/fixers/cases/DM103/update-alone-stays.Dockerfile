@@ -1,0 +1,6 @@
+FROM debian:12
+WORKDIR /app
+COPY . .
+RUN apt-get update
+RUN apt-get install -y --no-install-recommends curl
+CMD ["./run.sh"]

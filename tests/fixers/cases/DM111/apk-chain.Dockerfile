@@ -1,0 +1,5 @@
+FROM alpine:3.20
+RUN apk add --no-cache bash
+RUN apk add --no-cache curl
+RUN apk add --no-cache jq
+ENTRYPOINT ["bash"]

@@ -1,0 +1,4 @@
+FROM python:3.12
+RUN --mount=type=cache,target=/root/.cache/pip pip install numpy
+RUN pip install pandas
+RUN pip install pytest && pytest --version
