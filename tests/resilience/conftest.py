@@ -36,7 +36,7 @@ def baseline(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Baseli
 def _fault_free(kind: str, tmp: Path) -> Baseline:
     with started(kind, tmp) as forge:
         bot = Bot(forge, tmp)
-        ran = bot.engine.run()
+        ran = bot.run()
         assert ran.exit_code == 0, ran.err
         assert duplicates_and_orphans(forge) == requests_recorded_wrongly(bot, forge) == still_running(bot) == []
         return Baseline(final_state(forge), forge.mark())

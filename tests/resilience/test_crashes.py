@@ -60,7 +60,7 @@ def recovered(forge: Forge, bot: Bot, crashed_code: int, expected: Baseline) -> 
     assert crashed_code == -signal.SIGKILL
     forge.set_faults(None)
     bot.lease_runs_out()
-    again = bot.engine.run()
+    again = bot.run()
     assert again.exit_code == 0, again.err
     assert duplicates_and_orphans(forge) == []
     assert requests_recorded_wrongly(bot, forge) == []
@@ -72,7 +72,7 @@ def crash(kind: str, tmp: Path, expected: Baseline, trigger: Callable[[Bot], Tri
         bot = Bot(forge, tmp)
         fired = trigger(bot)
         forge.set_faults(Faults(triggers=[fired]))
-        crashed = bot.engine.run()
+        crashed = bot.run()
         assert fired.spent, crashed.err  # the point was reached
         recovered(forge, bot, crashed.exit_code, expected)
 
@@ -98,15 +98,15 @@ def test_killed_at_a_random_request(kind: str, seed: int, tmp_path: Path, baseli
 def test_killed_during_the_state_write(point: str, tmp_path: Path, baseline: Callable[[str], Baseline]) -> None:
     with started("gitlab", tmp_path) as forge:
         bot = Bot(forge, tmp_path)
-        crashed = bot.engine.run(kill_in=STATE_WRITES[point])
+        crashed = bot.run(kill_in=STATE_WRITES[point])
         recovered(forge, bot, crashed.exit_code, baseline("gitlab"))
 
 
 def test_a_killed_run_is_not_left_running(tmp_path: Path) -> None:
     with started("gitlab", tmp_path) as forge:
         bot = Bot(forge, tmp_path)
-        assert bot.engine.run(kill_in=RESULTS_COMMITTED).exit_code == -signal.SIGKILL
+        assert bot.run(kill_in=RESULTS_COMMITTED).exit_code == -signal.SIGKILL
         assert len(still_running(bot)) == 1  # the killed one
         bot.lease_runs_out()
-        assert bot.engine.run().exit_code == 0
+        assert bot.run().exit_code == 0
         assert still_running(bot) == []

@@ -67,7 +67,7 @@ CASES: dict[str, Faulty] = {
 
 def writes_nothing_more(forge: Forge, bot: Bot) -> None:
     mark = forge.mark()
-    assert bot.engine.run().exit_code == 0
+    assert bot.run().exit_code == 0
     assert forge.writes_since(mark) == []
 
 
@@ -77,7 +77,7 @@ def test_faults_change_no_outcome(kind: str, case: str, tmp_path: Path, baseline
     faults = CASES[case](kind)
     with started(kind, tmp_path, faults) as forge:
         bot = Bot(forge, tmp_path)
-        ran = bot.engine.run()
+        ran = bot.run()
         assert ran.exit_code == 0, ran.err
         assert all(t.spent for t in faults.triggers), faults.triggers  # every fault was met
         assert faults.injected or faults.latency
@@ -113,7 +113,7 @@ def test_a_repository_past_its_retries_is_tried_again_at_the_end(
         refusals = refused(forge, 8)  # the platforms' attempts per call
         forge.set_faults(Faults(triggers=[refusals]))
         bot = Bot(forge, tmp_path)
-        ran = bot.engine.run()
+        ran = bot.run()
         assert ran.exit_code == 0, ran.err
         assert refusals.spent and request_lookups(forge) == 2
         assert final_state(forge) == baseline(kind).state
@@ -126,11 +126,11 @@ def test_a_repository_still_failing_is_reported_and_the_next_run_catches_up(
     with started(kind, tmp_path) as forge:
         forge.set_faults(Faults(triggers=[refused(forge, 99)]))
         bot = Bot(forge, tmp_path)
-        ran = bot.engine.run()
+        ran = bot.run()
         assert ran.exit_code == 1
         assert re.search(r"acme/monorepo: failed: unavailable, try later", ran.err), ran.err
         forge.set_faults(None)
-        assert bot.engine.run().exit_code == 0
+        assert bot.run().exit_code == 0
         assert duplicates_and_orphans(forge) == []  # the branch the failed run made has its request now
         assert final_state(forge) == baseline(kind).state
         writes_nothing_more(forge, bot)

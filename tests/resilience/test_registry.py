@@ -66,7 +66,7 @@ def mirrored(forge: Forge, tmp: Path, mirror: FaultyMirror) -> Bot:
 
 def online(bot: Bot) -> Ran:
     """One run with the registry; afterwards nothing is duplicated, orphaned or left running."""
-    ran = bot.engine.run(offline=False)
+    ran = bot.run(offline=False)
     assert duplicates_and_orphans(bot.forge) == requests_recorded_wrongly(bot, bot.forge) == still_running(bot) == []
     return ran
 
