@@ -18,7 +18,7 @@ from pathlib import Path
 import jinja2
 
 from bot.engine import excerpts, markdown
-from bot.engine.changes import fingerprint_comment
+from bot.engine.changes import findings_comment, fingerprint_comment
 from bot.errors import DockmendError
 from fixers.base import Finding, Risk
 from fixers.document import Document, DocumentError
@@ -59,6 +59,7 @@ class BodyInput:
     fingerprint: str = ""
     run_id: str = ""
     version: str = ""
+    findings_digest: str = ""  # see changes.findings_digest; a second marker line when set
 
 
 @dataclass
@@ -189,7 +190,10 @@ def _render(tmpl: jinja2.Template, data: BodyInput, max_lines: int, shortened: b
     rows = [(item.path, f"{fix.code} {fix.name}", fix.risk) for s in sections for fix in s.fixes for item in fix.items]
     try:
         return tmpl.render(
-            marker=fingerprint_comment(data.fingerprint),
+            marker="\n".join(
+                [fingerprint_comment(data.fingerprint)]
+                + ([findings_comment(data.findings_digest)] if data.findings_digest else [])
+            ),
             repo=data.repo_name,
             default_branch=data.default_branch,
             rows=sorted(rows),

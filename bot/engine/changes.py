@@ -20,12 +20,16 @@ whose footer names the run.
 
 from __future__ import annotations
 
+import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.platforms.base import BranchExists, BranchHead, ChangePlan, ChangeRequest, Platform, Repo, RequestState
+from fixers.base import Finding
 
+_FINDINGS = re.compile(r"<!-- dockmend:findings=([0-9a-f]{8,64}) -->")
 _FINGERPRINT = re.compile(r"(?:<!-- dockmend:fingerprint=|^Dockmend-Fingerprint: )([0-9a-f]{8,64})", re.M)
 HUMAN_MARKER = "<!-- dockmend:human-commits -->"
 HUMAN_COMMENT = (
@@ -88,6 +92,24 @@ def fingerprint_comment(fingerprint: str) -> str:
     return f"<!-- dockmend:fingerprint={fingerprint} -->"
 
 
+def findings_comment(digest: str) -> str:
+    """The body's second marker: a digest of the findings and problems the checklist shows."""
+    return f"<!-- dockmend:findings={digest} -->"
+
+
+def findings_in(text: str) -> str | None:
+    match = _FINDINGS.search(text)
+    return match.group(1) if match else None
+
+
+def findings_digest(findings: Sequence[tuple[str, Finding]], problems: Sequence[tuple[str, str]]) -> str:
+    """Same checklist, same digest: the request is refreshed when what it reports changes,
+    even when its fixes do not."""
+    items = sorted((path, f.code, f.line, f.message) for path, f in findings)
+    text = repr((items, sorted(problems)))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
 def fingerprint_trailer(fingerprint: str) -> str:
     """The commit-message marker, as a git trailer."""
     return f"Dockmend-Fingerprint: {fingerprint}"
@@ -123,6 +145,7 @@ def _decide(plan: ChangePlan, request: ChangeRequest | None, head: BranchHead | 
     body_ok = (
         open_request is not None
         and fingerprint_in(open_request.body) == plan.fingerprint
+        and findings_in(open_request.body) == (plan.findings or None)
         # a run that died between a GitHub pull request and its labels left them off
         and (open_request.labels is None or set(plan.labels) <= set(open_request.labels))
     )

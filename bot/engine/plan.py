@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.engine.body import BodyInput, render_body
-from bot.engine.changes import fingerprint_trailer
+from bot.engine.changes import findings_digest, fingerprint_trailer
 from bot.engine.repoconfig import RepoConfig
 from bot.platforms.base import ChangePlan, FileUpdate, Repo
 from bot.settings.targets import TargetSettings
@@ -96,6 +96,7 @@ def build_plan(ctx: PlanContext, code: str | None, reports: Sequence[FileReport]
     if not files:
         return None
     print_ = fingerprint(files)
+    digest = findings_digest(ctx.findings, ctx.problems)
     settings = ctx.settings
     body = BodyInput(
         repo_name=ctx.repo.full_name,
@@ -106,6 +107,7 @@ def build_plan(ctx: PlanContext, code: str | None, reports: Sequence[FileReport]
         fingerprint=print_,
         run_id=ctx.run_id,
         version=ctx.version,
+        findings_digest=digest,
     )
     return ChangePlan(
         branch=branch_name(settings.branch_prefix, code),
@@ -116,6 +118,7 @@ def build_plan(ctx: PlanContext, code: str | None, reports: Sequence[FileReport]
         body=render_body(body, settings.template),
         commit_message=commit_message(changed, print_),
         fingerprint=print_,
+        findings=digest,
         labels=settings.labels,
         reviewers=ctx.repo_config.reviewers or settings.reviewers,
         team_reviewers=settings.team_reviewers,

@@ -132,6 +132,7 @@ class ChangePlan:
     commit_message: str
     fingerprint: str  # of the fix set: same fixes, same fingerprint
     labels: tuple[str, ...] = ()
+    findings: str = ""  # digest of what the body's checklist reports (refreshes the body when it changes)
     reviewers: tuple[str, ...] = ()
     team_reviewers: tuple[str, ...] = ()
     assignees: tuple[str, ...] = ()

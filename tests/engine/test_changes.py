@@ -16,6 +16,9 @@ from bot.engine.changes import (
     Outcome,
     close_if_fixed,
     ensure_change_request,
+    findings_comment,
+    findings_digest,
+    findings_in,
     fingerprint_comment,
     fingerprint_in,
     fingerprint_trailer,
@@ -24,6 +27,7 @@ from bot.engine.plan import fingerprint
 from bot.platforms.base import ChangePlan, FileUpdate, PlatformError, Repo, RequestState
 from bot.platforms.local import LocalPlatform
 from bot.settings.targets import Target
+from fixers.base import Finding
 from tests.checkouts import Recorder, checkout, commit, commit_on, git, state, status
 
 BRANCH = "dockmend/remediate"
@@ -301,4 +305,29 @@ def test_no_branch_and_no_request_is_nothing(env: tuple[Recorder, Path]) -> None
     platform, _ = env
     repo = repo_of(platform)
     assert close_if_fixed(platform, repo, BRANCH).kind is Kind.NOTHING  # type: ignore[arg-type]
+    assert platform.writes == []
+
+
+def test_changed_findings_refresh_the_body_only(env: tuple[Recorder, Path]) -> None:
+    """The checklist changed (a finding fixed by hand, a registry back up), the fixes did not:
+    the body is updated, the branch is not touched; the same findings again change nothing."""
+    platform, root = env
+    repo = repo_of(platform)
+
+    def with_findings(digest: str) -> ChangePlan:
+        plan = plan_for(repo)
+        body = f"{fingerprint_comment(plan.fingerprint)}\n{findings_comment(digest)}\nThe body.\n"
+        return ChangePlan(**{**plan.__dict__, "body": body, "findings": digest})
+
+    before = findings_digest([("Dockerfile", Finding("DM207", "unreachable-base", 1, "x: unreachable"))], [])
+    after = findings_digest([], [])
+    assert before != after and findings_digest([], []) == after
+    ensure_change_request(platform, repo, with_findings(before))  # type: ignore[arg-type]
+    platform.writes = []
+    assert ensure_change_request(platform, repo, with_findings(after)).kind is Kind.UPDATED  # type: ignore[arg-type]
+    assert platform.writes == ["update_request"]
+    (request,) = stored(root)
+    assert findings_in(str(request["body"])) == after
+    platform.writes = []
+    assert ensure_change_request(platform, repo, with_findings(after)).kind is Kind.UNCHANGED  # type: ignore[arg-type]
     assert platform.writes == []

@@ -35,7 +35,7 @@ from tests.integration import estate
 from tests.integration.forges import GITHUB_TOKEN, GitHub
 from tests.registry.servers import free_port
 
-AHEAD = timedelta(seconds=10)  # room for two processes to start, migrate and be ready
+AHEAD = timedelta(seconds=30)  # room for two processes to start, migrate and be ready on a busy machine
 WAIT = 120.0  # seconds: an upper bound, not a pace
 API_TOKEN = "two-serve-test-token-0123456789"
 _databases = itertools.count()
