@@ -106,6 +106,8 @@ class GitHubEmulator:
         self.rate_limit = 5000
         self.rate_reset = int(time.time()) + 3600
         self._derived: dict[tuple[str, str | None, str | None], tuple[int, str | None]] = {}
+        self.search_calls: list[float] = []  # times of the last minute's searches (30 a minute)
+        self.search_incomplete = False  # answer incomplete_results: true (GitHub timed out)
         self.exhausted = 0  # answers still to refuse with the primary rate limit
         self.exhausted_reset_in = 0
         self.requests: list[tuple[str, str, int]] = []  # method, path with query, status
