@@ -38,6 +38,7 @@ from bot.platforms.base import (
 )
 from bot.platforms.github_auth import Clients, Tuning, clients_from_settings
 from bot.platforms.github_retry import RequestFailed, retrying
+from bot.platforms.github_survey import Survey, search
 from fixers.base import RepoInfo
 
 if TYPE_CHECKING:
@@ -73,6 +74,9 @@ class GitHubPlatform:
         # each listing page's ETag and items: the next run asks with If-None-Match, and
         # GitHub does not count a 304 against the rate limit (``dockmend serve`` keeps them)
         self._pages: dict[tuple[str, int], tuple[str, tuple[dict[str, Any], ...], bool]] = {}
+        # which repositories have a request of the bot: one search per owner (github_survey)
+        self._survey = Survey()
+        self._author: str | None = None
 
     def listen(self, listener: Listener) -> None:
         """Tell ``listener`` (the service's metrics) about every HTTP answer."""
@@ -212,6 +216,8 @@ class GitHubPlatform:
         return self._retry(f"{repo.full_name}: metadata", lambda: _info(gh))
 
     def branch_head(self, repo: Repo, branch: str) -> BranchHead | None:
+        if self._survey.knows_nothing(repo.full_name, branch, self._search):
+            return None
         gh = self._gh(repo)
 
         def compare() -> BranchHead:
@@ -263,6 +269,7 @@ class GitHubPlatform:
             what, lambda: gh.create_git_commit(plan.commit_message, tree, [parent], author=author, committer=author)
         )
         self._push(repo)
+        self._survey.written(repo.full_name)  # from now on, its branch is looked up
         self._point(gh, what, plan.branch, commit.sha, force)
         return commit.sha
 
@@ -312,8 +319,33 @@ class GitHubPlatform:
                 raise
 
     def find_request(self, repo: Repo, branch: str) -> ChangeRequest | None:
+        if self._survey.knows_nothing(repo.full_name, branch, self._search):
+            return None
         pulls = self._find(repo, branch, "all")
         return _request(max(pulls, key=lambda p: p.number)) if pulls else None
+
+    def _search(self, owner: str, prefix: str) -> frozenset[str] | None:
+        """The owner's repositories with a pull request of the bot from ``prefix`` (one search)."""
+        client = self._clients.for_owner(owner)
+
+        def fetch(parameters: dict[str, Any]) -> dict[str, Any]:
+            def get() -> dict[str, Any]:
+                _, data = client.requester.requestJsonAndCheck("GET", "/search/issues", parameters=parameters)
+                return dict(data)
+
+            return self._retry(f"search the pull requests of {owner}", get)
+
+        return search(fetch, owner, prefix, self._bot_author(client), self.tuning.per_page)
+
+    def _bot_author(self, client: Github) -> str | None:
+        """The search's ``author:``: an App's bot account is ``app/<slug>`` (its commits and
+        requests are ``<slug>[bot]``'s); a token's, its user (one call per run)."""
+        if self._author is None:
+            if self._clients.is_app:
+                self._author = f"app/{self._clients.app_slug()}"
+            else:
+                self._author = self._retry("the token's user", lambda: str(client.get_user().login))
+        return self._author or None
 
     def _find(self, repo: Repo, branch: str, state: str) -> list[PullRequest]:
         owner, gh = repo.full_name.split("/")[0], self._gh(repo)
