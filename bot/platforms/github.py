@@ -38,7 +38,8 @@ from bot.platforms.base import (
 )
 from bot.platforms.github_auth import Clients, Tuning, clients_from_settings
 from bot.platforms.github_retry import RequestFailed, retrying
-from bot.platforms.github_survey import Survey, search
+from bot.platforms.github_survey import branch_prefix, search
+from bot.platforms.survey import Survey
 from fixers.base import RepoInfo
 
 if TYPE_CHECKING:
@@ -56,8 +57,11 @@ BOT_EMAIL = "dockmend[bot]@users.noreply.github.com"
 
 
 class GitHubPlatform:
-    def __init__(self, name: str, clients: Clients, bot_name: str = BOT_NAME, bot_email: str = BOT_EMAIL) -> None:
+    def __init__(
+        self, name: str, clients: Clients, bot_name: str = BOT_NAME, bot_email: str = BOT_EMAIL, survey: bool = True
+    ) -> None:
         self.name = name
+        self.survey = survey  # False: every repository's requests and branch are looked up
         self.bot_name = bot_name
         self.bot_email = bot_email
         self.tuning = clients.tuning
@@ -216,7 +220,7 @@ class GitHubPlatform:
         return self._retry(f"{repo.full_name}: metadata", lambda: _info(gh))
 
     def branch_head(self, repo: Repo, branch: str) -> BranchHead | None:
-        if self._survey.knows_nothing(repo.full_name, branch, self._search):
+        if self._surveyed_nothing(repo, branch):
             return None
         gh = self._gh(repo)
 
@@ -319,10 +323,16 @@ class GitHubPlatform:
                 raise
 
     def find_request(self, repo: Repo, branch: str) -> ChangeRequest | None:
-        if self._survey.knows_nothing(repo.full_name, branch, self._search):
+        if self._surveyed_nothing(repo, branch):
             return None
         pulls = self._find(repo, branch, "all")
         return _request(max(pulls, key=lambda p: p.number)) if pulls else None
+
+    def _surveyed_nothing(self, repo: Repo, branch: str) -> bool:
+        """The owner's search names no pull request of the bot in ``repo`` (github_survey)."""
+        prefix = branch_prefix(branch)
+        owner = repo.full_name.split("/")[0]
+        return self.survey and bool(prefix) and self._survey.knows_nothing(owner, prefix, repo.full_name, self._search)
 
     def _search(self, owner: str, prefix: str) -> frozenset[str] | None:
         """The owner's repositories with a pull request of the bot from ``prefix`` (one search)."""

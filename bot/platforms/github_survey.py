@@ -18,7 +18,6 @@ repository is then looked up as before.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -27,35 +26,6 @@ from bot.platforms.base import PlatformError
 log = logging.getLogger(__name__)
 MAX_RESULTS = 1000  # GitHub's cap on a search's results
 Fetch = Callable[[dict[str, Any]], dict[str, Any]]  # one page of GET /search/issues
-
-
-class Survey:
-    """The repositories (lower-cased full names) with a request of the bot, per owner and
-    branch prefix; None for an owner whose search was not complete."""
-
-    def __init__(self) -> None:
-        self._found: dict[tuple[str, str], frozenset[str] | None] = {}
-        self._written: set[str] = set()  # repositories the bot wrote to in this process
-        self._lock = threading.Lock()
-
-    def knows_nothing(self, full_name: str, branch: str, search: Callable[[str, str], frozenset[str] | None]) -> bool:
-        """True when the owner's search says ``full_name`` has no request from ``branch``'s
-        prefix (the search runs once, on the first question about an owner and prefix)."""
-        owner, prefix = full_name.split("/")[0].lower(), branch_prefix(branch)
-        if not prefix:  # not a branch of the bot's (they are "<prefix>/<name>")
-            return False
-        with self._lock:  # one search, whichever thread asks first
-            if (owner, prefix) not in self._found:
-                self._found[(owner, prefix)] = search(owner, prefix)
-            found = self._found[(owner, prefix)]
-            name = full_name.lower()
-            return found is not None and name not in found and name not in self._written
-
-    def written(self, full_name: str) -> None:
-        """The bot pushed a branch there: look the repository up from now on (the search
-        does not see a branch, nor a request younger than its index)."""
-        with self._lock:
-            self._written.add(full_name.lower())
 
 
 def branch_prefix(branch: str) -> str:

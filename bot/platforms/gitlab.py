@@ -38,6 +38,7 @@ from bot.platforms.base import (
     skip_reason,
 )
 from bot.platforms.gitlab_retry import RetryingSession, RetryPolicy, policy_from_settings
+from bot.platforms.survey import Survey
 from bot.registry_settings import Secret
 from fixers.base import RepoInfo
 
@@ -76,8 +77,10 @@ class GitLabPlatform:
         timeout: float = 30.0,
         verify: bool | str = True,
         retry_transient_errors: bool = False,  # the RetryingSession retries; python-gitlab's would add waits
+        survey: bool = True,  # False: every project's requests and branch are looked up
     ) -> None:
         self.name, self.bot_name, self.bot_email = name, bot_name, bot_email
+        self.survey = survey
         self.per_page = per_page
         self._token = token
         self._session = RetryingSession(retry or RetryPolicy())  # paces itself; metrics listen to it
@@ -101,6 +104,10 @@ class GitLabPlatform:
         # default branch has no file a licence could be read from: no call for those
         self._listed: dict[str, RepoInfo] = {}
         self._unlicensed: set[str] = set()
+        # the group each listed project came from, and what one listing of the group's
+        # merge requests by source branch says (bot.platforms.survey)
+        self._groups: dict[str, str] = {}
+        self._survey = Survey()
 
     def listen(self, listener: Listener) -> None:
         """Tell ``listener`` (the service's metrics) about every HTTP answer."""
@@ -121,6 +128,7 @@ class GitLabPlatform:
                 repo = self._repo(item.attributes)
                 if skip_reason(target, repo) is None:
                     self._listed[repo.full_name] = _info(item.attributes, None)
+                    self._groups[repo.id] = target.owner
                     yield repo
 
     def _repo(self, a: Mapping[str, Any]) -> Repo:
@@ -191,6 +199,8 @@ class GitLabPlatform:
         return _info(a, a.get("license") or {})
 
     def branch_head(self, repo: Repo, branch: str) -> BranchHead | None:
+        if self._surveyed_nothing(repo, branch):
+            return None
         project = self._project(repo)
         with self._calling(f"read branch {branch} of {repo.full_name}"):
             try:
@@ -253,6 +263,7 @@ class GitLabPlatform:
             "author_email": self.bot_email,
             "actions": actions,
         }
+        self._survey.written(repo.id)  # from now on, its branch is looked up
         with self._calling(f"commit to {plan.branch} of {repo.full_name}"):
             try:
                 return str(self._project(repo).commits.create(data).id)
@@ -284,12 +295,34 @@ class GitLabPlatform:
                     raise
 
     def find_request(self, repo: Repo, branch: str) -> ChangeRequest | None:
+        if self._surveyed_nothing(repo, branch):
+            return None
         filters = {"source_branch": branch, "state": "all", "order_by": "created_at", "sort": "desc"}
         with self._calling(f"find the merge request of {branch} in {repo.full_name}"):
             for mr in self._project(repo).mergerequests.list(iterator=True, per_page=20, **filters):
                 if mr.attributes.get("source_project_id") == mr.attributes.get("target_project_id"):  # not a fork's
                     return _request(mr.attributes)
         return None
+
+    def _surveyed_nothing(self, repo: Repo, branch: str) -> bool:
+        """The group's merge requests from ``branch`` (one listing for the whole group and its
+        subgroups, "List group merge requests") name none in ``repo``."""
+        group = self._groups.get(repo.id)
+        return self.survey and group is not None and self._survey.knows_nothing(group, branch, repo.id, self._search)
+
+    def _search(self, group: str, branch: str) -> frozenset[str] | None:
+        """The ids of the projects with a merge request from ``branch`` in any state; None
+        when the listing failed (every project is then looked up)."""
+        filters = {"source_branch": branch, "state": "all", "scope": "all", "non_archived": False}
+        try:
+            with self._calling(f"list the merge requests of {group} from {branch}"):
+                listing = self._gl.groups.get(group, lazy=True).mergerequests.list(
+                    iterator=True, per_page=self.per_page, **filters
+                )
+                return frozenset(str(mr.attributes["project_id"]) for mr in listing)
+        except PlatformError as exc:
+            log.info("%s; every project is looked up", exc)
+            return None
 
     def open_request(self, repo: Repo, plan: ChangePlan) -> ChangeRequest:
         data: dict[str, Any] = {
