@@ -49,7 +49,7 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 # what ``_repo`` and ``_info`` read of a listed repository: kept with the page's ETag
 LISTED_FIELDS = (
-    "name", "full_name", "default_branch", "html_url", "archived", "fork", "size", "is_template", "disabled",
+    "name", "full_name", "default_branch", "html_url", "archived", "fork", "is_template", "disabled",
     "topics", "description", "pushed_at", "license",
 )  # fmt: skip
 BOT_NAME = "dockmend[bot]"
@@ -157,7 +157,8 @@ class GitHubPlatform:
             url=gh.html_url,
             archived=gh.archived,
             fork=gh.fork,
-            empty=gh.size == 0,
+            # not from ``size``: computed hourly, 0 for a new push and for a small repository;
+            # an empty one answers 409 to its tree (``list_files``: no files)
             template=bool(gh.is_template),
             disabled=bool(gh.disabled),
             topics=tuple(gh.topics or ()),

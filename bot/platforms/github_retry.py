@@ -58,7 +58,9 @@ def rate_limit_wait(exc: GithubException, now: float) -> float | None:
     if headers.get("x-ratelimit-remaining") == "0" and reset is not None:
         return reset
     message = str((exc.data or {}).get("message", "") if isinstance(exc.data, dict) else "").lower()
-    if exc.status == 429 or "rate limit" in message:
+    # the legacy wording of the secondary limit: "You have triggered an abuse detection
+    # mechanism ..." (403, no Retry-After, the primary limit far from spent)
+    if exc.status == 429 or "rate limit" in message or "abuse detection" in message:
         return SECONDARY_DEFAULT_WAIT
     return None  # a 403 that is a refusal, not a limit
 

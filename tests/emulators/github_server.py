@@ -24,6 +24,8 @@ Route = tuple[str, str, "re.Pattern[str]", Callable[[Call], Reply], bool]
 GREEDY = ("ref", "basehead", "tree_sha", "path", "branch")  # these may hold slashes
 PUBLIC = ("/rate_limit",)
 SECONDARY = "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
+ABUSE = "You have triggered an abuse detection mechanism. Please wait a few minutes before you try again."
+ABUSE_DOCS = "https://developer.github.com/v3/#abuse-rate-limits"  # the documentation_url it came with
 
 
 def _compile(template: str) -> re.Pattern[str]:
@@ -193,4 +195,6 @@ def _json(raw: bytes) -> Any:
 def _fault_reply(fault: Fault) -> Reply:
     if fault.kind == FaultKind.SERVER_ERROR:
         return Reply({"message": "Server Error", "documentation_url": DOCS}, fault.status)
+    if fault.kind == FaultKind.ABUSE_DETECTION:  # 403, and no Retry-After
+        return Reply({"message": ABUSE, "documentation_url": ABUSE_DOCS}, 403)
     return Reply({"message": SECONDARY, "documentation_url": DOCS}, fault.status, fault.headers())
