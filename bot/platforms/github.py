@@ -81,6 +81,7 @@ class GitHubPlatform:
         # which repositories have a request of the bot: one search per owner (github_survey)
         self._survey = Survey()
         self._author: str | None = None
+        self._created: set[tuple[str, str]] = set()  # branches this process created (full name, branch)
 
     def listen(self, listener: Listener) -> None:
         """Tell ``listener`` (the service's metrics) about every HTTP answer."""
@@ -275,7 +276,7 @@ class GitHubPlatform:
         )
         self._push(repo)
         self._survey.written(repo.full_name)  # from now on, its branch is looked up
-        self._point(gh, what, plan.branch, commit.sha, force)
+        self._point(gh, what, (repo.full_name, plan.branch), commit.sha, force)
         return commit.sha
 
     def _parent(self, repo: Repo, gh: Repository, what: str, sha: str) -> GitCommit:
@@ -290,11 +291,13 @@ class GitHubPlatform:
         encoded = base64.b64encode(content).decode()
         return self._retry(what, lambda: gh.create_git_blob(encoded, "base64")).sha
 
-    def _point(self, gh: Repository, what: str, branch: str, sha: str, force: bool) -> None:
-        """Create the branch at ``sha``, or (``force``) move it there."""
+    def _point(self, gh: Repository, what: str, where: tuple[str, str], sha: str, force: bool) -> None:
+        """Create the branch ``where`` (full name, branch) at ``sha``, or (``force``) move it there."""
+        branch = where[1]
         if not force:
             try:
                 self._retry(what, lambda: gh.create_git_ref(f"refs/heads/{branch}", sha))
+                self._created.add(where)
                 return
             except RequestFailed as exc:
                 if exc.status != 422:  # 422: it exists, perhaps from our own attempt whose answer was lost
@@ -364,34 +367,59 @@ class GitHubPlatform:
         return self._retry(f"{repo.full_name}: pull requests from {branch}", lambda: listing.get_page(0))
 
     def open_request(self, repo: Repo, plan: ChangePlan) -> ChangeRequest:
-        gh, what = self._gh(repo), f"{repo.full_name}: pull request from {plan.branch}"
+        what = f"{repo.full_name}: pull request from {plan.branch}"
         try:
-            pull = self._retry(
-                what,
-                lambda: gh.create_pull(
-                    plan.base_branch, plan.branch, title=plan.title, body=plan.body, draft=plan.draft
-                ),
-            )
+            pull = self._create_pull(repo, plan, what)
         except RequestFailed as exc:
             existing = self._find(repo, plan.branch, "open") if exc.status == 422 else []
             if not existing:  # 422 "already exists": our own earlier attempt went through
+                self._abandon(repo, plan.branch)
                 raise
             pull = existing[0]
+        self._created.discard((repo.full_name, plan.branch))
         self._answered(repo, pull)
         self._decorate(repo, pull, plan)
         opened = _request(pull)  # as created: the labels came after
         return dataclasses.replace(opened, labels=tuple(dict.fromkeys((*(opened.labels or ()), *plan.labels))))
 
+    def _abandon(self, repo: Repo, branch: str) -> None:
+        """The request was refused: the branch this process created for it goes too (no
+        branch without its request; the refusal is the repository's outcome)."""
+        if (repo.full_name, branch) in self._created:
+            self._created.discard((repo.full_name, branch))
+            self.delete_branch(repo, branch)
+
+    def _create_pull(self, repo: Repo, plan: ChangePlan, what: str) -> PullRequest:
+        """The pull request, as a draft when asked; ready for review where the repository's
+        plan has no drafts (422 "Draft pull requests are not supported in this repository.")."""
+        gh = self._gh(repo)
+
+        def create(draft: bool) -> PullRequest:
+            return gh.create_pull(plan.base_branch, plan.branch, title=plan.title, body=plan.body, draft=draft)
+
+        try:
+            return self._retry(what, lambda: create(plan.draft))
+        except RequestFailed as exc:
+            if not (plan.draft and exc.status == 422 and "draft pull requests are not supported" in str(exc).lower()):
+                raise
+        log.info("%s: drafts are not supported there; opened ready for review", what)
+        return self._retry(what, lambda: create(False))
+
     def _decorate(self, repo: Repo, pull: PullRequest, plan: ChangePlan) -> None:
         what = f"{repo.full_name}#{pull.number}"
         if plan.labels:
             self._retry(f"{what}: labels", lambda: pull.add_to_labels(*plan.labels))
-        try:  # a reviewer or assignee GitHub refuses must not cost the request
-            if plan.reviewers or plan.team_reviewers:
-                reviewers, teams = list(plan.reviewers), list(plan.team_reviewers)
-                self._retry(f"{what}: reviewers", lambda: pull.create_review_request(reviewers, teams))
-            if plan.assignees:
-                self._retry(f"{what}: assignees", lambda: pull.add_to_assignees(*plan.assignees))
+        # a reviewer or assignee GitHub refuses must cost neither the request nor the other
+        # (422 "Reviews may only be requested from collaborators ...")
+        if plan.reviewers or plan.team_reviewers:
+            reviewers, teams = list(plan.reviewers), list(plan.team_reviewers)
+            self._decoration(f"{what}: reviewers", lambda: pull.create_review_request(reviewers, teams))
+        if plan.assignees:
+            self._decoration(f"{what}: assignees", lambda: pull.add_to_assignees(*plan.assignees))
+
+    def _decoration(self, what: str, call: Callable[[], object]) -> None:
+        try:
+            self._retry(what, call)
         except RequestFailed as exc:
             log.warning("%s", exc)
 

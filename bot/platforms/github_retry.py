@@ -70,9 +70,13 @@ def _backoff(policy: RetryPolicy, attempt: int) -> float:
 
 
 def describe(exc: GithubException) -> str:
-    """A one-line reason from GitHub's answer (its message only: never headers)."""
-    message = exc.data.get("message") if isinstance(exc.data, dict) else None
-    return f"{exc.status} {message}" if message else str(exc.status)
+    """A one-line reason from GitHub's answer (its message and those of its ``errors``:
+    never headers), e.g. '422 Validation Failed (Draft pull requests are not supported ...)'."""
+    data = exc.data if isinstance(exc.data, dict) else {}
+    message = str(data.get("message") or "").strip().replace("\n", " ")
+    details = [str(e.get("message")) for e in data.get("errors") or () if isinstance(e, dict) and e.get("message")]
+    text = f"{message} ({'; '.join(details)})" if details else message
+    return f"{exc.status} {text}" if text else str(exc.status)
 
 
 def retrying(policy: RetryPolicy, what: str, call: Callable[[], T]) -> T:
