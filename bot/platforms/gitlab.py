@@ -139,7 +139,9 @@ class GitLabPlatform:
             default_branch=a.get("default_branch") or "main",
             url=a.get("web_url") or "",
             archived=bool(a.get("archived")),
-            fork=a.get("forked_from_project") is not None,
+            # a fork whose upstream the token cannot read has no ``forked_from_project``, but
+            # every fork has ``mr_default_target_self``
+            fork=a.get("forked_from_project") is not None or "mr_default_target_self" in a,
             empty=bool(a.get("empty_repo")),
             topics=tuple(a.get("topics") or a.get("tag_list") or ()),
             description=a.get("description") or None,
@@ -360,6 +362,8 @@ class GitLabPlatform:
     def update_request(
         self, repo: Repo, request: ChangeRequest, title: str, body: str, labels: Sequence[str] = ()
     ) -> ChangeRequest:
+        if _is_draft(request.title) and not _is_draft(title):
+            title = f"Draft: {title}"  # GitLab's draft state is the title's prefix: keep it
         change: dict[str, Any] = {"title": title, "description": body}
         if labels:
             change["add_labels"] = ",".join(labels)
@@ -428,6 +432,12 @@ def _request(a: Mapping[str, Any]) -> ChangeRequest:
         body=a.get("description") or "",
         labels=tuple(a.get("labels") or ()),
     )
+
+
+def _is_draft(title: str) -> bool:
+    """GitLab marks a draft by its title: "Draft:", "[Draft]" or "(Draft)" at the start
+    (docs.gitlab.com, user/project/merge_requests/drafts), any case."""
+    return title.lower().startswith(("draft:", "[draft]", "(draft)"))
 
 
 def _blob_sha(content: bytes) -> str:
