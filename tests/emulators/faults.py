@@ -33,6 +33,9 @@ class FaultKind(StrEnum):
     ABUSE_DETECTION = "abuse_detection"
 
 
+SHARED_KINDS = frozenset(FaultKind) - {FaultKind.ABUSE_DETECTION}  # what both emulators draw
+
+
 @dataclass(frozen=True)
 class Fault:
     kind: FaultKind

@@ -33,7 +33,7 @@ from bot.platforms.gitlab_retry import RetryPolicy
 from bot.registry_settings import Secret
 from bot.scan import RepoScan, pin_base
 from fixers.base import RepoInfo
-from tests.emulators.faults import FaultKind, Faults
+from tests.emulators.faults import SHARED_KINDS, Faults
 from tests.emulators.gitlab import TOKEN, GitLabEmulator
 from tests.emulators.test_gitlab_conformance import MIT
 
@@ -414,7 +414,7 @@ def test_faults_are_outlasted_without_duplicates(
     for repo in repos:
         assert [mr.state for mr in emulator.merge_requests(repo.full_name)] == ["opened"]
         assert set(emulator.world.branches(emulator.project(repo.full_name))) == {"main", "dockmend/remediate"}
-    assert all(faults.count(kind) > 0 for kind in FaultKind)
+    assert all(faults.count(kind) > 0 for kind in SHARED_KINDS)
     assert sleeps and max(sleeps) <= RetryPolicy().max_delay
 
 
