@@ -351,15 +351,12 @@ class GitHubPlatform:
 
         return search(fetch, owner, prefix, self._bot_author(client), self.tuning.per_page)
 
-    def _bot_author(self, client: Github) -> str | None:
-        """The search's ``author:``: an App's bot account is ``app/<slug>`` (its commits and
-        requests are ``<slug>[bot]``'s); a token's, its user (one call per run)."""
+    def _bot_author(self, client: Github) -> str:
+        """The search's ``author:``: an App's bot account is ``app/<slug>`` (one call for the
+        slug); a token's requests are its user's, ``@me``."""
         if self._author is None:
-            if self._clients.is_app:
-                self._author = f"app/{self._clients.app_slug()}"
-            else:
-                self._author = self._retry("the token's user", lambda: str(client.get_user().login))
-        return self._author or None
+            self._author = f"app/{self._clients.app_slug()}" if self._clients.is_app else "@me"
+        return self._author
 
     def _find(self, repo: Repo, branch: str, state: str) -> list[PullRequest]:
         owner, gh = repo.full_name.split("/")[0], self._gh(repo)

@@ -54,7 +54,10 @@ def _limit(call: Call) -> None:
 
 
 def _author(call: Call, login: str) -> str:
-    """``app/<slug>`` names the App's bot account, ``<slug>[bot]``."""
+    """``app/<slug>`` names the App's bot account, ``<slug>[bot]``; ``@me`` the caller
+    (https://docs.github.com/en/search-github/getting-started-with-searching-on-github/understanding-the-search-syntax#queries-with-usernames)."""
+    if login == "@me":
+        return call.credential.login if call.credential else ""
     return f"{login.removeprefix('app/')}[bot]" if login.startswith("app/") else login
 
 
