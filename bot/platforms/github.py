@@ -110,6 +110,9 @@ class GitHubPlatform:
 
     def _listing(self, owner: str) -> Iterator[Repository]:
         client = self._clients.for_owner(owner)
+        if self._clients.is_app:  # the installation's own repositories, never the org's public ones
+            yield from self._pages_of(client, owner, "/installation/repositories", "all")
+            return
         path, kind = f"/orgs/{owner}/repos", "all"
         try:
             page = self._page(client, owner, path, kind, 0)
@@ -118,6 +121,12 @@ class GitHubPlatform:
                 raise
             path, kind = f"/users/{owner}/repos", "owner"  # a user, not an organisation
             page = self._page(client, owner, path, kind, 0)
+        yield from self._pages_of(client, owner, path, kind, page)
+
+    def _pages_of(
+        self, client: Github, owner: str, path: str, kind: str, page: tuple[list[Repository], bool] | None = None
+    ) -> Iterator[Repository]:
+        page = page or self._page(client, owner, path, kind, 0)
         number = 0
         while True:
             repos, more = page
@@ -142,7 +151,8 @@ class GitHubPlatform:
         if data is None and kept is not None:  # 304 Not Modified: the page as it was
             _, items, more = kept
         else:
-            items = tuple({key: item.get(key) for key in LISTED_FIELDS} for item in data or ())
+            listed = data.get("repositories", ()) if isinstance(data, dict) else data or ()  # an installation's
+            items = tuple({key: item.get(key) for key in LISTED_FIELDS} for item in listed)
             said = {k.lower(): str(v) for k, v in answer.items()}
             more = 'rel="next"' in said.get("link", "")
             if "etag" in said:

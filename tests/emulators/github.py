@@ -65,6 +65,11 @@ class GitHubApp:
     app_id: int
     public_key: str  # PEM; the JWTs of POST /app/installations/{id}/access_tokens are checked with it
     installations: dict[str, int] = field(default_factory=dict)  # account login -> installation id
+    # "Only select repositories" installs: account login -> the repository names given to
+    # the App (absent: all repositories). GET /installation/repositories lists these only;
+    # the organisation's listing still shows its public repositories, which the token
+    # cannot write to (403 "Resource not accessible by integration").
+    selected: dict[str, set[str]] = field(default_factory=dict)
     slug: str = "dockmend"
     token_ttl: int = 3600
 

@@ -10,9 +10,13 @@ from pathlib import Path
 
 import pytest
 
+from bot.platform_settings import PlatformSettings
 from bot.platforms.base import PlatformError, RequestState, Target
+from bot.platforms.github import from_settings
+from bot.platforms.github_auth import Tuning
+from bot.platforms.github_retry import RetryPolicy
 from tests.emulators.faults import Fault, FaultKind, Faults, Trigger
-from tests.emulators.github import GitHubEmulator
+from tests.emulators.github import GitHubApp, GitHubEmulator, app_keypair
 from tests.platforms.test_github import DOCKERFILE, TOKEN, plan, platform, repo
 
 
@@ -78,3 +82,30 @@ def test_a_refused_request_leaves_no_branch_behind(em: GitHubEmulator) -> None:
         p.open_request(api, change)
     assert "dockmend/remediate" not in em.store.branches("acme/api")
     assert p.branch_head(api, "dockmend/remediate") is None
+
+
+def test_an_app_on_selected_repositories_lists_only_those(tmp_path: Path) -> None:
+    private, public = app_keypair()
+    app = GitHubApp(77, public, installations={"acme": 5}, selected={"acme": {"api"}})
+    em = GitHubEmulator(tmp_path / "gh", tokens=[], app=app)
+    em.add_repo("acme/api", {"Dockerfile": DOCKERFILE, "run.sh": b"#!/bin/sh\n"})
+    em.add_repo("acme/public-site", {"Dockerfile": DOCKERFILE})  # public, not given to the App
+    key = tmp_path / "app.pem"
+    key.write_text(private)
+    with em.running():
+        settings = PlatformSettings(name="gh", type="github", url=em.url, app_id="77", private_key_file=key)
+        retry = RetryPolicy(backoff=0.0, max_wait=5.0, sleep=lambda _: None)
+        p = from_settings(settings, {}, tuning=Tuning.unthrottled(retry))
+        assert [r.full_name for r in p.list_repos(Target("acme", "gh", "acme"))] == ["acme/api"]
+        listed = [path.split("?")[0] for _, path, _ in em.requests if "repos" in path or "repositories" in path]
+        assert listed == ["/api/v3/installation/repositories"]  # never /orgs/acme/repos: it shows public-site
+        api = repo(em, "acme/api")
+        assert p.find_request(api, "dockmend/remediate") is None
+        searched = next(path for _, path, _ in em.requests if "/search/issues" in path)
+        assert "author%3Aapp%2Fdockmend" in searched  # the App's bot account, dockmend[bot]
+        change = plan(em, "acme/api")
+        p.write_branch(api, change, force=False)
+        p.open_request(api, change)
+        with pytest.raises(PlatformError, match="403"):  # what every write there would meet
+            p.write_branch(repo(em, "acme/public-site"), plan(em, "acme/public-site"), force=False)
+    assert not em.errors
