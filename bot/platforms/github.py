@@ -99,6 +99,7 @@ class GitHubPlatform:
     # -- reading ------------------------------------------------------------------------
 
     def list_repos(self, target: Target) -> Iterator[Repo]:
+        self._survey.forget(target.owner)  # this run's search, not a former run's
         for gh in self._listing(target.owner):
             repo = self._repo(gh)
             reason = skip_reason(target, repo)

@@ -119,6 +119,7 @@ class GitLabPlatform:
     # -- reading
 
     def list_repos(self, target: Target) -> Iterator[Repo]:
+        self._survey.forget(target.owner)  # this run's listing of merge requests, not a former run's
         group = self._gl.groups.get(target.owner, lazy=True)
         filters: dict[str, Any] = {"include_subgroups": True, "with_shared": False, "order_by": "path", "sort": "asc"}
         if not target.include_archived:

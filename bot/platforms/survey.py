@@ -41,6 +41,13 @@ class Survey:
             found = self._found[key]
             return found is not None and name not in found and name not in self._written
 
+    def forget(self, scope: str) -> None:
+        """A new listing of the scope (a new run, for a platform ``dockmend serve`` keeps):
+        its next question asks again."""
+        with self._lock:
+            for key in [k for k in self._found if k[0] == scope.lower()]:
+                del self._found[key]
+
     def written(self, name: str) -> None:
         """The bot pushed a branch there: look the repository up from now on (the search
         does not see a branch, nor a request younger than its index)."""

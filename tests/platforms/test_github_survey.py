@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.platforms.base import Target
 from tests.emulators.faults import Fault, FaultKind, Faults, Trigger
 from tests.emulators.github import GitHubEmulator
 from tests.platforms.test_github import DOCKERFILE, TOKEN, plan, platform, repo
@@ -94,3 +95,14 @@ def test_the_search_limit_is_waited_out(em: GitHubEmulator) -> None:
     p = platform(em, sleep=waits.append, max_wait=120.0)
     assert p.find_request(repo(em, "acme/web"), BRANCH) is None
     assert waits and 0 < waits[0] <= 61  # until the minute's window ends
+
+
+def test_each_listing_asks_again(em: GitHubEmulator) -> None:
+    """A platform ``dockmend serve`` keeps: the next run's listing asks the search again."""
+    p = platform(em)
+    list(p.list_repos(Target("acme", "gh", "acme")))
+    assert p.find_request(repo(em, "acme/web"), BRANCH) is None
+    open_pull(em, "acme/web")  # another process's request, after this one's search
+    list(p.list_repos(Target("acme", "gh", "acme")))
+    found = p.find_request(repo(em, "acme/web"), BRANCH)
+    assert found is not None and found.branch == BRANCH
