@@ -182,6 +182,9 @@ def scan(platform: Platform, repo: Repo, settings: ScanSettings, cache: BlobCach
     if not result.config.enabled:
         result.skip = f"opted out ({found.path if found else '.dockmend.yml'})"
         return result
+    if not files:  # GitHub's listing cannot tell an empty repository (size says 0 for small ones)
+        result.skip = "empty"
+        return result
     targets = dockerfiles(files)
     if not targets:
         result.skip = "no Dockerfile"

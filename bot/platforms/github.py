@@ -37,6 +37,8 @@ from bot.platforms.base import (
 )
 from bot.platforms.github_auth import Clients, Tuning, clients_from_settings
 from bot.platforms.github_retry import RequestFailed, retrying
+from bot.platforms.github_survey import branch_prefix, search
+from bot.platforms.survey import Survey
 from bot.settings.targets import Target
 from fixers.base import RepoInfo
 
@@ -47,7 +49,7 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 # what ``_repo`` and ``_info`` read of a listed repository: kept with the page's ETag
 LISTED_FIELDS = (
-    "name", "full_name", "default_branch", "html_url", "archived", "fork", "size", "is_template", "disabled",
+    "name", "full_name", "default_branch", "html_url", "archived", "fork", "is_template", "disabled",
     "topics", "description", "pushed_at", "license",
 )  # fmt: skip
 BOT_NAME = "dockmend[bot]"
@@ -55,8 +57,11 @@ BOT_EMAIL = "dockmend[bot]@users.noreply.github.com"
 
 
 class GitHubPlatform:
-    def __init__(self, name: str, clients: Clients, bot_name: str = BOT_NAME, bot_email: str = BOT_EMAIL) -> None:
+    def __init__(
+        self, name: str, clients: Clients, bot_name: str = BOT_NAME, bot_email: str = BOT_EMAIL, survey: bool = True
+    ) -> None:
         self.name = name
+        self.survey = survey  # False: every repository's requests and branch are looked up
         self.bot_name = bot_name
         self.bot_email = bot_email
         self.tuning = clients.tuning
@@ -73,6 +78,10 @@ class GitHubPlatform:
         # each listing page's ETag and items: the next run asks with If-None-Match, and
         # GitHub does not count a 304 against the rate limit (``dockmend serve`` keeps them)
         self._pages: dict[tuple[str, int], tuple[str, tuple[dict[str, Any], ...], bool]] = {}
+        # which repositories have a request of the bot: one search per owner (github_survey)
+        self._survey = Survey()
+        self._author: str | None = None
+        self._created: set[tuple[str, str]] = set()  # branches this process created (full name, branch)
 
     def listen(self, listener: Listener) -> None:
         """Tell ``listener`` (the service's metrics) about every HTTP answer."""
@@ -90,6 +99,7 @@ class GitHubPlatform:
     # -- reading ------------------------------------------------------------------------
 
     def list_repos(self, target: Target) -> Iterator[Repo]:
+        self._survey.forget(target.owner)  # this run's search, not a former run's
         for gh in self._listing(target.owner):
             repo = self._repo(gh)
             reason = skip_reason(target, repo)
@@ -101,6 +111,9 @@ class GitHubPlatform:
 
     def _listing(self, owner: str) -> Iterator[Repository]:
         client = self._clients.for_owner(owner)
+        if self._clients.is_app:  # the installation's own repositories, never the org's public ones
+            yield from self._pages_of(client, owner, "/installation/repositories", "all")
+            return
         path, kind = f"/orgs/{owner}/repos", "all"
         try:
             page = self._page(client, owner, path, kind, 0)
@@ -109,6 +122,12 @@ class GitHubPlatform:
                 raise
             path, kind = f"/users/{owner}/repos", "owner"  # a user, not an organisation
             page = self._page(client, owner, path, kind, 0)
+        yield from self._pages_of(client, owner, path, kind, page)
+
+    def _pages_of(
+        self, client: Github, owner: str, path: str, kind: str, page: tuple[list[Repository], bool] | None = None
+    ) -> Iterator[Repository]:
+        page = page or self._page(client, owner, path, kind, 0)
         number = 0
         while True:
             repos, more = page
@@ -133,7 +152,8 @@ class GitHubPlatform:
         if data is None and kept is not None:  # 304 Not Modified: the page as it was
             _, items, more = kept
         else:
-            items = tuple({key: item.get(key) for key in LISTED_FIELDS} for item in data or ())
+            listed = data.get("repositories", ()) if isinstance(data, dict) else data or ()  # an installation's
+            items = tuple({key: item.get(key) for key in LISTED_FIELDS} for item in listed)
             said = {k.lower(): str(v) for k, v in answer.items()}
             more = 'rel="next"' in said.get("link", "")
             if "etag" in said:
@@ -149,7 +169,8 @@ class GitHubPlatform:
             url=gh.html_url,
             archived=gh.archived,
             fork=gh.fork,
-            empty=gh.size == 0,
+            # not from ``size``: computed hourly, 0 for a new push and for a small repository;
+            # an empty one answers 409 to its tree (``list_files``: no files)
             template=bool(gh.is_template),
             disabled=bool(gh.disabled),
             topics=tuple(gh.topics or ()),
@@ -212,6 +233,8 @@ class GitHubPlatform:
         return self._retry(f"{repo.full_name}: metadata", lambda: _info(gh))
 
     def branch_head(self, repo: Repo, branch: str) -> BranchHead | None:
+        if self._surveyed_nothing(repo, branch):
+            return None
         gh = self._gh(repo)
 
         def compare() -> BranchHead:
@@ -263,7 +286,8 @@ class GitHubPlatform:
             what, lambda: gh.create_git_commit(plan.commit_message, tree, [parent], author=author, committer=author)
         )
         self._push(repo)
-        self._point(gh, what, plan.branch, commit.sha, force)
+        self._survey.written(repo.full_name)  # from now on, its branch is looked up
+        self._point(gh, what, (repo.full_name, plan.branch), commit.sha, force)
         return commit.sha
 
     def _parent(self, repo: Repo, gh: Repository, what: str, sha: str) -> GitCommit:
@@ -278,11 +302,13 @@ class GitHubPlatform:
         encoded = base64.b64encode(content).decode()
         return self._retry(what, lambda: gh.create_git_blob(encoded, "base64")).sha
 
-    def _point(self, gh: Repository, what: str, branch: str, sha: str, force: bool) -> None:
-        """Create the branch at ``sha``, or (``force``) move it there."""
+    def _point(self, gh: Repository, what: str, where: tuple[str, str], sha: str, force: bool) -> None:
+        """Create the branch ``where`` (full name, branch) at ``sha``, or (``force``) move it there."""
+        branch = where[1]
         if not force:
             try:
                 self._retry(what, lambda: gh.create_git_ref(f"refs/heads/{branch}", sha))
+                self._created.add(where)
                 return
             except RequestFailed as exc:
                 if exc.status != 422:  # 422: it exists, perhaps from our own attempt whose answer was lost
@@ -312,8 +338,36 @@ class GitHubPlatform:
                 raise
 
     def find_request(self, repo: Repo, branch: str) -> ChangeRequest | None:
+        if self._surveyed_nothing(repo, branch):
+            return None
         pulls = self._find(repo, branch, "all")
         return _request(max(pulls, key=lambda p: p.number)) if pulls else None
+
+    def _surveyed_nothing(self, repo: Repo, branch: str) -> bool:
+        """The owner's search names no pull request of the bot in ``repo`` (github_survey)."""
+        prefix = branch_prefix(branch)
+        owner = repo.full_name.split("/")[0]
+        return self.survey and bool(prefix) and self._survey.knows_nothing(owner, prefix, repo.full_name, self._search)
+
+    def _search(self, owner: str, prefix: str) -> frozenset[str] | None:
+        """The owner's repositories with a pull request of the bot from ``prefix`` (one search)."""
+        client = self._clients.for_owner(owner)
+
+        def fetch(parameters: dict[str, Any]) -> dict[str, Any]:
+            def get() -> dict[str, Any]:
+                _, data = client.requester.requestJsonAndCheck("GET", "/search/issues", parameters=parameters)
+                return dict(data)
+
+            return self._retry(f"search the pull requests of {owner}", get)
+
+        return search(fetch, owner, prefix, self._bot_author(client), self.tuning.per_page)
+
+    def _bot_author(self, client: Github) -> str:
+        """The search's ``author:``: an App's bot account is ``app/<slug>`` (one call for the
+        slug); a token's requests are its user's, ``@me``."""
+        if self._author is None:
+            self._author = f"app/{self._clients.app_slug()}" if self._clients.is_app else "@me"
+        return self._author
 
     def _find(self, repo: Repo, branch: str, state: str) -> list[PullRequest]:
         owner, gh = repo.full_name.split("/")[0], self._gh(repo)
@@ -321,34 +375,59 @@ class GitHubPlatform:
         return self._retry(f"{repo.full_name}: pull requests from {branch}", lambda: listing.get_page(0))
 
     def open_request(self, repo: Repo, plan: ChangePlan) -> ChangeRequest:
-        gh, what = self._gh(repo), f"{repo.full_name}: pull request from {plan.branch}"
+        what = f"{repo.full_name}: pull request from {plan.branch}"
         try:
-            pull = self._retry(
-                what,
-                lambda: gh.create_pull(
-                    plan.base_branch, plan.branch, title=plan.title, body=plan.body, draft=plan.draft
-                ),
-            )
+            pull = self._create_pull(repo, plan, what)
         except RequestFailed as exc:
             existing = self._find(repo, plan.branch, "open") if exc.status == 422 else []
             if not existing:  # 422 "already exists": our own earlier attempt went through
+                self._abandon(repo, plan.branch)
                 raise
             pull = existing[0]
+        self._created.discard((repo.full_name, plan.branch))
         self._answered(repo, pull)
         self._decorate(repo, pull, plan)
         opened = _request(pull)  # as created: the labels came after
         return dataclasses.replace(opened, labels=tuple(dict.fromkeys((*(opened.labels or ()), *plan.labels))))
 
+    def _abandon(self, repo: Repo, branch: str) -> None:
+        """The request was refused: the branch this process created for it goes too (no
+        branch without its request; the refusal is the repository's outcome)."""
+        if (repo.full_name, branch) in self._created:
+            self._created.discard((repo.full_name, branch))
+            self.delete_branch(repo, branch)
+
+    def _create_pull(self, repo: Repo, plan: ChangePlan, what: str) -> PullRequest:
+        """The pull request, as a draft when asked; ready for review where the repository's
+        plan has no drafts (422 "Draft pull requests are not supported in this repository.")."""
+        gh = self._gh(repo)
+
+        def create(draft: bool) -> PullRequest:
+            return gh.create_pull(plan.base_branch, plan.branch, title=plan.title, body=plan.body, draft=draft)
+
+        try:
+            return self._retry(what, lambda: create(plan.draft))
+        except RequestFailed as exc:
+            if not (plan.draft and exc.status == 422 and "draft pull requests are not supported" in str(exc).lower()):
+                raise
+        log.info("%s: drafts are not supported there; opened ready for review", what)
+        return self._retry(what, lambda: create(False))
+
     def _decorate(self, repo: Repo, pull: PullRequest, plan: ChangePlan) -> None:
         what = f"{repo.full_name}#{pull.number}"
         if plan.labels:
             self._retry(f"{what}: labels", lambda: pull.add_to_labels(*plan.labels))
-        try:  # a reviewer or assignee GitHub refuses must not cost the request
-            if plan.reviewers or plan.team_reviewers:
-                reviewers, teams = list(plan.reviewers), list(plan.team_reviewers)
-                self._retry(f"{what}: reviewers", lambda: pull.create_review_request(reviewers, teams))
-            if plan.assignees:
-                self._retry(f"{what}: assignees", lambda: pull.add_to_assignees(*plan.assignees))
+        # a reviewer or assignee GitHub refuses must cost neither the request nor the other
+        # (422 "Reviews may only be requested from collaborators ...")
+        if plan.reviewers or plan.team_reviewers:
+            reviewers, teams = list(plan.reviewers), list(plan.team_reviewers)
+            self._decoration(f"{what}: reviewers", lambda: pull.create_review_request(reviewers, teams))
+        if plan.assignees:
+            self._decoration(f"{what}: assignees", lambda: pull.add_to_assignees(*plan.assignees))
+
+    def _decoration(self, what: str, call: Callable[[], object]) -> None:
+        try:
+            self._retry(what, call)
         except RequestFailed as exc:
             log.warning("%s", exc)
 

@@ -128,6 +128,10 @@ class Clients:
     def __repr__(self) -> str:
         return f"Clients({self.url!r}, {'app' if self._app else 'token'})"
 
+    @property
+    def is_app(self) -> bool:
+        return self._app is not None
+
     def listen(self, listener: Listener) -> None:
         """Tell ``listener`` about every answer of every client (the service's metrics)."""
         self.listeners.append(listener)
@@ -151,8 +155,14 @@ class Clients:
         installation = self._app.installation_id or self._installation(app_auth, owner)
         return Auth.AppInstallationAuth(app_auth, installation)
 
-    def _installation(self, app_auth: Auth.AppAuth, owner: str) -> int:
-        integration = GithubIntegration(
+    def app_slug(self) -> str:
+        """The App's slug (``GET /app`` with its JWT): its bot account is ``<slug>[bot]``."""
+        assert self._app is not None
+        integration = self._integration(Auth.AppAuth(self._app.app_id, self._app.private_key.reveal()))
+        return retrying(self.tuning.retry, "the GitHub App", lambda: str(integration.get_app().slug))
+
+    def _integration(self, app_auth: Auth.AppAuth) -> GithubIntegration:
+        return GithubIntegration(
             base_url=self.url,
             auth=app_auth,
             timeout=math.ceil(self.tuning.timeout),
@@ -161,6 +171,9 @@ class Clients:
             seconds_between_requests=self.tuning.seconds_between_requests,
             seconds_between_writes=self.tuning.seconds_between_writes,
         )
+
+    def _installation(self, app_auth: Auth.AppAuth, owner: str) -> int:
+        integration = self._integration(app_auth)
         what = f"GitHub App installation for {owner}"
         return retrying(self.tuning.retry, what, lambda: int(integration.get_org_installation(owner).id))
 

@@ -58,7 +58,9 @@ def rate_limit_wait(exc: GithubException, now: float) -> float | None:
     if headers.get("x-ratelimit-remaining") == "0" and reset is not None:
         return reset
     message = str((exc.data or {}).get("message", "") if isinstance(exc.data, dict) else "").lower()
-    if exc.status == 429 or "rate limit" in message:
+    # the legacy wording of the secondary limit: "You have triggered an abuse detection
+    # mechanism ..." (403, no Retry-After, the primary limit far from spent)
+    if exc.status == 429 or "rate limit" in message or "abuse detection" in message:
         return SECONDARY_DEFAULT_WAIT
     return None  # a 403 that is a refusal, not a limit
 
@@ -68,9 +70,13 @@ def _backoff(policy: RetryPolicy, attempt: int) -> float:
 
 
 def describe(exc: GithubException) -> str:
-    """A one-line reason from GitHub's answer (its message only: never headers)."""
-    message = exc.data.get("message") if isinstance(exc.data, dict) else None
-    return f"{exc.status} {message}" if message else str(exc.status)
+    """A one-line reason from GitHub's answer (its message and those of its ``errors``:
+    never headers), e.g. '422 Validation Failed (Draft pull requests are not supported ...)'."""
+    data = exc.data if isinstance(exc.data, dict) else {}
+    message = str(data.get("message") or "").strip().replace("\n", " ")
+    details = [str(e.get("message")) for e in data.get("errors") or () if isinstance(e, dict) and e.get("message")]
+    text = f"{message} ({'; '.join(details)})" if details else message
+    return f"{exc.status} {text}" if text else str(exc.status)
 
 
 def retrying(policy: RetryPolicy, what: str, call: Callable[[], T]) -> T:

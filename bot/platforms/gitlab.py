@@ -37,7 +37,8 @@ from bot.platforms.base import (
     skip_reason,
 )
 from bot.platforms.gitlab_retry import RetryingSession, RetryPolicy, policy_from_settings
-from bot.settings.registry_access import Secret
+from bot.platforms.survey import Survey
+from bot.settings.secrets import Secret
 from bot.settings.targets import Target
 from fixers.base import RepoInfo
 
@@ -76,8 +77,10 @@ class GitLabPlatform:
         timeout: float = 30.0,
         verify: bool | str = True,
         retry_transient_errors: bool = False,  # the RetryingSession retries; python-gitlab's would add waits
+        survey: bool = True,  # False: every project's requests and branch are looked up
     ) -> None:
         self.name, self.bot_name, self.bot_email = name, bot_name, bot_email
+        self.survey = survey
         self.per_page = per_page
         self._token = token
         self._session = RetryingSession(retry or RetryPolicy())  # paces itself; metrics listen to it
@@ -101,6 +104,10 @@ class GitLabPlatform:
         # default branch has no file a licence could be read from: no call for those
         self._listed: dict[str, RepoInfo] = {}
         self._unlicensed: set[str] = set()
+        # the group each listed project came from, and what one listing of the group's
+        # merge requests by source branch says (bot.platforms.survey)
+        self._groups: dict[str, str] = {}
+        self._survey = Survey()
 
     def listen(self, listener: Listener) -> None:
         """Tell ``listener`` (the service's metrics) about every HTTP answer."""
@@ -112,6 +119,7 @@ class GitLabPlatform:
     # -- reading
 
     def list_repos(self, target: Target) -> Iterator[Repo]:
+        self._survey.forget(target.owner)  # this run's listing of merge requests, not a former run's
         group = self._gl.groups.get(target.owner, lazy=True)
         filters: dict[str, Any] = {"include_subgroups": True, "with_shared": False, "order_by": "path", "sort": "asc"}
         if not target.include_archived:
@@ -121,6 +129,7 @@ class GitLabPlatform:
                 repo = self._repo(item.attributes)
                 if skip_reason(target, repo) is None:
                     self._listed[repo.full_name] = _info(item.attributes, None)
+                    self._groups[repo.id] = target.owner
                     yield repo
 
     def _repo(self, a: Mapping[str, Any]) -> Repo:
@@ -131,7 +140,9 @@ class GitLabPlatform:
             default_branch=a.get("default_branch") or "main",
             url=a.get("web_url") or "",
             archived=bool(a.get("archived")),
-            fork=a.get("forked_from_project") is not None,
+            # a fork whose upstream the token cannot read has no ``forked_from_project``, but
+            # every fork has ``mr_default_target_self``
+            fork=a.get("forked_from_project") is not None or "mr_default_target_self" in a,
             empty=bool(a.get("empty_repo")),
             topics=tuple(a.get("topics") or a.get("tag_list") or ()),
             description=a.get("description") or None,
@@ -191,6 +202,8 @@ class GitLabPlatform:
         return _info(a, a.get("license") or {})
 
     def branch_head(self, repo: Repo, branch: str) -> BranchHead | None:
+        if self._surveyed_nothing(repo, branch):
+            return None
         project = self._project(repo)
         with self._calling(f"read branch {branch} of {repo.full_name}"):
             try:
@@ -253,6 +266,7 @@ class GitLabPlatform:
             "author_email": self.bot_email,
             "actions": actions,
         }
+        self._survey.written(repo.id)  # from now on, its branch is looked up
         with self._calling(f"commit to {plan.branch} of {repo.full_name}"):
             try:
                 return str(self._project(repo).commits.create(data).id)
@@ -284,12 +298,34 @@ class GitLabPlatform:
                     raise
 
     def find_request(self, repo: Repo, branch: str) -> ChangeRequest | None:
+        if self._surveyed_nothing(repo, branch):
+            return None
         filters = {"source_branch": branch, "state": "all", "order_by": "created_at", "sort": "desc"}
         with self._calling(f"find the merge request of {branch} in {repo.full_name}"):
             for mr in self._project(repo).mergerequests.list(iterator=True, per_page=20, **filters):
                 if mr.attributes.get("source_project_id") == mr.attributes.get("target_project_id"):  # not a fork's
                     return _request(mr.attributes)
         return None
+
+    def _surveyed_nothing(self, repo: Repo, branch: str) -> bool:
+        """The group's merge requests from ``branch`` (one listing for the whole group and its
+        subgroups, "List group merge requests") name none in ``repo``."""
+        group = self._groups.get(repo.id)
+        return self.survey and group is not None and self._survey.knows_nothing(group, branch, repo.id, self._search)
+
+    def _search(self, group: str, branch: str) -> frozenset[str] | None:
+        """The ids of the projects with a merge request from ``branch`` in any state; None
+        when the listing failed (every project is then looked up)."""
+        filters = {"source_branch": branch, "state": "all", "scope": "all", "non_archived": False}
+        try:
+            with self._calling(f"list the merge requests of {group} from {branch}"):
+                listing = self._gl.groups.get(group, lazy=True).mergerequests.list(
+                    iterator=True, per_page=self.per_page, **filters
+                )
+                return frozenset(str(mr.attributes["project_id"]) for mr in listing)
+        except PlatformError as exc:
+            log.info("%s; every project is looked up", exc)
+            return None
 
     def open_request(self, repo: Repo, plan: ChangePlan) -> ChangeRequest:
         data: dict[str, Any] = {
@@ -327,6 +363,8 @@ class GitLabPlatform:
     def update_request(
         self, repo: Repo, request: ChangeRequest, title: str, body: str, labels: Sequence[str] = ()
     ) -> ChangeRequest:
+        if _is_draft(request.title) and not _is_draft(title):
+            title = f"Draft: {title}"  # GitLab's draft state is the title's prefix: keep it
         change: dict[str, Any] = {"title": title, "description": body}
         if labels:
             change["add_labels"] = ",".join(labels)
@@ -395,6 +433,12 @@ def _request(a: Mapping[str, Any]) -> ChangeRequest:
         body=a.get("description") or "",
         labels=tuple(a.get("labels") or ()),
     )
+
+
+def _is_draft(title: str) -> bool:
+    """GitLab marks a draft by its title: "Draft:", "[Draft]" or "(Draft)" at the start
+    (docs.gitlab.com, user/project/merge_requests/drafts), any case."""
+    return title.lower().startswith(("draft:", "[draft]", "(draft)"))
 
 
 def _blob_sha(content: bytes) -> str:

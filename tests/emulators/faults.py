@@ -26,6 +26,14 @@ class FaultKind(StrEnum):
     SECONDARY_RATE_LIMIT = "secondary_rate_limit"  # 403 + Retry-After (GitHub's abuse limit)
     TOO_MANY_REQUESTS = "too_many_requests"  # 429 + Retry-After
     DROP = "drop"  # close the connection without an answer
+    # GitHub's legacy abuse-detection 403, no Retry-After; the body as GitHub sent it, quoted
+    # with its headers in nf-core/tools#970 ("You have triggered an abuse detection
+    # mechanism ...", X-RateLimit-Remaining 4513 of 5000: not the primary limit) and
+    # jcabi/jcabi-github#1325 ("... Please wait a few minutes before you try again.")
+    ABUSE_DETECTION = "abuse_detection"
+
+
+SHARED_KINDS = frozenset(FaultKind) - {FaultKind.ABUSE_DETECTION}  # what both emulators draw
 
 
 @dataclass(frozen=True)
@@ -76,6 +84,7 @@ class Faults:
     # the request is applied but its answer is lost (the connection drops): a retried
     # POST then meets its own earlier success
     lost_answer_rate: float = 0.0
+    abuse_detection_rate: float = 0.0  # GitHub only (FaultKind.ABUSE_DETECTION)
     retry_after: int = 0  # seconds sent in Retry-After (tests use 0 or 1)
     seed: int = 0
     # only requests whose method is in this set are faulted (empty: every method)
@@ -140,6 +149,8 @@ class Faults:
             return Fault(FaultKind.DROP)
         if self.rng.random() < self.lost_answer_rate:
             return Fault(FaultKind.DROP, after=True)
+        if self.abuse_detection_rate and self.rng.random() < self.abuse_detection_rate:  # no draw at 0
+            return Fault(FaultKind.ABUSE_DETECTION, 403)
         return None
 
     def count(self, kind: FaultKind | None = None) -> int:

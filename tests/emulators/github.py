@@ -65,6 +65,11 @@ class GitHubApp:
     app_id: int
     public_key: str  # PEM; the JWTs of POST /app/installations/{id}/access_tokens are checked with it
     installations: dict[str, int] = field(default_factory=dict)  # account login -> installation id
+    # "Only select repositories" installs: account login -> the repository names given to
+    # the App (absent: all repositories). GET /installation/repositories lists these only;
+    # the organisation's listing still shows its public repositories, which the token
+    # cannot write to (403 "Resource not accessible by integration").
+    selected: dict[str, set[str]] = field(default_factory=dict)
     slug: str = "dockmend"
     token_ttl: int = 3600
 
@@ -105,7 +110,9 @@ class GitHubEmulator:
         self.rate_used: dict[str, int] = {}
         self.rate_limit = 5000
         self.rate_reset = int(time.time()) + 3600
-        self._derived: dict[tuple[str, str | None, str | None], tuple[int, str | None]] = {}
+        self._derived: dict[tuple[str, str | None, str | None, bool], tuple[int, str | None]] = {}
+        self.search_calls: list[float] = []  # times of the last minute's searches (30 a minute)
+        self.search_incomplete = False  # answer incomplete_results: true (GitHub timed out)
         self.exhausted = 0  # answers still to refuse with the primary rate limit
         self.exhausted_reset_in = 0
         self.requests: list[tuple[str, str, int]] = []  # method, path with query, status
@@ -220,16 +227,17 @@ class GitHubEmulator:
     # -- derived values -------------------------------------------------------------------
 
     def derived(self, full_name: str) -> tuple[int, str | None]:
-        """Size in kilobytes (0 only when empty) and licence SPDX id, cached by head."""
+        """Size in whole kilobytes, rounded down (a small repository says 0, like a README of
+        13 bytes on GitHub), 0 until computed; and the licence SPDX id. Cached by head."""
         meta = self.repos[full_name]
         head = self.store.head(full_name, meta.default_branch)
-        key = (full_name, head, meta.license)
+        key = (full_name, head, meta.license, meta.size_computed)
         if key not in self._derived:
             if head is None:
                 self._derived[key] = (0, meta.license or None)
             else:
                 entries = self.store.tree(full_name, head)
-                size = max(1, -(-sum(e.size or 0 for e in entries if e.type == "blob") // 1024))
+                size = sum(e.size or 0 for e in entries if e.type == "blob") // 1024 if meta.size_computed else 0
                 self._derived[key] = (size, self._license(full_name, meta.license, entries))
         return self._derived[key]
 

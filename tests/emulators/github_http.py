@@ -20,6 +20,7 @@ class Credential:
     login: str
     write: bool = True
     owner: str | None = None  # an installation token only reaches this account's repositories
+    selected: frozenset[str] | None = None  # and, when installed on selected ones, only those (names)
     expires: float | None = None
 
 
@@ -73,7 +74,10 @@ class Call:
 
     def writable(self) -> RepoMeta:
         meta = self.repo()
-        if self.credential is not None and not self.credential.write:
+        chosen = self.credential.selected if self.credential else None
+        if self.credential is not None and (
+            not self.credential.write or (chosen is not None and meta.name not in chosen)
+        ):
             raise HttpError(403, "Resource not accessible by integration")
         if meta.archived:
             raise HttpError(403, "Repository was archived so is read-only.")

@@ -53,6 +53,15 @@ class RepoMeta:
     license: str | None = None  # SPDX id; None: recognised from the LICENSE file
     created_at: str = EPOCH
     pushed_at: str = EPOCH
+    # GitHub computes ``size`` hourly: "When a repository is initially created, the size is
+    # 0" (the official description's words, quoted in github/docs#29992), and a push shows
+    # up in it only at the next computation. False: not computed since the last push.
+    size_computed: bool = True
+    # "Draft pull requests are available in public repositories with GitHub Free ..., and in
+    # public and private repositories with GitHub Team and GitHub Enterprise Cloud"
+    # (docs.github.com, About pull requests): a private repository on a Free plan refuses
+    # ``draft: true`` with 422 "Draft pull requests are not supported in this repository."
+    drafts: bool = True
 
     @property
     def full_name(self) -> str:

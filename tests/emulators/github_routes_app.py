@@ -83,7 +83,9 @@ def create_access_token(call: Call) -> Reply:
         raise not_found() from None
     token = f"ghs_{secrets.token_hex(18)}"
     expires = time.time() + app.token_ttl
-    call.em.credentials[token] = Credential(f"{app.slug}[bot]", owner=owner, expires=expires)
+    chosen = app.selected.get(owner)
+    selected = None if chosen is None else frozenset(chosen)
+    call.em.credentials[token] = Credential(f"{app.slug}[bot]", owner=owner, expires=expires, selected=selected)
     call.em.account(f"{app.slug}[bot]", "Bot")
     stamp = dt.datetime.fromtimestamp(expires, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return Reply(I.access_token(token, stamp), 201)

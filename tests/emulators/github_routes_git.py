@@ -39,7 +39,10 @@ def user_repos(call: Call) -> Reply:
 def installation_repos(call: Call) -> Reply:
     if call.credential is None or call.credential.owner is None:
         raise HttpError(403, "This endpoint requires an installation token")
+    # https://docs.github.com/en/rest/apps/installations#list-repositories-accessible-to-the-app-installation
     repos = _owned(call, call.credential.owner, ("User", "Organization"))
+    chosen = call.credential.selected
+    repos = [m for m in repos if chosen is None or m.name in chosen]
     page = paginate(call, repos, lambda m: repo_json(call, m))
     return Reply({"total_count": len(repos), "repositories": page.body}, headers=page.headers)
 

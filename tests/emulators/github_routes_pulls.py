@@ -61,6 +61,9 @@ def create_pull(call: Call) -> Reply:
         raise invalid(
             "Validation Failed", resource="PullRequest", code="custom", message=f"No commits between {base} and {head}"
         )
+    if call.body.get("draft") and not meta.drafts:
+        message = "Draft pull requests are not supported in this repository."
+        raise invalid("Validation Failed", resource="PullRequest", code="custom", message=message)
     number, login = call.em.next_number(full), call.credential.login if call.credential else "ghost"
     p = J.Pull(
         number,

@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from tests.emulators import github_routes_app, github_routes_git, github_routes_pulls
+from tests.emulators import github_routes_app, github_routes_git, github_routes_pulls, github_routes_search
 from tests.emulators.faults import Fault, FaultKind
 from tests.emulators.github_http import DOCS, Call, Credential, HttpError, Reply, not_found
 from tests.emulators.github_json import Urls
@@ -24,6 +24,8 @@ Route = tuple[str, str, "re.Pattern[str]", Callable[[Call], Reply], bool]
 GREEDY = ("ref", "basehead", "tree_sha", "path", "branch")  # these may hold slashes
 PUBLIC = ("/rate_limit",)
 SECONDARY = "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
+ABUSE = "You have triggered an abuse detection mechanism. Please wait a few minutes before you try again."
+ABUSE_DOCS = "https://developer.github.com/v3/#abuse-rate-limits"  # the documentation_url it came with
 
 
 def _compile(template: str) -> re.Pattern[str]:
@@ -40,6 +42,7 @@ ROUTES: list[Route] = [
         (github_routes_app.ROUTES, False),
         (github_routes_git.ROUTES, False),
         (github_routes_pulls.ROUTES, False),
+        (github_routes_search.ROUTES, False),
     )
     for method, template, handler in routes
 ]
@@ -192,4 +195,6 @@ def _json(raw: bytes) -> Any:
 def _fault_reply(fault: Fault) -> Reply:
     if fault.kind == FaultKind.SERVER_ERROR:
         return Reply({"message": "Server Error", "documentation_url": DOCS}, fault.status)
+    if fault.kind == FaultKind.ABUSE_DETECTION:  # 403, and no Retry-After
+        return Reply({"message": ABUSE, "documentation_url": ABUSE_DOCS}, 403)
     return Reply({"message": SECONDARY, "documentation_url": DOCS}, fault.status, fault.headers())

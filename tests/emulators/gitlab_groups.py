@@ -184,7 +184,12 @@ def project_body(w: World, p: Project, base: str, license_info: Json | None = No
     }
     if license_info is not None:
         body |= {"license": license_info, "license_url": f"{web}/-/blob/{p.default_branch}/LICENSE"}
+    # GitLab's lib/api/entities/project_details.rb: ``forked_from_project`` only "if
+    # project.forked? && Ability.allowed?(current_user, :read_project, forked_from_project)";
+    # lib/api/entities/project.rb: ``mr_default_target_self`` "if: ->(project) { project.forked? }"
     if p.forked_from_id is not None:
+        body["mr_default_target_self"] = False
+    if p.forked_from_id is not None and p.upstream_readable:
         origin = w.projects[p.forked_from_id]
         body["forked_from_project"] = {
             "id": origin.id,
@@ -193,7 +198,6 @@ def project_body(w: World, p: Project, base: str, license_info: Json | None = No
             "path_with_namespace": origin.full_path,
             "web_url": f"{base}/{origin.full_path}",
         }
-        body["mr_default_target_self"] = False
     return body
 
 

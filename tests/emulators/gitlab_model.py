@@ -45,6 +45,7 @@ class Project:
     topics: list[str] = field(default_factory=list)
     archived: bool = False
     forked_from_id: int | None = None
+    upstream_readable: bool = True  # False: the token cannot read the project it was forked from
     default_branch: str = "main"
     created_at: str = field(default_factory=now)
     last_activity_at: str = field(default_factory=now)

@@ -124,6 +124,26 @@ def list_mrs(w: World, req: Req) -> Reply:
     return paginate(req, found, lambda mr: body(w, mr, req.base))
 
 
+def group_mrs(w: World, req: Req) -> Reply:
+    """The merge requests of every project of a group and its subgroups ("List group merge
+    requests", https://docs.gitlab.com/api/merge_requests/#list-group-merge-requests):
+    ``scope`` defaults to ``all`` there, and the merge requests of archived projects are left out unless
+    ``non_archived=false``."""
+    groups = {g.id for g in w.subgroups(w.group(req.args["id"]))}
+    non_archived = req.flag("non_archived", True) is not False
+    projects = {p.id for p in w.projects.values() if p.group.id in groups and not (non_archived and p.archived)}
+    state = req.text("state") or "all"
+    found = [mr for mr in w.merge_requests if mr.project_id in projects and state in ("all", mr.state)]
+    for name in ("source_branch", "target_branch"):
+        if req.text(name):
+            found = [mr for mr in found if getattr(mr, name) == req.text(name)]
+    author = req.text("author_username")
+    if author:
+        found = [mr for mr in found if w.users[mr.author_id].username == author]
+    found.sort(key=lambda mr: (mr.created_at, mr.id), reverse=(req.text("sort") or "desc") == "desc")
+    return paginate(req, found, lambda mr: body(w, mr, req.base))
+
+
 def create_mr(w: World, req: Req) -> Reply:
     p = _project(w, req)
     source, target, title = req.required("source_branch"), req.required("target_branch"), req.required("title")
@@ -262,4 +282,5 @@ ROUTES: list[Route] = [
     ("POST", f"{M}/:merge_request_iid/notes", create_note),
     ("GET", f"{M}/:merge_request_iid/notes", list_notes),
     ("GET", f"{M}/:merge_request_iid/commits", mr_commits),
+    ("GET", "/groups/:id/merge_requests", group_mrs),
 ]

@@ -129,6 +129,11 @@ def exercise_writes(em: GitHubEmulator, g: Github) -> None:
     pull.create_issue_comment("Hello")
     assert [c.body for c in pull.get_issue_comments()] == ["Hello"]
     assert [p.number for p in repo.get_pulls(state="all", head="acme:dockmend/remediate")] == [pull.number]
+    query = {"q": "is:pr author:dockmend-bot head:dockmend/ org:acme", "per_page": 100}
+    _, found = g.requester.requestJsonAndCheck("GET", "/search/issues", parameters=query)
+    assert [(i["repository_url"].rsplit("/repos/")[1], i["number"]) for i in found["items"]] == [
+        ("acme/app2", pull.number)
+    ]
     assert len(list(pull.get_commits())) == 1
     pull.edit(title="Fix Dockerfiles (2)", body="Why, again")
     assert repo.get_pull(pull.number).title == "Fix Dockerfiles (2)"

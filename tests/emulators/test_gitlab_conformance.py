@@ -195,6 +195,7 @@ def exercise(gl: gitlab.Gitlab) -> None:
         }
     )
     project.mergerequests.list(source_branch="dockmend/remediate", state="opened", get_all=True)
+    assert [m.iid for m in group.mergerequests.list(source_branch="dockmend/remediate", get_all=True)] == [mr.iid]
     mr = project.mergerequests.get(mr.iid)
     mr.notes.create({"body": "A note."})
     list(mr.commits())

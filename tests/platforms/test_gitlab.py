@@ -29,10 +29,10 @@ from bot.platforms.base import (
 )
 from bot.platforms.gitlab import GitLabPlatform, from_settings
 from bot.platforms.gitlab_retry import RetryPolicy
-from bot.settings.registry_access import Secret
+from bot.settings.secrets import Secret
 from bot.settings.targets import PlatformSettings, Target
 from fixers.base import RepoInfo
-from tests.emulators.faults import FaultKind, Faults
+from tests.emulators.faults import SHARED_KINDS, Faults
 from tests.emulators.gitlab import TOKEN, GitLabEmulator
 from tests.emulators.test_gitlab_conformance import MIT
 
@@ -413,7 +413,7 @@ def test_faults_are_outlasted_without_duplicates(
     for repo in repos:
         assert [mr.state for mr in emulator.merge_requests(repo.full_name)] == ["opened"]
         assert set(emulator.world.branches(emulator.project(repo.full_name))) == {"main", "dockmend/remediate"}
-    assert all(faults.count(kind) > 0 for kind in FaultKind)
+    assert all(faults.count(kind) > 0 for kind in SHARED_KINDS)
     assert sleeps and max(sleeps) <= RetryPolicy().max_delay
 
 

@@ -24,7 +24,7 @@ from bot.platforms.gitlab import GitLabPlatform
 from bot.platforms.gitlab_retry import RetryingSession, policy_from_settings
 from bot.platforms.gitlab_retry import RetryPolicy as GitLabRetry
 from bot.settings import config
-from bot.settings.registry_access import Secret
+from bot.settings.secrets import Secret
 from bot.settings.targets import Pace, PlatformSettings, Target
 from tests.emulators.github import GitHubEmulator
 from tests.emulators.gitlab import TOKEN as GITLAB_TOKEN
