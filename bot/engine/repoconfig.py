@@ -5,6 +5,7 @@ enabled: false                 # opt out: dockmend leaves this repository alone
 fixers: {select: [DM105], ignore: [exec-form]}
 labels: {io.k8s.display-name: Billing API}   # DM105 label values
 reviewers: [alice, bob]        # reviewers of dockmend's requests here
+severity: {DM205: warning}     # error, warning or info per code (`dockmend fix --fail-on`)
 ```
 
 Repository content is untrusted: the file is size-limited and read with ruamel.yaml's
@@ -16,18 +17,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from bot.engine.selection import resolve_codes
 from bot.errors import DockmendError
-from bot.platforms.base import RepoFile
+from fixers.severity import LEVELS
+
+if TYPE_CHECKING:  # `dockmend fix` reads this file without the platforms
+    from bot.platforms.base import RepoFile
 
 NAMES = (".dockmend.yml", ".dockmend.yaml")
 MAX_SIZE = 64 * 1024
-KEYS = ("enabled", "fixers", "labels", "reviewers")
+KEYS = ("enabled", "fixers", "labels", "reviewers", "severity")
 
 
 class RepoConfigError(DockmendError):
@@ -41,6 +45,7 @@ class RepoConfig:
     ignore: tuple[str, ...] = ()
     labels: Mapping[str, str] = field(default_factory=dict)
     reviewers: tuple[str, ...] = ()
+    severity: Mapping[str, str] = field(default_factory=dict)  # code: error, warning or info
 
 
 def find(files: Sequence[RepoFile]) -> RepoFile | None:
@@ -77,6 +82,7 @@ def parse(data: bytes, path: str = NAMES[0]) -> RepoConfig:
         ignore=_codes(fixers.get("ignore"), "fixers.ignore", path),
         labels=_labels(raw.get("labels"), path),
         reviewers=_names(raw.get("reviewers"), "reviewers", path),
+        severity=_severity(raw.get("severity"), path),
     )
 
 
@@ -112,3 +118,17 @@ def _labels(value: Any, path: str) -> dict[str, str]:
     ):
         raise RepoConfigError("'labels' must map label keys to text values", path=path)
     return {k: str(v) for k, v in value.items()}
+
+
+def _severity(value: Any, path: str) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+        raise RepoConfigError("'severity' must map fixer codes to error, warning or info", path=path)
+    result = {}
+    for key, level in value.items():
+        if level not in LEVELS:
+            raise RepoConfigError(f"severity.{key}: {level!r} is not one of {', '.join(LEVELS)}", path=path)
+        (code,) = _codes([key], f"severity.{key}", path)
+        result[code] = level
+    return result

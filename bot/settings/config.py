@@ -36,6 +36,7 @@ class Config:
     labels: Mapping[str, str] = field(default_factory=dict)
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
+    severity: Mapping[str, str] = field(default_factory=dict)  # code: error, warning or info
     # Validated ``registries:`` entries (or plain mappings); references are resolved by
     # RegistrySettings.from_config when a resolver is built.
     registries: Mapping[str, Registry | Mapping[str, Any] | None] = field(default_factory=dict)
@@ -80,6 +81,7 @@ def from_file(document: ConfigFile, path: str | None = None) -> Config:
         labels={str(key): str(value) for key, value in document.labels.items()},
         select=tuple(document.fixers.select),
         ignore=tuple(document.fixers.ignore),
+        severity=dict(document.severity),
         registries=dict(document.registries),
         images=images.policy(),
         platforms={name: platform_settings(name, p, path) for name, p in document.platforms.items()},

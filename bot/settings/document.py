@@ -6,11 +6,11 @@ import difflib
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from pydantic import ConfigDict, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from bot.settings.base import Items, Name, Section, invalid
 from bot.settings.platforms import GitHub, GitLab, Platform, Target
-from bot.settings.registries import Fixers, Images, Registry, RegistryHost
+from bot.settings.registries import Fixers, Images, Registry, RegistryHost, Severities
 from bot.settings.service import Chat, Database, Web
 
 Problem = tuple[tuple[str | int, ...], str]
@@ -24,6 +24,8 @@ class ConfigFile(Section):
     labels: Mapping[str, str | int | float] = {}
     """Label values for DM105 add-labels (others are derived from the repository where possible)."""
     fixers: Fixers = Fixers()
+    severity: Severities = Field(default_factory=dict)
+    """Severity per fixer (code or name: error, warning or info) over the defaults; for `dockmend fix --fail-on`."""
     images: Images = Images()
     registries: Mapping[RegistryHost, Registry | None] = {}
     """Per registry host (docker.io, ghcr.io, registry.internal:5000)."""
