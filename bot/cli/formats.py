@@ -38,7 +38,6 @@ __all__ = ["FORMATS", "Result", "Style", "at_or_above", "explain_text", "severit
 
 FORMATS = ("text", "json", "sarif", "github", "gitlab")
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-INFORMATION_URI = "https://github.com/dockmend/dockmend"
 SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 GITHUB_COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 GITLAB_SEVERITY = {Severity.ERROR: "critical", Severity.WARNING: "major", Severity.INFO: "info"}
@@ -312,7 +311,6 @@ def as_sarif(results: Sequence[Result]) -> dict[str, Any]:
                 "name": "dockmend",
                 "version": __version__,
                 "semanticVersion": __version__,
-                "informationUri": INFORMATION_URI,
                 "rules": [_rule(FIXERS[code]) for code in used],
             }
         },

@@ -119,6 +119,22 @@ def test_pre_commit_hooks_match_the_dockerfile_names() -> None:
             assert not (files.search(name) and not exclude.search(name)), name
 
 
+def test_the_readme_pre_commit_snippet_names_real_hooks_and_no_missing_tag() -> None:
+    readme = (ROOT / "README.md").read_text()
+    block = readme[readme.index("# .pre-commit-config.yaml\n") :]
+    block = block[: block.index("```")]
+    config = _yaml_text(block)
+    (repo,) = config["repos"]
+    defined = {h["id"] for h in _yaml(ROOT / ".pre-commit-hooks.yaml")}
+    assert {h["id"] for h in repo["hooks"]} <= defined
+    tags = subprocess.run(["git", "tag"], cwd=ROOT, capture_output=True, text=True).stdout.split()
+    assert repo["rev"] in tags or repo["rev"] == "<a full commit sha>", repo["rev"]
+
+
+def _yaml_text(text: str) -> Any:
+    return YAML(typ="safe", pure=True).load(text)
+
+
 def test_pre_commit_try_repo(tmp_path: Path) -> None:
     """The README's hook, installed by pre-commit from this checkout into its own
     virtualenv (offline here: pip's configured index), run on one file."""
