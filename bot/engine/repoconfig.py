@@ -19,9 +19,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
-
 from bot.engine.selection import resolve_codes
 from bot.errors import DockmendError
 from fixers.severity import LEVELS
@@ -57,6 +54,9 @@ def find(files: Sequence[RepoFile]) -> RepoFile | None:
 def parse(data: bytes, path: str = NAMES[0]) -> RepoConfig:
     if len(data) > MAX_SIZE:
         raise RepoConfigError(f"larger than {MAX_SIZE} bytes", path=path)
+    from ruamel.yaml import YAML  # only when there is a file: `dockmend fix` starts without it
+    from ruamel.yaml.error import YAMLError
+
     try:
         raw = YAML(typ="safe", pure=True).load(data.decode("utf-8"))
     except (YAMLError, UnicodeDecodeError) as exc:
