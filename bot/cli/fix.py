@@ -327,14 +327,14 @@ def _report(
     style = formats.Style(options.color)
     for result in results:
         report = result.report
-        if report.error is None and report.retry_later is None and writes:
-            if to_stdin:
-                binary = stdout_bytes if stdout_bytes is not None else sys.stdout.buffer
-                out.flush()
-                binary.write(report.after)
-                binary.flush()
-            elif report.changed:
-                write(report)
+        ok = report.error is None and report.retry_later is None
+        if to_stdin and writes:  # the fixed text, or the input unchanged: a pipe never loses the file
+            binary = stdout_bytes if stdout_bytes is not None else sys.stdout.buffer
+            out.flush()
+            binary.write(report.after if ok else report.before)
+            binary.flush()
+        elif ok and writes and report.changed:
+            write(report)
         if options.output == "text":
             formats.text(result, out, notes, err, options.diff, options.quiet, style)
     if options.output == "text":

@@ -62,6 +62,9 @@ def test_stdin_to_stdout(tmp_path: Path) -> None:
     check = invoke("--check", "--offline", "--select", "DM104", "-", stdin=CACHE.encode())
     assert check.exit_code == 1 and "-:2 DM104" in check.stdout
     assert invoke("--offline", "-", str(tmp_path), stdin=b"").exit_code == 2
+    broken = invoke("--offline", "-", stdin=b"FROM a\n\xff\n")  # not UTF-8: given back unchanged, exit 2
+    assert broken.exit_code == 2 and broken.stdout_bytes == b"FROM a\n\xff\n"
+    assert "-:2: error: not valid UTF-8" in broken.stderr
 
 
 def test_diagnostics_go_to_stderr_when_stdout_carries_a_diff(tmp_path: Path) -> None:
