@@ -84,10 +84,14 @@ def test_the_gitlab_template_writes_a_code_quality_report(tmp_path: Path, shim: 
     template = _yaml(ROOT / "ci" / "dockmend.gitlab-ci.yml")
     job = template["dockmend"]
     assert job["artifacts"]["reports"]["codequality"] == "gl-code-quality-report.json"
-    install, *commands = job["script"]
+    guard, install, *commands = job["script"]
     assert install.startswith("python -m pip install") and "$DOCKMEND_PIP_SPEC" in install  # not run here
     repo = _workspace(tmp_path)
     env = {**shim, **{k: str(v) for k, v in template["variables"].items()}, "DOCKMEND_ARGS": "--offline"}
+    unset = subprocess.run(["sh", "-c", guard], env=env, capture_output=True, text=True)
+    assert unset.returncode == 2 and "set DOCKMEND_PIP_SPEC" in unset.stderr  # no guessing a package name
+    env["DOCKMEND_PIP_SPEC"] = "git+https://example.invalid/dockmend.git@0123abc"
+    assert subprocess.run(["sh", "-c", guard], env=env).returncode == 0
     for command in commands:
         proc = subprocess.run(["sh", "-c", command], cwd=repo, env=env, capture_output=True, text=True)
         assert proc.returncode == 1, proc.stderr  # a secret: the job fails, and the report is kept (when: always)
