@@ -22,6 +22,13 @@ def test_the_repository_settings_apply_as_the_bot_applies_them(tmp_path: Path) -
     assert [f["code"] for f in data["files"][0]["fixes"]] == ["DM105"]
     result = invoke("--diff", "--offline", "--select", "DM105", str(repo))
     assert 'org.opencontainers.image.vendor="Blue"' in result.stdout
+    # --config merges over .dockmend.yml: its labels win, the repository's ignore still applies
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("labels: {org.opencontainers.image.vendor: Red}\n")
+    data = json.loads(invoke("--check", "--offline", "--format", "json", "--config", str(cfg), str(repo)).stdout)
+    assert {f["code"] for f in data["files"][0]["fixes"]} == {"DM104"}
+    result = invoke("--diff", "--offline", "--select", "DM105", "--config", str(cfg), str(repo))
+    assert 'org.opencontainers.image.vendor="Red"' in result.stdout
 
 
 def test_enabled_false_skips_the_repository(tmp_path: Path) -> None:

@@ -77,3 +77,18 @@ def test_the_probe_sees_a_heavy_import() -> None:
     """The checks above can fail: a command that validates a configuration loads the models."""
     code, loaded = _loaded("config", "check", str(ROOT / "examples" / "dockmend.local.yaml"))
     assert code == 0 and any(m.startswith("bot.settings") for m in loaded)
+
+
+def test_the_service_commands_name_the_extra_when_it_is_missing() -> None:
+    """With the lean install only (here: the service's packages made unimportable),
+    `dockmend run` says which extra to install instead of a traceback."""
+    code = (
+        "import sys\n"
+        "for name in ('sqlalchemy', 'fastapi', 'apscheduler'): sys.modules[name] = None\n"
+        "sys.argv = ['dockmend', 'run', '--config', 'examples/dockmend.local.yaml', '--dry-run', '--offline']\n"
+        "from bot.cli import run\n"
+        "run()\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=False)
+    assert proc.returncode == 2, proc.stderr
+    assert "pip install 'dockmend[service]'" in proc.stderr and "Traceback" not in proc.stderr
