@@ -93,17 +93,20 @@ class Workspace:
 
     def __init__(self) -> None:
         self._repos: dict[tuple[Path | None, Path | None], Repository] = {}
+        self._folders: dict[Path, Repository] = {}
 
     def repository(self, path: Path) -> Repository:
         """The settings for ``path`` (a file or a folder): the nearest ``.dockmend.yml``
         walking up from its folder to the git root (or the filesystem root outside git)."""
         folder = path if path.is_dir() else path.parent
-        root = git_root(folder)
-        found = find_config(folder, root)
-        key = (root, found)
-        if key not in self._repos:
-            self._repos[key] = _repository(root, found, folder)
-        return self._repos[key]
+        if folder not in self._folders:
+            root = git_root(folder)
+            found = find_config(folder, root)
+            key = (root, found)
+            if key not in self._repos:
+                self._repos[key] = _repository(root, found, folder)
+            self._folders[folder] = self._repos[key]
+        return self._folders[folder]
 
 
 def find_config(folder: Path, root: Path | None) -> Path | None:
