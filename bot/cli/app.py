@@ -96,7 +96,9 @@ Exit status:
 @app.command(help=FIX_HELP)
 def fix(
     # str, not Path: Typer validates Path parameters with pydantic, which `fix` never needs otherwise
-    paths: Annotated[list[str] | None, typer.Argument(help="Files or directories (default: .); - for stdin.")] = None,
+    paths: Annotated[
+        list[str] | None, typer.Argument(metavar="[PATH]...", help="Files or directories (default: .); - for stdin.")
+    ] = None,
     check: Annotated[
         bool,
         typer.Option("--check", help="Write nothing; exit 1 if a file would change or a finding reaches --fail-on."),
@@ -106,7 +108,8 @@ def fix(
     ignore: Annotated[list[str] | None, typer.Option("--ignore", help="Skip these fixers (codes or names).")] = None,
     offline: Annotated[bool, typer.Option("--offline", help="No network: skip fixers that need a registry.")] = False,
     config_file: Annotated[
-        str | None, typer.Option("--config", help="Configuration file (YAML), merged over .dockmend.yml.")
+        str | None,
+        typer.Option("--config", metavar="FILE", help="Configuration file (YAML), merged over .dockmend.yml."),
     ] = None,
     exclude: Annotated[
         list[str] | None,
