@@ -97,7 +97,7 @@ Exit status:
 def fix(
     # str, not Path: Typer validates Path parameters with pydantic, which `fix` never needs otherwise
     paths: Annotated[
-        list[str] | None, typer.Argument(metavar="[PATH]...", help="Files or directories (default: .); - for stdin.")
+        list[str] | None, typer.Argument(metavar="PATH", help="Files or directories (default: .); - for stdin.")
     ] = None,
     check: Annotated[
         bool,
