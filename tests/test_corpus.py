@@ -89,7 +89,8 @@ def test_rewrites_keep_structure_and_untouched_files_are_identical(run: dict[str
 
 def test_second_check_passes(run: dict[str, Any]) -> None:
     good = [str(p) for p in run["originals"] if p.name not in BROKEN]
-    proc = _dockmend("--offline", "--check", *good)
+    # --fail-on never: findings (root, sshd…) stay after a rewrite; what must pass is "nothing to rewrite"
+    proc = _dockmend("--offline", "--check", "--fail-on", "never", *good)
     assert proc.returncode == 0, proc.stdout[-2000:]
 
 

@@ -1,4 +1,9 @@
-"""The `dockmend` command line."""
+"""The `dockmend` command line.
+
+Start-up is lean: this module imports Typer and nothing of the service. Each command
+imports what it needs when it runs, so ``dockmend --version`` and ``dockmend fix`` never
+load the web, scheduler, database or forge stacks (a test holds this).
+"""
 
 from __future__ import annotations
 
@@ -7,21 +12,12 @@ import os
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
 from bot import __version__
-from bot.cli import fix as fixcmd
-from bot.cli import resolve as resolvecmd
-from bot.cli import serve as servecmd
-from bot.engine.options import RunOptions, Shard
-from bot.engine.selection import selected_fixers
 from bot.errors import DockmendError
-from bot.registry.cache import default_path
-from bot.service.record import run_recorded
-from bot.settings import config
-from bot.settings import output as settings_output
 
 app = typer.Typer(
     help="dockmend keeps Dockerfiles healthy: fixers that rewrite them safely, checks that explain.",
@@ -30,16 +26,46 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+SERVICE_HINT = "this command needs the service's packages: pip install 'dockmend[service]'"
+
 
 class OutputFormat(StrEnum):
     text = "text"
     json = "json"
+    sarif = "sarif"
+    github = "github"
+    gitlab = "gitlab"
+
+
+class FailOn(StrEnum):
+    error = "error"
+    warning = "warning"
+    info = "info"
+    never = "never"
+
+
+class Color(StrEnum):
+    auto = "auto"
+    always = "always"
+    never = "never"
 
 
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"dockmend {__version__}")
         raise typer.Exit()
+
+
+def _fail(exc: DockmendError, debug: bool = False) -> NoReturn:
+    if debug:
+        raise exc
+    typer.echo(f"dockmend: error: {exc}", err=True)
+    raise typer.Exit(exc.exit_code) from None
+
+
+def _service_missing(exc: ImportError) -> NoReturn:
+    typer.echo(f"dockmend: error: {SERVICE_HINT} ({exc})", err=True)
+    raise typer.Exit(2) from None
 
 
 @app.callback()
@@ -51,36 +77,89 @@ def main(
     """dockmend: safe, explained Dockerfile rewrites."""
 
 
-@app.command()
+FIX_HELP = """Rewrite Dockerfiles in place, like a formatter; report what cannot be fixed.
+
+Each file gets the settings of its repository's .dockmend.yml (the nearest one walking
+up to the git root), as the bot applies them; --config merges over them. PATH "-" reads
+a Dockerfile from stdin and writes the result to stdout.
+
+\b
+Exit status:
+  0  nothing to report (with --check: no file would change, no finding at or above --fail-on)
+  1  --check: a file would change, or a finding is at or above --fail-on
+  2  a usage or configuration error, or a path or file that could not be processed
+     (missing, unreadable, not a Dockerfile, a registry to try again later); the other
+     files are still processed and the summary printed
+"""
+
+
+@app.command(help=FIX_HELP)
 def fix(
-    paths: Annotated[list[Path] | None, typer.Argument(help="Files or directories (default: .).")] = None,
-    check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 if any file would change.")] = False,
+    # str, not Path: Typer validates Path parameters with pydantic, which `fix` never needs otherwise
+    paths: Annotated[
+        list[str] | None, typer.Argument(metavar="PATH", help="Files or directories (default: .); - for stdin.")
+    ] = None,
+    check: Annotated[
+        bool,
+        typer.Option("--check", help="Write nothing; exit 1 if a file would change or a finding reaches --fail-on."),
+    ] = False,
     diff: Annotated[bool, typer.Option("--diff", help="Write nothing; print a unified diff.")] = False,
     select: Annotated[list[str] | None, typer.Option("--select", help="Only these fixers (codes or names).")] = None,
     ignore: Annotated[list[str] | None, typer.Option("--ignore", help="Skip these fixers (codes or names).")] = None,
     offline: Annotated[bool, typer.Option("--offline", help="No network: skip fixers that need a registry.")] = False,
-    config_file: Annotated[Path | None, typer.Option("--config", help="Configuration file (YAML).")] = None,
+    config_file: Annotated[
+        str | None,
+        typer.Option("--config", metavar="FILE", help="Configuration file (YAML), merged over .dockmend.yml."),
+    ] = None,
+    exclude: Annotated[
+        list[str] | None,
+        typer.Option("--exclude", metavar="GLOB", help="Skip what a folder walk finds matching GLOB (repeatable)."),
+    ] = None,
+    fail_on: Annotated[
+        FailOn,
+        typer.Option("--fail-on", help="With --check, findings of this severity or above fail (exit 1)."),
+    ] = FailOn.warning,
     explain: Annotated[str | None, typer.Option("--explain", help="Explain a fixer or check and exit.")] = None,
     output: Annotated[OutputFormat, typer.Option("--format", help="Output format.")] = OutputFormat.text,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only errors (and the diff or document).")] = False,
+    color: Annotated[Color, typer.Option("--color", help="Colour the text output (auto: a terminal, no NO_COLOR).")] = (
+        Color.auto
+    ),
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
 ) -> None:
-    """Rewrite Dockerfiles in place, like a formatter; report what cannot be fixed."""
+    from bot.cli import fix as fixcmd
+    from bot.cli.formats import use_color
+
     try:
         if explain:
             typer.echo(fixcmd.explain(explain), nl=False)
             raise typer.Exit(0)
-        cfg = config.load(config_file) if config_file else config.Config()
-        fixers = selected_fixers(select or [], ignore or [], cfg)
-        skipped = [f.CODE for f in fixers if f.NEEDS_NETWORK] if offline else []
-        if skipped:
+        targets = [Path(p) for p in paths or ["."]]
+        if fixcmd.STDIN in [str(p) for p in targets]:
+            if len(targets) > 1:
+                raise DockmendError("- (stdin) cannot be combined with other paths")
+            if output is not OutputFormat.text and not (check or diff):
+                raise DockmendError("- (stdin) writes the fixed file to stdout: --format needs --check or --diff")
+        settings = fixcmd.Settings.load(Path(config_file)) if config_file else fixcmd.Settings()
+        options = fixcmd.Options(
+            check=check,
+            diff=diff,
+            offline=offline,
+            output=output.value,
+            fail_on=fail_on.value,
+            quiet=quiet,
+            color=use_color(color.value, sys.stdout, os.environ),
+            exclude=tuple(exclude or ()),
+            select=tuple(select or ()),
+            ignore=tuple(ignore or ()),
+        )
+        chosen = fixcmd.fixers_for(settings, fixcmd.NO_REPO_CONFIG, options)  # unknown names: an error before any file
+        skipped = [f.CODE for f in chosen if f.NEEDS_NETWORK] if offline else []
+        if skipped and not quiet:
             typer.echo(f"note: --offline: skipping {', '.join(skipped)} (they need a registry)", err=True)
-        options = fixcmd.Options(check=check, diff=diff, offline=offline, output=output.value)
-        code = fixcmd.run(paths or [Path(".")], fixers, cfg, options, sys.stdout, sys.stderr)
+        code = fixcmd.run(targets, settings, options, sys.stdout, sys.stderr)
     except DockmendError as exc:
-        if debug:
-            raise
-        typer.echo(f"dockmend: error: {exc}", err=True)
-        raise typer.Exit(exc.exit_code) from None
+        _fail(exc, debug)
     raise typer.Exit(code)
 
 
@@ -93,12 +172,15 @@ def resolve(
     ] = None,
 ) -> None:
     """Show what dockmend knows of an image: tags considered, digests, the pin and bump it would choose."""
+    from bot.cli import resolve as resolvecmd
+    from bot.registry.cache import default_path
+    from bot.settings import config
+
     try:
         cfg = config.load(config_file) if config_file else config.Config()
         code = resolvecmd.run_resolve(image, cfg, sys.stdout, cache_path=default_path(os.environ), platform=platform)
     except DockmendError as exc:
-        typer.echo(f"dockmend: error: {exc}", err=True)
-        raise typer.Exit(exc.exit_code) from None
+        _fail(exc)
     raise typer.Exit(code)
 
 
@@ -139,15 +221,18 @@ def run_command(
     if debug:
         logging.basicConfig(level=logging.DEBUG, format="%(levelname)s %(name)s: %(message)s")
     try:
+        from bot.engine.options import RunOptions, Shard
+        from bot.service.record import run_recorded
+        from bot.settings import config
+    except ImportError as exc:
+        _service_missing(exc)
+    try:
         cfg = config.load(config_file)
         part = Shard.parse(shard) if shard is not None else None
         options = RunOptions(dry_run=dry_run, target=target, repo=repo, offline=offline, shard=part)
         summaries = run_recorded(cfg, options, sys.stdout, sys.stderr, remember=not full_scan)
     except DockmendError as exc:
-        if debug:
-            raise
-        typer.echo(f"dockmend: error: {exc}", err=True)
-        raise typer.Exit(exc.exit_code) from None
+        _fail(exc, debug)
     raise typer.Exit(1 if any(s.failed for s in summaries) else 0)
 
 
@@ -166,14 +251,16 @@ def serve(
 
     Stops gracefully on SIGTERM or SIGINT. Exit status 2: a configuration error (like an
     enabled chat endpoint or API without its secret)."""
+    try:
+        from bot.cli import serve as servecmd
+        from bot.settings import config
+    except ImportError as exc:
+        _service_missing(exc)
     servecmd.configure_logging(log_format.value, logging.DEBUG if debug else logging.INFO)
     try:
         servecmd.serve(config.load(config_file), os.environ)
     except DockmendError as exc:
-        if debug:
-            raise
-        typer.echo(f"dockmend: error: {exc}", err=True)
-        raise typer.Exit(exc.exit_code) from None
+        _fail(exc, debug)
 
 
 @app.command()
@@ -183,10 +270,14 @@ def status(
 ) -> None:
     """Recent runs and the next scheduled runs, from the state database."""
     try:
+        from bot.cli import serve as servecmd
+        from bot.settings import config
+    except ImportError as exc:
+        _service_missing(exc)
+    try:
         servecmd.status(config.load(config_file), os.environ, sys.stdout, limit)
     except DockmendError as exc:
-        typer.echo(f"dockmend: error: {exc}", err=True)
-        raise typer.Exit(exc.exit_code) from None
+        _fail(exc)
 
 
 config_commands = typer.Typer(help="Check a configuration file; print its JSON schema.", no_args_is_help=True)
@@ -201,19 +292,21 @@ def config_check(
     """Validate FILE and print the effective configuration (defaults filled in, secrets masked).
 
     Exit status: 0 valid, 2 not (one message: file:line:column: key: what is expected)."""
+    from bot.settings import config
+    from bot.settings import output as settings_output
+
     try:
         cfg = config.load(config_file)
     except DockmendError as exc:
-        if debug:
-            raise
-        typer.echo(f"dockmend: error: {exc}", err=True)
-        raise typer.Exit(exc.exit_code) from None
+        _fail(exc, debug)
     typer.echo(settings_output.effective_yaml(cfg.file, os.environ, cfg.path), nl=False)
 
 
 @config_commands.command("schema")
 def config_schema() -> None:
     """Print the configuration's JSON schema (the one in config/schema.json)."""
+    from bot.settings import output as settings_output
+
     typer.echo(settings_output.schema_text(), nl=False)
 
 

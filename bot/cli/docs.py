@@ -25,6 +25,7 @@ from typing import Any
 
 from bot.settings.output import schema
 from bot.settings.secrets import REFERENCE_PATTERN
+from fixers import severity
 from fixers.base import Fixer, Risk
 from fixers.registry import FIXERS
 
@@ -256,9 +257,9 @@ def _yes(value: bool) -> str:
 def fixers_page(fixers: Mapping[str, Fixer] = FIXERS) -> str:
     """The fixer reference: a summary table, how to suppress, then one section per code."""
     order = ", ".join(code for code, f in fixers.items() if f.RISK is not Risk.REPORT)  # the registry's order
-    head = ("code", "name", "kind", "risk", "needs a registry", "what it reports or fixes")
+    head = ("code", "name", "kind", "risk", "severity", "needs a registry", "what it reports or fixes")
     summary = [
-        (f"[{c}](#{_slug(c)})", f"`{f.NAME}`", _kind(f), f.RISK.value, _yes(f.NEEDS_NETWORK), f.MESSAGE)
+        (f"[{c}](#{_slug(c)})", f"`{f.NAME}`", _kind(f), f.RISK.value, _severity(f), _yes(f.NEEDS_NETWORK), f.MESSAGE)
         for c, f in sorted(fixers.items())
     ]
     blocks = [
@@ -273,6 +274,10 @@ def fixers_page(fixers: Mapping[str, Fixer] = FIXERS) -> str:
     return "\n\n".join(block.strip() for block in blocks) + "\n"
 
 
+def _severity(fixer: Fixer) -> str:
+    return severity.default(fixer.CODE, fixer.RISK).value
+
+
 def _kind(fixer: Fixer) -> str:
     return "check" if fixer.RISK is Risk.REPORT else "rewrite"
 
@@ -281,7 +286,8 @@ def _fixer_section(f: Fixer) -> str:
     network = "yes: it looks base images up in their registries; `--offline` skips it" if f.NEEDS_NETWORK else "no"
     return (
         f'<a id="{_slug(f.CODE)}"></a>\n\n## {f.CODE} `{f.NAME}`\n\n'
-        f"* Kind: {_kind(f)}\n* Risk: {RISK_TEXT[f.RISK]}\n* Needs a registry: {network}\n"
+        f"* Kind: {_kind(f)}\n* Risk: {RISK_TEXT[f.RISK]}\n"
+        f"* Default severity: {_severity(f)} (`severity: {{{f.CODE}: …}}` changes it)\n* Needs a registry: {network}\n"
         f"* Guideline: {f.GUIDELINE}\n* Message: {f.MESSAGE}\n\n{f.EXPLANATION.strip()}\n\n"
         f"To suppress it: `# dockmend ignore={f.CODE}` (or `ignore={f.NAME}`) above the instruction, "
         f"`# dockmend ignore-file={f.CODE}` for a whole file, `fixers: {{ignore: [{f.CODE}]}}` in the "

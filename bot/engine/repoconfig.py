@@ -5,6 +5,7 @@ enabled: false                 # opt out: dockmend leaves this repository alone
 fixers: {select: [DM105], ignore: [exec-form]}
 labels: {alone: true, titles: {api/Dockerfile: Billing API}}   # DM105 settings and label values
 reviewers: [alice, bob]        # reviewers of dockmend's requests here
+severity: {DM205: warning}     # error, warning or info per code (`dockmend fix --fail-on`)
 ```
 
 Repository content is untrusted: the file is size-limited and read with ruamel.yaml's
@@ -16,19 +17,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
-
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
+from typing import TYPE_CHECKING, Any
 
 from bot.engine.selection import resolve_codes
 from bot.errors import DockmendError
-from bot.platforms.base import RepoFile
-from bot.settings import labels
+from fixers import label_settings as labels
+from fixers.severity import LEVELS
+
+if TYPE_CHECKING:  # `dockmend fix` reads this file without the platforms
+    from bot.platforms.base import RepoFile
 
 NAMES = (".dockmend.yml", ".dockmend.yaml")
 MAX_SIZE = 64 * 1024
-KEYS = ("enabled", "fixers", "labels", "reviewers")
+KEYS = ("enabled", "fixers", "labels", "reviewers", "severity")
 
 
 class RepoConfigError(DockmendError):
@@ -43,6 +44,7 @@ class RepoConfig:
     labels: Mapping[str, str] = field(default_factory=dict)
     label_settings: Mapping[str, Any] = field(default_factory=dict)  # profile, alone, titles given here
     reviewers: tuple[str, ...] = ()
+    severity: Mapping[str, str] = field(default_factory=dict)  # code: error, warning or info
 
 
 def find(files: Sequence[RepoFile]) -> RepoFile | None:
@@ -54,6 +56,9 @@ def find(files: Sequence[RepoFile]) -> RepoFile | None:
 def parse(data: bytes, path: str = NAMES[0]) -> RepoConfig:
     if len(data) > MAX_SIZE:
         raise RepoConfigError(f"larger than {MAX_SIZE} bytes", path=path)
+    from ruamel.yaml import YAML  # only when there is a file: `dockmend fix` starts without it
+    from ruamel.yaml.error import YAMLError
+
     try:
         raw = YAML(typ="safe", pure=True).load(data.decode("utf-8"))
     except (YAMLError, UnicodeDecodeError) as exc:
@@ -81,6 +86,7 @@ def parse(data: bytes, path: str = NAMES[0]) -> RepoConfig:
         labels=values,
         label_settings=given,
         reviewers=_names(raw.get("reviewers"), "reviewers", path),
+        severity=_severity(raw.get("severity"), path),
     )
 
 
@@ -115,3 +121,17 @@ def _labels(value: Any, path: str) -> tuple[dict[str, str], dict[str, Any]]:
         return labels.split(value)
     except labels.LabelsError as exc:
         raise RepoConfigError(f"labels: {exc}", path=path) from None
+
+
+def _severity(value: Any, path: str) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+        raise RepoConfigError("'severity' must map fixer codes to error, warning or info", path=path)
+    result = {}
+    for key, level in value.items():
+        if level not in LEVELS:
+            raise RepoConfigError(f"severity.{key}: {level!r} is not one of {', '.join(LEVELS)}", path=path)
+        (code,) = _codes([key], f"severity.{key}", path)
+        result[code] = level
+    return result

@@ -17,8 +17,8 @@ from bot.engine.repoconfig import RepoConfig
 from bot.engine.selection import selected_fixers
 from bot.platforms.base import Platform, PlatformError, PlatformUnavailable, Repo, RepoFile
 from bot.platforms.localrepo import MAX_CONTEXT_FILE
-from bot.settings import labels
 from bot.settings.config import Config
+from fixers import label_settings as labels
 from fixers.base import Context, Finding, Fixer, ImageResolver, LabelPolicy, RepoInfo
 from fixers.document import DocumentError
 from fixers.engine import FileReport, run_fixers

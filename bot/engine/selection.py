@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from bot.errors import DockmendError
-from bot.settings.config import Config
 from fixers import registry
 from fixers.base import Fixer
+
+if TYPE_CHECKING:  # `dockmend fix` selects fixers without loading the settings models
+    from bot.settings.config import Config
 
 
 def resolve_codes(items: Sequence[str]) -> set[str]:

@@ -14,11 +14,13 @@ import fnmatch
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from bot.httpwait import Listener
-from bot.settings.targets import Target
 from fixers.base import RepoInfo
+
+if TYPE_CHECKING:  # `dockmend fix` reads a checkout's metadata without the settings models
+    from bot.settings.targets import Target
 
 
 class PlatformError(Exception):

@@ -18,12 +18,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from bot.settings import labels, source
+from bot.settings import source
 from bot.settings.document import ConfigFile
 from bot.settings.platforms import platform_settings, target_settings
 from bot.settings.registries import Registry
 from bot.settings.targets import PlatformSettings, TargetSettings
 from bot.settings.web import ServiceSettings
+from fixers import label_settings as labels
 from fixers.base import ImagePolicy, LabelPolicy
 
 MAX_CONFIG = source.MAX_CONFIG
@@ -37,6 +38,7 @@ class Config:
     label_policy: LabelPolicy = field(default_factory=LabelPolicy)
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
+    severity: Mapping[str, str] = field(default_factory=dict)  # code: error, warning or info
     # Validated ``registries:`` entries (or plain mappings); references are resolved by
     # RegistrySettings.from_config when a resolver is built.
     registries: Mapping[str, Registry | Mapping[str, Any] | None] = field(default_factory=dict)
@@ -83,6 +85,7 @@ def from_file(document: ConfigFile, path: str | None = None) -> Config:
         label_policy=labels.policy(given),
         select=tuple(document.fixers.select),
         ignore=tuple(document.fixers.ignore),
+        severity=dict(document.severity),
         registries=dict(document.registries),
         images=images.policy(),
         platforms={name: platform_settings(name, p, path) for name, p in document.platforms.items()},

@@ -6,13 +6,13 @@ import difflib
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from pydantic import ConfigDict, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
-from bot.settings import labels
 from bot.settings.base import Items, Name, Section, invalid
 from bot.settings.platforms import GitHub, GitLab, Platform, Target
-from bot.settings.registries import Fixers, Images, Registry, RegistryHost
+from bot.settings.registries import Fixers, Images, Registry, RegistryHost, Severities
 from bot.settings.service import Chat, Database, Web
+from fixers import label_settings as labels
 
 Problem = tuple[tuple[str | int, ...], str]
 
@@ -26,6 +26,8 @@ class ConfigFile(Section):
     """DM105 add-labels: label values, and the settings `profile` (oci or openshift), `alone` (a
     labels-only change may open a request by itself) and `titles` (image titles by Dockerfile path)."""
     fixers: Fixers = Fixers()
+    severity: Severities = Field(default_factory=dict)
+    """Severity per fixer (code or name: error, warning or info) over the defaults; for `dockmend fix --fail-on`."""
     images: Images = Images()
     registries: Mapping[RegistryHost, Registry | None] = {}
     """Per registry host (docker.io, ghcr.io, registry.internal:5000)."""

