@@ -36,9 +36,9 @@ class Config:
     labels: Mapping[str, str] = field(default_factory=dict)
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
-    # Validated ``registries:`` entries (or plain mappings); references are resolved by
-    # RegistrySettings.from_config when a resolver is built.
-    registries: Mapping[str, Registry | Mapping[str, Any] | None] = field(default_factory=dict)
+    # Validated ``registries:`` entries (or plain mappings) and ``allow``; references are
+    # resolved by RegistrySettings.from_config when a resolver is built.
+    registries: Mapping[str, Registry | Mapping[str, Any] | tuple[str, ...] | None] = field(default_factory=dict)
     images: ImagePolicy = field(default_factory=ImagePolicy)
     platforms: Mapping[str, PlatformSettings] = field(default_factory=dict)
     targets: tuple[TargetSettings, ...] = ()

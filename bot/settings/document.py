@@ -10,7 +10,7 @@ from pydantic import ConfigDict, model_validator
 
 from bot.settings.base import Items, Name, Section, invalid
 from bot.settings.platforms import GitHub, GitLab, Platform, Target
-from bot.settings.registries import Fixers, Images, Registry, RegistryHost
+from bot.settings.registries import Fixers, Images, Registries
 from bot.settings.service import Chat, Database, Web
 
 Problem = tuple[tuple[str | int, ...], str]
@@ -25,8 +25,7 @@ class ConfigFile(Section):
     """Label values for DM105 add-labels (others are derived from the repository where possible)."""
     fixers: Fixers = Fixers()
     images: Images = Images()
-    registries: Mapping[RegistryHost, Registry | None] = {}
-    """Per registry host (docker.io, ghcr.io, registry.internal:5000)."""
+    registries: Registries = Registries.model_validate({})
     platforms: Mapping[Name, Platform] = {}
     """Where the repositories are, by a name of your choice."""
     targets: Items[Target] = ()
