@@ -220,6 +220,8 @@ class RegistryClient:
         auth = self._authenticator(ep)
         for _ in range(3):
             response = self.retrying.send(method, url, {**(headers or {}), **auth.header(scope)})
+            if response.status_code == 401 and _origin(str(response.url)) != ep.origin:
+                raise ImageUnreachable(f"{ep.name}: access denied (a redirect to another host asked for credentials)")
             if response.status_code != 401 or not auth.answer(response, scope, ep.name):
                 break
         if response.status_code in (401, 403):
@@ -295,6 +297,11 @@ class RegistryClient:
         if "sha256:" + hashlib.sha256(response.content).hexdigest() != digest:
             raise ImageUnreachable(f"{ep.name}: config blob {digest} does not match its digest")
         return response.content.decode("utf-8")
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _expect(response: httpx.Response, name: str, what: str) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, Field
 
 from bot.settings.base import Names, Section, invalid
 from bot.settings.secrets import Reference, SecretRef
@@ -16,6 +16,7 @@ from bot.settings.web import (
     Secret,
     SlackSettings,
     TargetChatSettings,
+    WebLimits,
     WebSettings,
     is_header_name,
     parse_listen,
@@ -101,6 +102,30 @@ def _header(value: str) -> str:
     return value
 
 
+class Limits(Section):
+    """What one client may cost the web app (docs/security.md); a reverse proxy in front adds its own."""
+
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    """A request body over this is refused (413) before any handler reads it."""
+    body_timeout: float = Field(default=30.0, gt=0)
+    """Seconds for a whole request body to arrive (408 after)."""
+    header_timeout: float = Field(default=10.0, gt=0)
+    """Seconds for a request head to arrive; the connection is closed after."""
+    max_header_bytes: int = Field(default=16 * 1024, ge=1024)
+    """A request head over this is refused (400)."""
+    idle_timeout: int = Field(default=5, ge=1)
+    """Seconds a keep-alive connection may wait for its next request."""
+    max_connections: int = Field(default=256, ge=1)
+    """Connections and requests in flight; past it, 503."""
+    login_attempts_per_client: int = Field(default=10, ge=1)
+    """POST /login attempts per minute from one client address (429 after)."""
+    login_attempts_total: int = Field(default=60, ge=1)
+    """POST /login attempts per minute from all clients together (429 after)."""
+
+    def settings(self) -> WebLimits:
+        return WebLimits(**self.model_dump())
+
+
 class Web(Section):
     """The dashboard, the JSON API, probes and metrics."""
 
@@ -112,10 +137,11 @@ class Web(Section):
     """The dashboard trusts this header's user (only behind a proxy that sets and strips it)."""
     secure_cookies: bool = False
     """Mark the login cookie Secure (when served over HTTPS)."""
+    limits: Limits = Limits()
 
     def settings(self, env: Mapping[str, str]) -> WebSettings:
         token = _resolve(self.api_token, env)
-        return WebSettings(self.listen, token, self.trusted_user_header, self.secure_cookies)
+        return WebSettings(self.listen, token, self.trusted_user_header, self.secure_cookies, self.limits.settings())
 
 
 def _database_url(value: str) -> str:

@@ -24,6 +24,7 @@ __all__ = [
     "ServiceSettings",
     "SlackSettings",
     "TargetChatSettings",
+    "WebLimits",
     "WebSettings",
     "is_header_name",
     "parse_listen",
@@ -88,11 +89,26 @@ class ChatSettings:
 
 
 @dataclass(frozen=True)
+class WebLimits:
+    """What one client may cost the web app (docs/security.md)."""
+
+    max_body_bytes: int = 1024 * 1024
+    body_timeout: float = 30.0  # seconds for a whole request body
+    header_timeout: float = 10.0  # seconds for a request head
+    max_header_bytes: int = 16 * 1024
+    idle_timeout: int = 5  # seconds a keep-alive connection may wait for its next request
+    max_connections: int = 256  # connections and requests in flight; past it, 503
+    login_attempts_per_client: int = 10  # per minute, per client address
+    login_attempts_total: int = 60  # per minute, all clients together
+
+
+@dataclass(frozen=True)
 class WebSettings:
     listen: str = "127.0.0.1:8080"
     api_token: Secret | None = None  # POST /api/runs, and the dashboard (bearer or login cookie)
     trusted_user_header: str | None = None  # e.g. X-Forwarded-User: the dashboard trusts it when named
     secure_cookies: bool = False  # set the login cookie with Secure (serve over HTTPS)
+    limits: WebLimits = field(default_factory=WebLimits)
 
     @property
     def host(self) -> str:
