@@ -90,6 +90,7 @@ class RegistryClient:
         self.egress = Egress.of(settings.configured_hosts(), settings.allow)
         self.http = http or guarded_client(self.egress, resolve)
         self.retrying = retrying or Retrying(self.http, expected=self._expected)
+        self.retrying.label = self._label
         self.auth: dict[tuple[str, str], Authenticator] = {}
         self._tags: dict[str, tuple[str, ...] | ResolveError] = {}
         self._digests: dict[tuple[str, str, str | None], str] = {}
@@ -130,6 +131,10 @@ class RegistryClient:
         mirrors = (section.mirror for section in self.settings.sections.values() if section is not None)
         named = {urlsplit(str(mirror)).netloc for mirror in mirrors if mirror}
         return host in PUBLIC_HOSTS or host in named or host in self.settings.sections
+
+    def _label(self, host: str) -> str:
+        """Metrics name public registries and configured hosts; a host a Dockerfile names is "other"."""
+        return host if host in PUBLIC_HOSTS or host in self.settings.configured_hosts() else "other"
 
     def endpoint(self, image: str) -> Endpoint:
         try:

@@ -44,7 +44,8 @@ class Retrying:
     rng: random.Random = field(default_factory=random.Random)
     dead: dict[str, str] = field(default_factory=dict)  # hosts no retry can reach (DNS, TLS): unreachable
     down: dict[str, str] = field(default_factory=dict)  # hosts that refused or dropped us to the end: unavailable
-    listener: Callable[[str, int | None], None] | None = None  # hears (host, status) of every request: metrics
+    listener: Callable[[str, int | None], None] | None = None  # hears (host label, status) of every request: metrics
+    label: Callable[[str], str] = lambda host: "other"  # the host as a metrics label: a bounded set
     expected: Callable[[str], bool] = lambda host: True  # a host that should answer: refused is an outage
     answered: set[str] = field(default_factory=set)  # hosts that answered this run
     deadline: float = DEADLINE  # seconds for one send, its retries and waits included
@@ -102,7 +103,7 @@ class Retrying:
 
     def _heard(self, host: str, status: int | None) -> None:
         if self.listener is not None:
-            self.listener(host, status)
+            self.listener(self.label(host), status)
 
     def _delay(self, response: httpx.Response | None, attempt: int) -> float | None:
         wait = retry_after(response.headers.get("Retry-After")) if response is not None else None
