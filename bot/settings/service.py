@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, model_validator
 
 from bot.settings.base import Names, Section, invalid
 from bot.settings.secrets import Reference, SecretRef
@@ -18,6 +18,7 @@ from bot.settings.web import (
     TargetChatSettings,
     WebLimits,
     WebSettings,
+    id_problem,
     is_header_name,
     parse_listen,
 )
@@ -50,11 +51,16 @@ class Slack(Section):
     signing_secret: Reference
     """A reference to the app's signing secret."""
     allowed_users: Names = ()
-    """Member ids (U123…); "*" admits everyone."""
+    """Member IDs (U0123ABCD), never names (a name can be changed by its owner); "*" admits everyone."""
     allowed_channels: Names = ()
-    """Channel ids (C123…); with both lists, the user AND the channel must match."""
+    """Channel IDs (C0123ABCD), never names; with both lists, the user AND the channel must match."""
     targets: Mapping[str, TargetChat] = {}
     """Per target name."""
+
+    @model_validator(mode="after")
+    def _ids(self) -> Slack:
+        _ids_only("slack", self.allowed_users, self.allowed_channels, self.targets)
+        return self
 
     def settings(self, env: Mapping[str, str]) -> SlackSettings:
         targets = {name: entry.settings(env) for name, entry in self.targets.items()}
@@ -68,15 +74,34 @@ class Mattermost(Section):
     token: Reference
     """A reference to the slash command's token."""
     allowed_users: Names = ()
-    """User names or ids; "*" admits everyone."""
+    """User IDs (26 characters), never names (a name can be changed by its owner); "*" admits everyone."""
     allowed_channels: Names = ()
+    """Channel IDs (26 characters), never names."""
     targets: Mapping[str, TargetChat] = {}
     """Per target name."""
+
+    @model_validator(mode="after")
+    def _ids(self) -> Mattermost:
+        _ids_only("mattermost", self.allowed_users, self.allowed_channels, self.targets)
+        return self
 
     def settings(self, env: Mapping[str, str]) -> MattermostSettings:
         targets = {name: entry.settings(env) for name, entry in self.targets.items()}
         users, channels = tuple(self.allowed_users), tuple(self.allowed_channels)
         return MattermostSettings(self.token.resolve(env), users, channels, targets)
+
+
+def _ids_only(
+    platform: str, users: tuple[str, ...], channels: tuple[str, ...], targets: Mapping[str, TargetChat]
+) -> None:
+    lists = [((), users, channels)] + [
+        (("targets", n), t.allowed_users, t.allowed_channels) for n, t in targets.items()
+    ]
+    for where, user_ids, channel_ids in lists:
+        for kind, values in (("users", user_ids), ("channels", channel_ids)):
+            for index, value in enumerate(values):
+                if (why := id_problem(platform, kind, value)) is not None:
+                    raise invalid(why, (*where, f"allowed_{kind}", index))
 
 
 class Chat(Section):
