@@ -90,7 +90,7 @@ class RegistryClient:
         self.egress = Egress.of(settings.configured_hosts(), settings.allow)
         self.http = http or guarded_client(self.egress, resolve)
         self.retrying = retrying or Retrying(self.http, expected=self._expected)
-        self.retrying.label = self._label
+        self.retrying.label = self.label_of
         self.auth: dict[tuple[str, str], Authenticator] = {}
         self._tags: dict[str, tuple[str, ...] | ResolveError] = {}
         self._digests: dict[tuple[str, str, str | None], str] = {}
@@ -132,9 +132,10 @@ class RegistryClient:
         named = {urlsplit(str(mirror)).netloc for mirror in mirrors if mirror}
         return host in PUBLIC_HOSTS or host in named or host in self.settings.sections
 
-    def _label(self, host: str) -> str:
-        """Metrics name public registries and configured hosts; a host a Dockerfile names is "other"."""
-        return host if host in PUBLIC_HOSTS or host in self.settings.configured_hosts() else "other"
+    def label_of(self, host: str) -> str:
+        """Metrics name public registries and configured hosts; any other host a Dockerfile
+        names is "other" (a bounded set of label values)."""
+        return host if host in PUBLIC_HOSTS or host in self.egress.exact else "other"
 
     def endpoint(self, image: str) -> Endpoint:
         try:

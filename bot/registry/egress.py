@@ -238,10 +238,12 @@ class _Stream(httpcore.NetworkStream):
 class GuardedBackend(httpcore.NetworkBackend):
     """httpcore's socket backend with the address check and the deadline."""
 
-    def __init__(self, egress: Egress, resolve: Resolve = system_resolve) -> None:
+    def __init__(
+        self, egress: Egress, resolve: Resolve = system_resolve, inner: httpcore.NetworkBackend | None = None
+    ) -> None:
         self.egress = egress
         self.resolve = resolve
-        self.inner = httpcore.SyncBackend()
+        self.inner = inner or httpcore.SyncBackend()
 
     def connect_tcp(
         self,
@@ -277,22 +279,23 @@ class GuardedTransport(httpx.HTTPTransport):
     """Checks every request (redirect hops and token services included) against the
     policy before it is sent; connects through :class:`GuardedBackend`."""
 
-    def __init__(self, egress: Egress, resolve: Resolve = system_resolve, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.egress = egress
-        ssl_context = httpx.create_ssl_context()
+    def __init__(self, backend: GuardedBackend) -> None:
+        super().__init__()
+        self.egress = backend.egress
         self._pool = httpcore.ConnectionPool(
-            ssl_context=ssl_context, max_connections=100, keepalive_expiry=5.0,
-            network_backend=GuardedBackend(egress, resolve),
-        )  # fmt: skip
+            ssl_context=httpx.create_ssl_context(), max_connections=100, keepalive_expiry=5.0, network_backend=backend
+        )
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         self.egress.check_url(request.url)
         return super().handle_request(request)
 
 
-def guarded_client(egress: Egress, resolve: Resolve = system_resolve, **kwargs: Any) -> httpx.Client:
+def guarded_client(
+    egress: Egress, resolve: Resolve = system_resolve, inner: httpcore.NetworkBackend | None = None
+) -> httpx.Client:
     """The registry client's HTTP client: redirects are followed hop by hop through the
-    policy (httpx drops the Authorization header when a hop leaves the origin)."""
-    kwargs.setdefault("timeout", httpx.Timeout(20.0))
-    return httpx.Client(transport=GuardedTransport(egress, resolve), follow_redirects=True, **kwargs)
+    policy (httpx drops the Authorization header when a hop leaves the origin). ``inner``
+    is the socket backend under the checks (tests record connections with it)."""
+    transport = GuardedTransport(GuardedBackend(egress, resolve, inner))
+    return httpx.Client(transport=transport, follow_redirects=True, timeout=httpx.Timeout(20.0), max_redirects=5)
