@@ -47,10 +47,12 @@ class BodyLimit:
         if declared.isdigit() and int(declared) > cap:
             await _refuse(send, 413, f"request body over {cap} bytes")
             return
-        await self.app(scope, _capped(receive, cap, time.monotonic() + self.limits.body_timeout), send)
+        refused: list[int] = []
+        capped = _capped(receive, cap, time.monotonic() + self.limits.body_timeout, refused)
+        await self.app(scope, capped, _closing(send, refused))
 
 
-def _capped(receive: Receive, cap: int, end: float) -> Receive:
+def _capped(receive: Receive, cap: int, end: float, refused: list[int]) -> Receive:
     """``receive`` that raises 413 past ``cap`` bytes and 408 past ``end`` (the handler
     reading the body gets the HTTPException, which the app turns into the answer)."""
     seen, done = 0, False
@@ -62,15 +64,29 @@ def _capped(receive: Receive, cap: int, end: float) -> Receive:
         try:
             message = await asyncio.wait_for(receive(), timeout=max(end - time.monotonic(), 0.001))
         except TimeoutError:
+            refused.append(408)
             raise HTTPException(408, "the request body did not arrive in time") from None
         if message["type"] == "http.request":
             seen += len(message.get("body", b""))
             if seen > cap:
+                refused.append(413)
                 raise HTTPException(413, f"request body over {cap} bytes")
             done = not message.get("more_body", False)
         return message
 
     return capped
+
+
+def _closing(send: Send, refused: list[int]) -> Send:
+    """After a refused body the connection is closed with the answer: the rest of the body
+    is never read (uvicorn would otherwise read and discard it to reuse the connection)."""
+
+    async def closing(message: Message) -> None:
+        if message["type"] == "http.response.start" and refused:
+            message = {**message, "headers": [*message.get("headers", []), (b"connection", b"close")]}
+        await send(message)
+
+    return closing
 
 
 async def _refuse(send: Send, status: int, reason: str, headers: list[tuple[bytes, bytes]] | None = None) -> None:
