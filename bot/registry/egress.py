@@ -86,8 +86,8 @@ class Egress:
 
     @classmethod
     def of(cls, configured: Iterable[str], allow: Iterable[str] = ()) -> Egress:
-        allow = tuple(a.lower() for a in allow)
-        exact = {h.lower() for h in configured} | {a for a in allow if "*" not in a}
+        allow = tuple(_normal(a) for a in allow)
+        exact = {_normal(h) for h in configured} | {a for a in allow if "*" not in a}
         return cls(PUBLIC_REGISTRIES + allow, frozenset(exact))
 
     def check_url(self, url: httpx.URL) -> None:
@@ -119,6 +119,12 @@ def _netloc(host: str, port: int | None) -> str:
     host = host.lower()
     shown = f"[{host}]" if ":" in host else host
     return shown if port is None or port in (80, 443) else f"{shown}:{port}"
+
+
+def _normal(netloc: str) -> str:
+    """Lower case, without a default port: how :func:`_netloc` shows a URL's host."""
+    netloc = netloc.lower()
+    return _host(netloc) if _has_port(netloc) and netloc.rsplit(":", 1)[1] in ("80", "443") else netloc
 
 
 def _match(pattern: str, netloc: str) -> bool:
@@ -296,6 +302,11 @@ def guarded_client(
 ) -> httpx.Client:
     """The registry client's HTTP client: redirects are followed hop by hop through the
     policy (httpx drops the Authorization header when a hop leaves the origin). ``inner``
-    is the socket backend under the checks (tests record connections with it)."""
+    is the socket backend under the checks (tests record connections with it).
+
+    ``HTTP(S)_PROXY`` from the environment is not used: a proxy would resolve and connect
+    itself, past the address checks."""
     transport = GuardedTransport(GuardedBackend(egress, resolve, inner))
-    return httpx.Client(transport=transport, follow_redirects=True, timeout=httpx.Timeout(20.0), max_redirects=5)
+    return httpx.Client(
+        transport=transport, follow_redirects=True, timeout=httpx.Timeout(20.0), max_redirects=5, trust_env=False
+    )

@@ -338,3 +338,24 @@ def test_metrics_name_configured_hosts_and_count_the_rest_as_other() -> None:
         metrics.registry_request(f"host-{n}.example.com", 200)
     labels = {s.labels["registry"] for m in metrics.registry.collect() for s in m.samples if "registry" in s.labels}
     assert len(labels) <= 65 and "other" in labels and registry.netloc in labels
+
+
+def test_a_proxy_from_the_environment_cannot_route_around_the_checks(monkeypatch: pytest.MonkeyPatch) -> None:
+    def proxy(request: Request, sock: socket.socket, server: Server) -> None:
+        answer(sock, 200, {"Content-Type": "application/json"}, TAGS)  # it would answer for anyone
+
+    with hostile(proxy) as relay:
+        for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+            monkeypatch.setenv(name, relay.url)
+        with client({"allow": []}) as c, pytest.raises(ImageUnreachable, match="not allowed"):
+            c.tags("127.0.0.1:9/team/app")
+    assert relay.connections == 0
+
+
+def test_configured_names_match_with_or_without_their_default_port() -> None:
+    egress = Egress.of(("mirror.local:80", "Registry.Internal:5000"), ("x.example:443",))
+    assert egress.exact == {"mirror.local", "registry.internal:5000", "x.example"}
+    egress.check_address("mirror.local", 80, "10.0.0.1")
+    egress.check_address("registry.internal", 5000, "10.0.0.1")
+    with pytest.raises(EgressRefused, match="resolves to a private address"):
+        egress.check_address("registry.internal", 5001, "10.0.0.1")
