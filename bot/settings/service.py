@@ -137,7 +137,7 @@ class Limits(Section):
     header_timeout: float = Field(default=10.0, gt=0)
     """Seconds for a request head to arrive; the connection is closed after."""
     max_header_bytes: int = Field(default=16 * 1024, ge=1024)
-    """A request head over this is refused (400)."""
+    """A request head over this is refused (431)."""
     idle_timeout: int = Field(default=5, ge=1)
     """Seconds a keep-alive connection may wait for its next request."""
     max_connections: int = Field(default=256, ge=1)

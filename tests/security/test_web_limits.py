@@ -154,3 +154,23 @@ def test_the_throttle_remembers_a_bounded_number_of_clients() -> None:
     for n in range(MAX_CLIENTS + 500):
         throttle.attempt(f"client-{n}")
     assert len(throttle._clients) == MAX_CLIENTS
+
+
+def test_an_oversized_request_head_is_refused(base: str) -> None:
+    with connect(base) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"z" * (32 * 1024) + b"\r\n\r\n")
+        sock.settimeout(5)
+        assert sock.recv(65536).split(b" ", 2)[1] in (b"400", b"431")  # 400: uvicorn's check, 431: ours
+
+
+def test_an_oversized_head_in_pieces_is_refused_by_uvicorn(base: str) -> None:
+    with connect(base) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ")
+        for _ in range(40):
+            time.sleep(0.005)
+            try:
+                sock.sendall(b"z" * 1024)
+            except (BrokenPipeError, ConnectionResetError):
+                break
+        sock.settimeout(5)
+        assert sock.recv(65536).startswith(b"HTTP/1.1 400")

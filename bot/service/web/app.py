@@ -32,7 +32,7 @@ from bot.service.web.api import add_api_routes
 from bot.service.web.auth import Auth
 from bot.service.web.chatroutes import ChatContext, add_chat_routes
 from bot.service.web.dashboard import DashboardContext, add_dashboard_routes, stylesheet, templates
-from bot.service.web.limits import BodyLimit, LoginThrottle, uvicorn_options
+from bot.service.web.limits import LoginThrottle, RequestLimits, uvicorn_options
 from bot.service.web.metrics import Metrics
 from bot.service.web.model import WebServices
 from bot.settings.web import ServiceSettings, WebSettings
@@ -68,7 +68,7 @@ def create_app(
         await run_in_threadpool(executor.shutdown, wait=True)  # let chat commands post their results
 
     app = FastAPI(title="dockmend", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
-    app.add_middleware(BodyLimit, limits=settings.web.limits)
+    app.add_middleware(RequestLimits, limits=settings.web.limits)
     app.state.metrics = metrics
     app.state.executor = executor
     auth = Auth(settings.web)

@@ -1,8 +1,10 @@
 """What one client may cost the web app: body size and time, header time, login guesses.
 
-* :class:`BodyLimit` (ASGI middleware) refuses a body over ``max_body_bytes`` before any
-  handler reads it: at once by its ``Content-Length``, else when the streamed bytes pass
-  the limit (413); a body that does not arrive within ``body_timeout`` is a 408.
+* :class:`RequestLimits` (ASGI middleware) refuses a request head over
+  ``max_header_bytes`` (431; uvicorn's own check only sees heads that arrive in pieces)
+  and a body over ``max_body_bytes`` before any handler reads it: at once by its
+  ``Content-Length``, else when the streamed bytes pass the limit (413); a body that does
+  not arrive within ``body_timeout`` is a 408. A refused request closes its connection.
 * :class:`HeaderDeadline` is uvicorn's h11 protocol with the timeout uvicorn lacks: a
   connection that has not sent a whole request head within ``header_timeout`` seconds
   (after connecting, or after starting one) is closed. Idle keep-alive connections are
@@ -33,7 +35,7 @@ MAX_CLIENTS = 10_000
 WINDOW = 60.0  # seconds
 
 
-class BodyLimit:
+class RequestLimits:
     def __init__(self, app: ASGIApp, limits: WebLimits) -> None:
         self.app = app
         self.limits = limits
@@ -41,6 +43,10 @@ class BodyLimit:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        head = sum(len(name) + len(value) + 4 for name, value in scope["headers"])
+        if head > self.limits.max_header_bytes:
+            await _refuse(send, 431, f"request head over {self.limits.max_header_bytes} bytes")
             return
         cap = self.limits.max_body_bytes
         declared = dict(scope["headers"]).get(b"content-length", b"")
