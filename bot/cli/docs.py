@@ -123,6 +123,8 @@ def _placements(doc: Node, defs: Node) -> list[Placement]:
                 found.append((section, where, name, many))
                 for field, sub in defs[name].get("properties", {}).items():
                     visit(section, f"{where}.{field}", sub)
+                if isinstance(extra := defs[name].get("additionalProperties"), Mapping):
+                    visit(section, f"{where}.<key>", extra)  # keys of your choice beside its own
 
     for key, node in doc["properties"].items():
         visit(key, key, node)

@@ -6,6 +6,10 @@ Docker Hub names are normalised and ``registries:`` mirrors are honoured. Every 
 kept for the run (one tag-list request per repository per run); tag lists and
 digest-addressed documents also go to an optional persisted TTL cache.
 
+Where it may connect, and how long and how much it reads, is :mod:`bot.registry.egress`.
+Look-ups of different images run side by side; the same image's take turns (a lock per
+repository), so each is still asked once per run.
+
 Over 300 lines: the resolver's three look-ups share one per-run memory, one
 retry policy and one error mapping; split, each would need the others' internals.
 """
@@ -26,6 +30,7 @@ import httpx
 
 from bot.registry.auth import Authenticator, CredentialStore, DockerConfig, docker_config_path
 from bot.registry.cache import IMMUTABLE_TTL, TAGS_TTL, TTLCache
+from bot.registry.egress import PUBLIC_REGISTRIES, Egress, Resolve, guarded_client, system_resolve
 from bot.registry.http import Retrying
 from bot.registry.oci import ACCEPT, INDEX_TYPES, image_config, media_type, select_platform
 from bot.settings.registry_access import RegistrySettings
@@ -33,9 +38,7 @@ from fixers.base import ImageConfig, ImageUnreachable, RegistryUnavailable, Reso
 from fixers.images import InvalidReference, parse
 
 MAX_PAGES = 200
-PUBLIC_HOSTS = frozenset(
-    {"registry-1.docker.io", "ghcr.io", "quay.io", "gcr.io", "registry.k8s.io", "mcr.microsoft.com", "public.ecr.aws"}
-)
+PUBLIC_HOSTS = frozenset(host for host in PUBLIC_REGISTRIES if "*" not in host)
 MAX_DOCUMENT = 4 * 1024 * 1024
 
 
@@ -66,8 +69,10 @@ class Manifest:
 
 
 class RegistryClient:
-    """One per run, shared by the run's threads: its look-ups take turns (each is asked once
-    per run and cached, so they are few). Close it (or use it as a context manager)."""
+    """One per run, shared by the run's threads: look-ups of one repository take turns (each
+    is asked once per run and cached), others run side by side. Close it (or use it as a
+    context manager). ``http`` replaces the guarded HTTP client (then its owner answers for
+    where it connects); ``resolve`` replaces DNS for the guarded one."""
 
     def __init__(
         self,
@@ -77,17 +82,21 @@ class RegistryClient:
         cache: TTLCache | None = None,
         http: httpx.Client | None = None,
         retrying: Retrying | None = None,
+        resolve: Resolve = system_resolve,
     ) -> None:
         self.settings = settings
         self.credentials = credentials
         self.cache = cache
-        self.http = http or httpx.Client(timeout=httpx.Timeout(20.0), follow_redirects=True)
+        self.egress = Egress.of(settings.configured_hosts(), settings.allow)
+        self.http = http or guarded_client(self.egress, resolve)
         self.retrying = retrying or Retrying(self.http, expected=self._expected)
+        self.retrying.label = self.label_of
         self.auth: dict[tuple[str, str], Authenticator] = {}
         self._tags: dict[str, tuple[str, ...] | ResolveError] = {}
         self._digests: dict[tuple[str, str, str | None], str] = {}
         self._manifests: dict[tuple[str, str], Manifest] = {}
-        self._lock = threading.RLock()  # the caches, the authenticators and the SQLite cache
+        self._lock = threading.Lock()  # the memories' dicts, the authenticators, the SQLite cache: briefly
+        self._repos: dict[str, threading.RLock] = {}  # one per repository: its look-ups take turns
 
     def __enter__(self) -> RegistryClient:
         return self
@@ -107,12 +116,26 @@ class RegistryClient:
             self.retrying.down.clear()
             self._tags = {k: v for k, v in self._tags.items() if not isinstance(v, RegistryUnavailable)}
 
+    def _turn(self, image: str) -> threading.RLock:
+        """The lock of ``image``'s repository (an unparsable name gets a lock of its own)."""
+        try:
+            key = self.endpoint(image).name
+        except ImageUnreachable:
+            key = image
+        with self._lock:
+            return self._repos.setdefault(key, threading.RLock())
+
     def _expected(self, host: str) -> bool:
         """A host that should answer: a public registry, or one the configuration names
         (its own name, or its mirror's). A refused connection there is an outage."""
         mirrors = (section.mirror for section in self.settings.sections.values() if section is not None)
         named = {urlsplit(str(mirror)).netloc for mirror in mirrors if mirror}
         return host in PUBLIC_HOSTS or host in named or host in self.settings.sections
+
+    def label_of(self, host: str) -> str:
+        """Metrics name public registries and configured hosts; any other host a Dockerfile
+        names is "other" (a bounded set of label values)."""
+        return host if host in PUBLIC_HOSTS or host in self.egress.exact else "other"
 
     def endpoint(self, image: str) -> Endpoint:
         try:
@@ -128,7 +151,7 @@ class RegistryClient:
     # -- ImageResolver -------------------------------------------------------------
 
     def tags(self, image: str) -> tuple[str, ...]:
-        with self._lock:
+        with self._turn(image):
             return self._tags_of(image)
 
     def _tags_of(self, image: str) -> tuple[str, ...]:
@@ -144,7 +167,7 @@ class RegistryClient:
         return found
 
     def digest(self, image: str, reference: str, platform: str | None = None) -> str:
-        with self._lock:
+        with self._turn(image):
             return self._digest_of(image, reference, platform)
 
     def _digest_of(self, image: str, reference: str, platform: str | None) -> str:
@@ -159,7 +182,7 @@ class RegistryClient:
 
     def platforms(self, image: str, reference: str) -> dict[str, str]:
         """``os/arch[/variant]`` -> digest for an index; empty for a single manifest."""
-        with self._lock:
+        with self._turn(image):
             manifest = self._manifest(self.endpoint(image), reference)
         if manifest.media_type not in INDEX_TYPES:
             return {}
@@ -171,7 +194,7 @@ class RegistryClient:
         return found
 
     def config(self, image: str, reference: str, platform: str) -> ImageConfig:
-        with self._lock:
+        with self._turn(image):
             return self._config_of(image, reference, platform)
 
     def _config_of(self, image: str, reference: str, platform: str) -> ImageConfig:
@@ -185,12 +208,16 @@ class RegistryClient:
     # -- requests ------------------------------------------------------------------
 
     def _cached(self, key: str, ttl: float, fetch: Any) -> Any:
-        if self.cache is not None and (hit := self.cache.get(key)) is not None:
-            value = json.loads(hit)
-            return tuple(value) if isinstance(value, list) else value
+        if self.cache is not None:
+            with self._lock:
+                hit = self.cache.get(key)
+            if hit is not None:
+                value = json.loads(hit)
+                return tuple(value) if isinstance(value, list) else value
         value = fetch()
         if self.cache is not None:
-            self.cache.put(key, json.dumps(value), ttl)
+            with self._lock:
+                self.cache.put(key, json.dumps(value), ttl)
         return value
 
     def _get(self, ep: Endpoint, method: str, url: str, headers: Mapping[str, str] | None = None) -> httpx.Response:
@@ -199,6 +226,8 @@ class RegistryClient:
         auth = self._authenticator(ep)
         for _ in range(3):
             response = self.retrying.send(method, url, {**(headers or {}), **auth.header(scope)})
+            if response.status_code == 401 and _origin(str(response.url)) != ep.origin:
+                raise ImageUnreachable(f"{ep.name}: access denied (a redirect to another host asked for credentials)")
             if response.status_code != 401 or not auth.answer(response, scope, ep.name):
                 break
         if response.status_code in (401, 403):
@@ -206,12 +235,14 @@ class RegistryClient:
         return response
 
     def _authenticator(self, ep: Endpoint) -> Authenticator:
+        """One per registry origin: its tokens (per scope) go to that origin only."""
         key = (ep.origin, ep.registry)
-        if key not in self.auth:
-            host = urlsplit(ep.base).netloc if self.settings.entry(ep.registry).mirror else ep.registry
-            creds = self.credentials.lookup(ep.registry, host)
-            self.auth[key] = Authenticator(ep.origin, creds, self.retrying.send)
-        return self.auth[key]
+        with self._lock:
+            if key not in self.auth:
+                host = urlsplit(ep.base).netloc if self.settings.entry(ep.registry).mirror else ep.registry
+                creds = self.credentials.lookup(ep.registry, host)
+                self.auth[key] = Authenticator(ep.origin, creds, self.retrying.send)
+            return self.auth[key]
 
     def _list_tags(self, ep: Endpoint) -> tuple[str, ...]:
         url: str | None = ep.url("tags/list?n=1000")
@@ -274,6 +305,11 @@ class RegistryClient:
         return response.content.decode("utf-8")
 
 
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 def _expect(response: httpx.Response, name: str, what: str) -> None:
     if response.status_code == 404:
         raise ImageUnreachable(f"{name}: {what} not found")
@@ -310,10 +346,11 @@ def resolver_from_config(
     helper_path: str | None = None,
     path: str | None = None,
     http: httpx.Client | None = None,
+    resolve: Resolve = system_resolve,
 ) -> RegistryClient:
     """A client for ``Config.registries`` (raises DockmendError on a bad section)."""
     env = os.environ if env is None else env
     settings = RegistrySettings.from_config(registries, env, path)
     docker = DockerConfig(docker_config if docker_config is not None else docker_config_path(env), helper_path)
     cache = TTLCache(cache_path) if cache_path is not None else None
-    return RegistryClient(settings, CredentialStore(settings, docker), cache=cache, http=http)
+    return RegistryClient(settings, CredentialStore(settings, docker), cache=cache, http=http, resolve=resolve)

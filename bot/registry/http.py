@@ -7,8 +7,10 @@ registry, one the configuration names, or one that answered earlier in the run);
 that could not be connected to then stays down until the run tries the files that needed
 it again, at its end (``RegistryClient.forget_outages``). Anything else
 that cannot be connected to (an unknown private host, no such name, a TLS failure, a bad
-URL) makes the image *unreachable* (a finding). Messages name the host only: URLs never carry credentials,
-and headers are never shown.
+URL) makes the image *unreachable* (a finding), and so does a host the egress policy
+refuses (:mod:`bot.registry.egress`) or an answer over the size cap. One :meth:`Retrying.send`,
+its retries and waits included, runs under a total deadline. Messages name the host only:
+URLs never carry credentials, and headers are never shown.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from bot.httpwait import retry_after
+from bot.registry.egress import DEADLINE, MAX_BODY, BodyTooLarge, EgressRefused, deadline, read_whole
 from fixers.base import ImageUnreachable, RegistryUnavailable
 
 log = logging.getLogger("dockmend.registry")
@@ -41,9 +44,12 @@ class Retrying:
     rng: random.Random = field(default_factory=random.Random)
     dead: dict[str, str] = field(default_factory=dict)  # hosts no retry can reach (DNS, TLS): unreachable
     down: dict[str, str] = field(default_factory=dict)  # hosts that refused or dropped us to the end: unavailable
-    listener: Callable[[str, int | None], None] | None = None  # hears (host, status) of every request: metrics
+    listener: Callable[[str, int | None], None] | None = None  # hears (host label, status) of every request: metrics
+    label: Callable[[str], str] = lambda host: "other"  # the host as a metrics label: a bounded set
     expected: Callable[[str], bool] = lambda host: True  # a host that should answer: refused is an outage
     answered: set[str] = field(default_factory=set)  # hosts that answered this run
+    deadline: float = DEADLINE  # seconds for one send, its retries and waits included
+    max_body: int = MAX_BODY  # bytes of one answer
 
     def send(self, method: str, url: str, headers: Mapping[str, str]) -> httpx.Response:
         host = urlsplit(url).netloc
@@ -52,23 +58,35 @@ class Retrying:
         if host in self.down:
             raise RegistryUnavailable(self.down[host])
         why = ""
-        for attempt in range(self.attempts):
-            response, why = self._once(method, url, headers, host)
-            if response is not None and response.status_code not in RETRY_STATUSES:
-                return response
-            delay = self._delay(response, attempt)
-            if delay is None or attempt == self.attempts - 1:
-                break
-            log.debug("registry %s: %s, retrying in %.1fs", host, why, delay)
-            self.sleep(delay)
+        end = time.monotonic() + self.deadline
+        with deadline(self.deadline):
+            for attempt in range(self.attempts):
+                response, why = self._once(method, url, headers, host)
+                if response is not None and response.status_code not in RETRY_STATUSES:
+                    return response
+                delay = self._delay(response, attempt)
+                if delay is None or attempt == self.attempts - 1 or time.monotonic() + delay >= end:
+                    break
+                log.debug("registry %s: %s, retrying in %.1fs", host, why, delay)
+                self.sleep(delay)
+        late = why == "timeout" and time.monotonic() >= end
+        if late:
+            why = f"no complete answer within {self.deadline:g}s"
         message = f"registry {host} is unavailable ({why}); try again later"
-        if why in _CONNECTION_FAILURES:
+        if late or why in _CONNECTION_FAILURES:
             self.down[host] = message
         raise RegistryUnavailable(message)
 
     def _once(self, method: str, url: str, headers: Mapping[str, str], host: str) -> tuple[httpx.Response | None, str]:
         try:
-            response = self.http.request(method, url, headers=dict(headers))
+            request = self.http.build_request(method, url, headers=dict(headers))
+            response = read_whole(self.http.send(request, stream=True), self.max_body)
+        except EgressRefused as exc:
+            self.dead[host] = str(exc)
+            raise ImageUnreachable(str(exc)) from None
+        except BodyTooLarge as exc:
+            self._heard(host, None)
+            raise ImageUnreachable(f"registry {host}: {exc}") from None
         except httpx.TimeoutException:
             self._heard(host, None)
             return None, "timeout"
@@ -85,7 +103,7 @@ class Retrying:
 
     def _heard(self, host: str, status: int | None) -> None:
         if self.listener is not None:
-            self.listener(host, status)
+            self.listener(self.label(host), status)
 
     def _delay(self, response: httpx.Response | None, attempt: int) -> float | None:
         wait = retry_after(response.headers.get("Retry-After")) if response is not None else None

@@ -153,16 +153,21 @@ class ChatBridge:
     def dry_run(self, repo: str) -> str:
         return self.dry_run_repo(self._target(repo), repo)
 
-    def status(self, run_id: str | None) -> str:
+    def status(self, run_id: str | None, targets: frozenset[str] | None = None) -> str:
+        """``targets``: the targets the caller may see (None: all); other runs are not shown."""
         with self.sessions() as session:
             if run_id is None:
-                runs = store.recent_runs(session, RECENT)
+                if targets is None:
+                    runs = store.recent_runs(session, RECENT)
+                else:
+                    found = [r for t in sorted(targets) for r in store.recent_runs(session, RECENT, target=t)]
+                    runs = sorted(found, key=lambda r: (r.started_at, r.id), reverse=True)[:RECENT]
                 if not runs:
                     return "No runs yet."
                 return "\n".join(_run_line(r) for r in runs)
             run = store.get_run(session, run_id)
-            if run is None:
-                return f"No run {run_id}."
+            if run is None or (targets is not None and run.target not in targets):
+                return f"No run {run_id}."  # the same answer: whether another target's run exists is not shown
             lines = [_run_line(run)]
             lines += [f"• {r.repository.full_name}: {r.state} {r.url}" for r in requests.run_requests(session, run_id)]
             return "\n".join(lines)

@@ -39,9 +39,9 @@ class Config:
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     severity: Mapping[str, str] = field(default_factory=dict)  # code: error, warning or info
-    # Validated ``registries:`` entries (or plain mappings); references are resolved by
-    # RegistrySettings.from_config when a resolver is built.
-    registries: Mapping[str, Registry | Mapping[str, Any] | None] = field(default_factory=dict)
+    # Validated ``registries:`` entries (or plain mappings) and ``allow``; references are
+    # resolved by RegistrySettings.from_config when a resolver is built.
+    registries: Mapping[str, Registry | Mapping[str, Any] | tuple[str, ...] | None] = field(default_factory=dict)
     images: ImagePolicy = field(default_factory=ImagePolicy)
     platforms: Mapping[str, PlatformSettings] = field(default_factory=dict)
     targets: tuple[TargetSettings, ...] = ()

@@ -10,7 +10,7 @@ from pydantic import ConfigDict, Field, model_validator
 
 from bot.settings.base import Items, Name, Section, invalid
 from bot.settings.platforms import GitHub, GitLab, Platform, Target
-from bot.settings.registries import Fixers, Images, Registry, RegistryHost, Severities
+from bot.settings.registries import Fixers, Images, Registries, Severities
 from bot.settings.service import Chat, Database, Web
 from fixers import label_settings as labels
 
@@ -29,8 +29,7 @@ class ConfigFile(Section):
     severity: Severities = Field(default_factory=dict)
     """Severity per fixer (code or name: error, warning or info) over the defaults; for `dockmend fix --fail-on`."""
     images: Images = Images()
-    registries: Mapping[RegistryHost, Registry | None] = {}
-    """Per registry host (docker.io, ghcr.io, registry.internal:5000)."""
+    registries: Registries = Registries.model_validate({})
     platforms: Mapping[Name, Platform] = {}
     """Where the repositories are, by a name of your choice."""
     targets: Items[Target] = ()

@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from bot.settings.base import HttpUrl, Items, Names, Section, Text, invalid
 from bot.settings.secrets import Reference
@@ -95,4 +95,31 @@ def _host(value: str) -> str:
 
 
 RegistryHost = Annotated[str, AfterValidator(_host)]
-Registries = Mapping[RegistryHost, Registry | None]
+_PATTERN = re.compile(r"(?:[a-z0-9*-]+\.)*[a-z0-9-]+(?::[0-9]{1,5})?|\[[0-9a-f:.]+\](?::[0-9]{1,5})?")
+
+
+def _pattern(value: str) -> str:
+    if not _PATTERN.fullmatch(value.lower()):
+        raise invalid(
+            f"{value!r} is not a host: write registry.example.com, registry.example.com:5000 or *.example.com"
+            " (a '*' is allowed in every label but the last)"
+        )
+    return value.lower()
+
+
+HostPattern = Annotated[str, AfterValidator(_pattern)]
+
+
+class Registries(BaseModel):
+    """Per registry host (docker.io, ghcr.io, registry.internal:5000), and which hosts the bot may contact."""
+
+    model_config = ConfigDict(strict=True, frozen=True, extra="allow", use_attribute_docstrings=True)
+    __pydantic_extra__: dict[RegistryHost, Registry | None]
+
+    allow: Items[HostPattern] = ()
+    """More registry hosts the bot may contact, besides the public registries and the hosts configured here
+    (docs/security.md lists the defaults). A name without a wildcard may be at a private address; one with a
+    wildcard (*.registry.example.com) only at public addresses."""
+
+    def hosts(self) -> dict[str, Registry | None]:
+        return dict(self.__pydantic_extra__ or {})

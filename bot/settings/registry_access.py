@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -39,6 +40,7 @@ class RegistrySettings:
     sections: Mapping[str, Registry | None] = field(default_factory=dict)
     env: Mapping[str, str] = field(default_factory=dict, repr=False)
     path: str | None = None
+    allow: tuple[str, ...] = ()  # ``registries.allow``: more hosts the client may contact
     _entries: dict[str, RegistryEntry] = field(default_factory=dict, repr=False, compare=False)
 
     def entry(self, registry: str) -> RegistryEntry:
@@ -51,10 +53,17 @@ class RegistrySettings:
     def from_config(cls, raw: Mapping[str, Any], env: Mapping[str, str], path: str | None = None) -> RegistrySettings:
         """Validated ``registries:`` entries (or plain mappings: DockmendError if they are wrong)."""
         try:
-            sections = _REGISTRIES.validate_python(dict(raw))
+            found = _REGISTRIES.validate_python(dict(raw))
         except ValidationError as exc:
             raise source.problem(exc, dict(raw), path, prefix=("registries",)) from None
-        return cls({parse(f"{host}/x").registry: section for host, section in sections.items()}, env, path)
+        sections = {parse(f"{host}/x").registry: section for host, section in found.hosts().items()}
+        return cls(sections, env, path, tuple(found.allow))
+
+    def configured_hosts(self) -> set[str]:
+        """The hosts the configuration names: each section's API host and its mirror's."""
+        hosts = {parse(f"{registry}/x").api_host for registry in self.sections}
+        hosts |= {urlsplit(s.mirror).netloc for s in self.sections.values() if s is not None and s.mirror}
+        return hosts
 
 
 def _entry(host: str, section: Registry | None, env: Mapping[str, str], path: str | None) -> RegistryEntry:

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, Field, model_validator
 
 from bot.settings.base import Names, Section, invalid
 from bot.settings.secrets import Reference, SecretRef
@@ -16,7 +16,9 @@ from bot.settings.web import (
     Secret,
     SlackSettings,
     TargetChatSettings,
+    WebLimits,
     WebSettings,
+    id_problem,
     is_header_name,
     parse_listen,
 )
@@ -49,11 +51,16 @@ class Slack(Section):
     signing_secret: Reference
     """A reference to the app's signing secret."""
     allowed_users: Names = ()
-    """Member ids (U123…); "*" admits everyone."""
+    """Member IDs (U0123ABCD), never names (a name can be changed by its owner); "*" admits everyone."""
     allowed_channels: Names = ()
-    """Channel ids (C123…); with both lists, the user AND the channel must match."""
+    """Channel IDs (C0123ABCD), never names; with both lists, the user AND the channel must match."""
     targets: Mapping[str, TargetChat] = {}
     """Per target name."""
+
+    @model_validator(mode="after")
+    def _ids(self) -> Slack:
+        _ids_only("slack", self.allowed_users, self.allowed_channels, self.targets)
+        return self
 
     def settings(self, env: Mapping[str, str]) -> SlackSettings:
         targets = {name: entry.settings(env) for name, entry in self.targets.items()}
@@ -67,15 +74,34 @@ class Mattermost(Section):
     token: Reference
     """A reference to the slash command's token."""
     allowed_users: Names = ()
-    """User names or ids; "*" admits everyone."""
+    """User IDs (26 characters), never names (a name can be changed by its owner); "*" admits everyone."""
     allowed_channels: Names = ()
+    """Channel IDs (26 characters), never names."""
     targets: Mapping[str, TargetChat] = {}
     """Per target name."""
+
+    @model_validator(mode="after")
+    def _ids(self) -> Mattermost:
+        _ids_only("mattermost", self.allowed_users, self.allowed_channels, self.targets)
+        return self
 
     def settings(self, env: Mapping[str, str]) -> MattermostSettings:
         targets = {name: entry.settings(env) for name, entry in self.targets.items()}
         users, channels = tuple(self.allowed_users), tuple(self.allowed_channels)
         return MattermostSettings(self.token.resolve(env), users, channels, targets)
+
+
+def _ids_only(
+    platform: str, users: tuple[str, ...], channels: tuple[str, ...], targets: Mapping[str, TargetChat]
+) -> None:
+    lists = [((), users, channels)] + [
+        (("targets", n), t.allowed_users, t.allowed_channels) for n, t in targets.items()
+    ]
+    for where, user_ids, channel_ids in lists:
+        for kind, values in (("users", user_ids), ("channels", channel_ids)):
+            for index, value in enumerate(values):
+                if (why := id_problem(platform, kind, value)) is not None:
+                    raise invalid(why, (*where, f"allowed_{kind}", index))
 
 
 class Chat(Section):
@@ -101,6 +127,30 @@ def _header(value: str) -> str:
     return value
 
 
+class Limits(Section):
+    """What one client may cost the web app (docs/security.md); a reverse proxy in front adds its own."""
+
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    """A request body over this is refused (413) before any handler reads it."""
+    body_timeout: float = Field(default=30.0, gt=0)
+    """Seconds for a whole request body to arrive (408 after)."""
+    header_timeout: float = Field(default=10.0, gt=0)
+    """Seconds for a request head to arrive; the connection is closed after."""
+    max_header_bytes: int = Field(default=16 * 1024, ge=1024)
+    """A request head over this is refused (431)."""
+    idle_timeout: int = Field(default=5, ge=1)
+    """Seconds a keep-alive connection may wait for its next request."""
+    max_connections: int = Field(default=256, ge=1)
+    """Connections and requests in flight; past it, 503."""
+    login_attempts_per_client: int = Field(default=10, ge=1)
+    """POST /login attempts per minute from one client address (429 after)."""
+    login_attempts_total: int = Field(default=60, ge=1)
+    """POST /login attempts per minute from all clients together (429 after)."""
+
+    def settings(self) -> WebLimits:
+        return WebLimits(**self.model_dump())
+
+
 class Web(Section):
     """The dashboard, the JSON API, probes and metrics."""
 
@@ -112,10 +162,11 @@ class Web(Section):
     """The dashboard trusts this header's user (only behind a proxy that sets and strips it)."""
     secure_cookies: bool = False
     """Mark the login cookie Secure (when served over HTTPS)."""
+    limits: Limits = Limits()
 
     def settings(self, env: Mapping[str, str]) -> WebSettings:
         token = _resolve(self.api_token, env)
-        return WebSettings(self.listen, token, self.trusted_user_header, self.secure_cookies)
+        return WebSettings(self.listen, token, self.trusted_user_header, self.secure_cookies, self.limits.settings())
 
 
 def _database_url(value: str) -> str:

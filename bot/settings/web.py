@@ -24,12 +24,30 @@ __all__ = [
     "ServiceSettings",
     "SlackSettings",
     "TargetChatSettings",
+    "WebLimits",
     "WebSettings",
+    "id_problem",
     "is_header_name",
     "parse_listen",
 ]
 
 MIN_TOKEN = 16  # the login form must not be a guessing game
+# Allow-lists hold IDs: a user or channel *name* can be changed by whoever owns it.
+ID_PATTERNS = {
+    ("slack", "users"): (
+        re.compile(r"[UW][A-Z0-9]+"),
+        "a Slack member ID like U0123ABCD (profile → ⋮ → Copy member ID)",
+    ),
+    ("slack", "channels"): (
+        re.compile(r"[CGD][A-Z0-9]+"),
+        "a Slack channel ID like C0123ABCD (channel details, at the bottom)",
+    ),
+    ("mattermost", "users"): (
+        re.compile(r"[a-z0-9]{26}"),
+        "a Mattermost user ID (26 characters; System Console → Users)",
+    ),
+    ("mattermost", "channels"): (re.compile(r"[a-z0-9]{26}"), "a Mattermost channel ID (26 characters; View Info)"),
+}
 _HEADER = re.compile(r"[A-Za-z0-9-]+")
 _LISTEN = re.compile(r"(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(?P<port>[0-9]{1,5})")
 
@@ -77,14 +95,30 @@ class ChatSettings:
         if self.slack is not None:
             _require(self.slack.signing_secret, "chat.slack.signing_secret")
             _require_lists(self.slack.allowed_users, self.slack.allowed_channels, self.slack.targets, "chat.slack")
+            _check_ids("slack", self.slack)
         if self.mattermost is not None:
             _require(self.mattermost.token, "chat.mattermost.token")
             mm = self.mattermost
             _require_lists(mm.allowed_users, mm.allowed_channels, mm.targets, "chat.mattermost")
+            _check_ids("mattermost", mm)
         for name, section in (("slack", self.slack), ("mattermost", self.mattermost)):
             for target, entry in (section.targets if section is not None else {}).items():
                 if entry.digest_webhook is not None:
                     _require(entry.digest_webhook, f"chat.{name}.targets.{target}.digest_webhook", "no digest to post")
+
+
+@dataclass(frozen=True)
+class WebLimits:
+    """What one client may cost the web app (docs/security.md)."""
+
+    max_body_bytes: int = 1024 * 1024
+    body_timeout: float = 30.0  # seconds for a whole request body
+    header_timeout: float = 10.0  # seconds for a request head
+    max_header_bytes: int = 16 * 1024
+    idle_timeout: int = 5  # seconds a keep-alive connection may wait for its next request
+    max_connections: int = 256  # connections and requests in flight; past it, 503
+    login_attempts_per_client: int = 10  # per minute, per client address
+    login_attempts_total: int = 60  # per minute, all clients together
 
 
 @dataclass(frozen=True)
@@ -93,6 +127,7 @@ class WebSettings:
     api_token: Secret | None = None  # POST /api/runs, and the dashboard (bearer or login cookie)
     trusted_user_header: str | None = None  # e.g. X-Forwarded-User: the dashboard trusts it when named
     secure_cookies: bool = False  # set the login cookie with Secure (serve over HTTPS)
+    limits: WebLimits = field(default_factory=WebLimits)
 
     @property
     def host(self) -> str:
@@ -134,6 +169,27 @@ def _require(
         raise DockmendError(
             f"{key} is not set (or empty): {why}. Set the environment variable it references, or remove the section."
         )
+
+
+def id_problem(platform: str, kind: str, value: str) -> str | None:
+    """Why ``value`` cannot stand in the ``allowed_<kind>`` list of ``platform`` (None: it can)."""
+    pattern, expected = ID_PATTERNS[(platform, kind)]
+    if value == "*" or pattern.fullmatch(value):
+        return None
+    return (
+        f"{value!r} is not {expected}: allow-lists match IDs only, since a name can be changed by its owner"
+        " (earlier versions also matched names: replace them with IDs)"
+    )
+
+
+def _check_ids(platform: str, section: SlackSettings | MattermostSettings) -> None:
+    lists = [("", section.allowed_users, section.allowed_channels)]
+    lists += [(f"targets.{name}.", t.allowed_users, t.allowed_channels) for name, t in section.targets.items()]
+    for where, users, channels in lists:
+        for kind, values in (("users", users), ("channels", channels)):
+            for value in values:
+                if (why := id_problem(platform, kind, value)) is not None:
+                    raise DockmendError(f"chat.{platform}.{where}allowed_{kind}: {why}")
 
 
 def _require_lists(users: tuple[str, ...], channels: tuple[str, ...], targets: Mapping[str, Any], key: str) -> None:

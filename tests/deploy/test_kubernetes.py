@@ -124,6 +124,17 @@ def test_network_policy_admits_only_the_web_port_and_needed_egress() -> None:
     assert all(set(rule) == {"ports"} for rule in spec["egress"])
 
 
+def test_ingress_limits_bodies_and_connections_before_the_pod() -> None:
+    ingress = _resources()["Ingress/dockmend"]
+    notes = ingress["metadata"]["annotations"]
+    assert notes["nginx.ingress.kubernetes.io/proxy-body-size"] == "1m"
+    assert notes["nginx.ingress.kubernetes.io/proxy-request-buffering"] == "on"
+    assert int(notes["nginx.ingress.kubernetes.io/limit-connections"]) > 0
+    assert int(notes["nginx.ingress.kubernetes.io/limit-rps"]) > 0
+    backend = ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]
+    assert backend == {"name": "dockmend", "port": {"name": "http"}}
+
+
 def test_configmap_carries_the_checked_configuration() -> None:
     data = _resources()["ConfigMap/dockmend-config"]["data"]
     assert data == {"dockmend.yaml": CONFIG.read_text(encoding="utf-8")}

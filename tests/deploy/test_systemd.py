@@ -46,6 +46,7 @@ REQUIRED = [
     ("KillSignal", "SIGTERM"),
     ("EnvironmentFile", "/etc/dockmend/dockmend.env"),
     ("WorkingDirectory", "/var/lib/dockmend"),
+    ("LimitNOFILE", "65536"),
 ]
 
 

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -35,11 +36,13 @@ class Running:
     tokens: TokenServer | None = None
 
     def config(self, with_credentials: bool = True) -> dict[str, object]:
-        """The ``registries:`` section pointing Docker Hub names at this registry."""
+        """The ``registries:`` section pointing Docker Hub names at this registry (on
+        127.0.0.1: allowed because it is configured by name, as its token service is)."""
         entry: dict[str, object] = {"mirror": self.registry.url}
         if self.registry.auth != "anonymous" and with_credentials:
             entry.update(username=USER, password="${REGISTRY_PASSWORD}")
-        return {"docker.io": entry}
+        allow = [urlsplit(self.tokens.url).netloc] if self.tokens is not None else []
+        return {"docker.io": entry, "allow": allow}
 
 
 ENV = {"REGISTRY_PASSWORD": PASSWORD}

@@ -22,12 +22,14 @@ NAMES = {"dm101": "DM101", "dm102": "DM102", "dm207": "DM207"}
 NOWHERE = Path("/nonexistent/config.json")
 
 
-def client(running: Running) -> RegistryClient:
-    return resolver_from_config(running.config(), env=ENV, docker_config=NOWHERE)
+def client(running: Running, allow: tuple[str, ...] = ()) -> RegistryClient:
+    config = running.config()
+    config["allow"] = [*config["allow"], *allow]  # type: ignore[misc]
+    return resolver_from_config(config, env=ENV, docker_config=NOWHERE)
 
 
-def fix(running: Running, text: str, policy: ImagePolicy | None = None) -> FileReport:
-    with client(running) as resolver:
+def fix(running: Running, text: str, policy: ImagePolicy | None = None, allow: tuple[str, ...] = ()) -> FileReport:
+    with client(running, allow) as resolver:
         ctx = Context(resolver=resolver, offline=False, policy=policy or ImagePolicy())
         return run_fixers("Dockerfile", text.encode(), ctx, FIXERS, NAMES)
 
@@ -76,11 +78,19 @@ def test_platform_and_stage_names_survive_and_platform_digests_are_used(anonymou
 
 def test_an_unreachable_base_is_a_finding_and_the_rest_is_still_fixed(anonymous: Running) -> None:
     text = "FROM 127.0.0.1:1/team/app:1.0 AS x\nFROM nosuch/image AS y\nFROM alpine:3.18.0\n"
-    report = fix(anonymous, text)
+    report = fix(anonymous, text, allow=("127.0.0.1:1",))
     assert report.after.decode() == "FROM 127.0.0.1:1/team/app:1.0 AS x\nFROM nosuch/image AS y\nFROM alpine:3.18.4\n"
     assert [(f.code, f.line) for f in report.findings] == [("DM207", 1), ("DM207", 2)]
     assert "127.0.0.1:1 cannot be reached" in report.findings[0].message
     assert "docker.io/nosuch/image" in report.findings[1].message
+
+
+def test_a_host_not_allowed_is_a_finding_with_its_reason(anonymous: Running) -> None:
+    text = "FROM 127.0.0.1:1/team/app:1.0 AS x\nFROM alpine:3.18.0\n"
+    report = fix(anonymous, text)
+    assert report.after.decode() == "FROM 127.0.0.1:1/team/app:1.0 AS x\nFROM alpine:3.18.4\n"
+    assert [(f.code, f.line) for f in report.findings] == [("DM207", 1)]
+    assert "registry host 127.0.0.1:1 not allowed: not a known public registry" in report.findings[0].message
 
 
 def test_multi_stage_files_stay_consistent(anonymous: Running) -> None:

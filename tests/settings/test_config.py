@@ -208,7 +208,10 @@ def test_check_prints_the_effective_configuration_with_secrets_masked(tmp_path: 
 
 def test_nothing_the_loader_returns_shows_a_secret(tmp_path: Path) -> None:
     path = tmp_path / "dockmend.yaml"
-    path.write_text("web: {api_token: ${TOKEN}}\nchat:\n  mattermost: {token: file:mm, allowed_users: [a]}\n")
+    path.write_text(
+        "web: {api_token: ${TOKEN}}\nchat:\n"
+        "  mattermost: {token: file:mm, allowed_users: [pmq6ewsgq7fh8ceyq5imd4yafh]}\n"
+    )
     (tmp_path / "mm").write_text(SECRET)
     cfg = load(path)
     service = cfg.service_settings({"TOKEN": SECRET})

@@ -60,8 +60,9 @@ class ChatActions(Protocol):
         """A summary of what would change in ``repo``; writes nothing."""
         ...
 
-    def status(self, run_id: str | None) -> str:
-        """One run (its outcome, requests opened/updated with links), or the latest runs."""
+    def status(self, run_id: str | None, targets: frozenset[str] | None = None) -> str:
+        """One run (its outcome, requests opened/updated with links), or the latest runs;
+        only runs of ``targets`` when given (the caller may see no others)."""
         ...
 
     def ignore(self, repo: str, code: str, who: str) -> str:
@@ -105,15 +106,14 @@ class Access:
         return cls(frozenset(users), frozenset(channels))
 
     def admits(self, inbound: Inbound) -> bool:
+        """By IDs only: a user or channel name can be changed by whoever owns it."""
         if not self.users and not self.channels:
             return False
-        return _matches(self.users, inbound.user_id, inbound.user_name) and _matches(
-            self.channels, inbound.channel_id, inbound.channel_name
-        )
+        return _matches(self.users, inbound.user_id) and _matches(self.channels, inbound.channel_id)
 
 
-def _matches(allowed: frozenset[str], *values: str) -> bool:
-    return not allowed or "*" in allowed or any(v and v in allowed for v in values)
+def _matches(allowed: frozenset[str], value: str) -> bool:
+    return not allowed or "*" in allowed or bool(value and value in allowed)
 
 
 @dataclass(frozen=True)
@@ -135,6 +135,12 @@ class Policy:
         if self.general.admits(inbound):
             return True
         return target is not None and target in self.targets and self.targets[target].admits(inbound)
+
+    def visible(self, inbound: Inbound) -> frozenset[str] | None:
+        """The targets whose runs the caller may see (None: every target)."""
+        if self.general.admits(inbound):
+            return None
+        return frozenset(name for name, access in self.targets.items() if access.admits(inbound))
 
 
 class UsageError(ValueError):
@@ -206,7 +212,8 @@ def handle(inbound: Inbound, policy: Policy, actions: ChatActions) -> Decision:
         return Decision(REFUSAL, command="refused", allowed=False)
     public = command.verb in ("scan", "ignore")  # the channel sees what changes its repositories
     progress = f"{inbound.who} started a scan of {command.subject}." if command.verb == "scan" else None
-    return Decision(_ack(command), _job(command, inbound, actions), command.verb, True, progress, public)
+    job = _job(command, inbound, actions, policy.visible(inbound))
+    return Decision(_ack(command), job, command.verb, True, progress, public)
 
 
 def _target(actions: ChatActions, subject: str | None) -> str | None:
@@ -228,10 +235,10 @@ def _ack(command: Command) -> str:
     return "Looking that up…"
 
 
-def _job(command: Command, inbound: Inbound, actions: ChatActions) -> Callable[[], str]:
+def _job(command: Command, inbound: Inbound, actions: ChatActions, visible: frozenset[str] | None) -> Callable[[], str]:
     def run() -> str:
         try:
-            return _dispatch(command, inbound, actions)
+            return _dispatch(command, inbound, actions, visible)
         except DockmendError as exc:
             return f"Sorry, `{command.verb}` failed: {exc.message}"
         except Exception:
@@ -241,13 +248,13 @@ def _job(command: Command, inbound: Inbound, actions: ChatActions) -> Callable[[
     return run
 
 
-def _dispatch(command: Command, inbound: Inbound, actions: ChatActions) -> str:
+def _dispatch(command: Command, inbound: Inbound, actions: ChatActions, visible: frozenset[str] | None) -> str:
     subject = command.subject or ""
     if command.verb == "scan":
         run_id = actions.start_scan(subject, inbound.who)
-        return f"Run {run_id} ({subject}) finished.\n{actions.status(run_id)}"
+        return f"Run {run_id} ({subject}) finished.\n{actions.status(run_id, visible)}"
     if command.verb == "dry-run":
         return actions.dry_run(subject)
     if command.verb == "ignore":
         return actions.ignore(subject, command.code or "", inbound.who)
-    return actions.status(command.subject)
+    return actions.status(command.subject, visible)

@@ -8,6 +8,9 @@ in; importing this module does nothing.
 * ``/metrics``: Prometheus text, from this app's own registry.
 * ``/``, ``/login``, ``/api/…``: see :mod:`bot.service.web.dashboard`, :mod:`bot.service.web.api`.
 * ``/chat/slack``, ``/chat/mattermost``: see :mod:`bot.service.web.chatroutes` (only when configured).
+
+Every request goes through the limits of :mod:`bot.service.web.limits` (body size and time;
+:func:`server` adds the header, idle and connection limits to uvicorn).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from bot.service.web.api import add_api_routes
 from bot.service.web.auth import Auth
 from bot.service.web.chatroutes import ChatContext, add_chat_routes
 from bot.service.web.dashboard import DashboardContext, add_dashboard_routes, stylesheet, templates
+from bot.service.web.limits import LoginThrottle, RequestLimits, uvicorn_options
 from bot.service.web.metrics import Metrics
 from bot.service.web.model import WebServices
 from bot.settings.web import ServiceSettings, WebSettings
@@ -64,11 +68,14 @@ def create_app(
         await run_in_threadpool(executor.shutdown, wait=True)  # let chat commands post their results
 
     app = FastAPI(title="dockmend", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    app.add_middleware(RequestLimits, limits=settings.web.limits)
     app.state.metrics = metrics
     app.state.executor = executor
     auth = Auth(settings.web)
     _add_probes(app, services, metrics)
-    add_dashboard_routes(app, DashboardContext(services, auth, templates(), stylesheet()))
+    limits = settings.web.limits
+    throttle = LoginThrottle(limits.login_attempts_per_client, limits.login_attempts_total)
+    add_dashboard_routes(app, DashboardContext(services, auth, templates(), stylesheet(), throttle))
     add_api_routes(app, services, auth)
     if chat is not None and chat_on:
         poster = ReplyPoster(settings.chat.secrets())
@@ -100,5 +107,6 @@ def _add_probes(app: FastAPI, services: WebServices, metrics: Metrics) -> None:
 def server(app: FastAPI, web: WebSettings) -> uvicorn.Server:
     """A uvicorn server for ``app`` on ``web.listen``: ``run()`` serves until ``should_exit``
     is set (``run(sockets=[s])`` serves a socket bound already). Logging is the caller's."""
-    config = uvicorn.Config(app, host=web.host, port=web.port, log_config=None, server_header=False)
+    options = uvicorn_options(web.limits)
+    config = uvicorn.Config(app, host=web.host, port=web.port, log_config=None, server_header=False, **options)
     return uvicorn.Server(config)

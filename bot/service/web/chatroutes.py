@@ -44,9 +44,10 @@ class ChatContext:
 def add_chat_routes(app: FastAPI, ctx: ChatContext) -> None:
     if ctx.settings.slack is not None:
         s = ctx.settings.slack
+        replays = slack.Replays()
 
         def verify_slack(request: Request, body: bytes) -> None:
-            slack.verify(s.signing_secret, request.headers, body)
+            slack.verify(s.signing_secret, request.headers, body, replays=replays)
 
         policy = Policy.of(s.allowed_users, s.allowed_channels, s.targets)
         _add_route(app, ctx, "slack", "Slack", verify_slack, policy)

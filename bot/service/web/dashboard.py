@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
@@ -16,6 +17,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from bot import __version__
 from bot.service.web.auth import COOKIE, SESSION_SECONDS, Auth
+from bot.service.web.limits import LoginThrottle, retry_after
 from bot.service.web.model import WebServices
 
 log = logging.getLogger(__name__)
@@ -38,6 +40,7 @@ class DashboardContext:
     auth: Auth
     templates: jinja2.Environment
     css: bytes
+    throttle: LoginThrottle
 
 
 def templates() -> jinja2.Environment:
@@ -71,9 +74,9 @@ def duration(start: datetime, end: datetime | None) -> str:
 
 
 def add_dashboard_routes(app: FastAPI, ctx: DashboardContext) -> None:
-    def page(name: str, values: dict[str, object], status: int = 200) -> HTMLResponse:
+    def page(name: str, values: dict[str, object], status: int = 200, extra: Mapping[str, str] = {}) -> HTMLResponse:
         html = ctx.templates.get_template(name).render(version=__version__, **values)
-        return HTMLResponse(html, status_code=status, headers=HEADERS)
+        return HTMLResponse(html, status_code=status, headers={**HEADERS, **extra})
 
     @app.get("/", include_in_schema=False)
     async def dashboard(request: Request) -> Response:
@@ -93,6 +96,10 @@ def add_dashboard_routes(app: FastAPI, ctx: DashboardContext) -> None:
 
     @app.post("/login", include_in_schema=False)
     async def login(request: Request) -> Response:
+        wait = ctx.throttle.attempt(request.client.host if request.client else "unknown")
+        if wait is not None:
+            slow_down: dict[str, object] = {"error": "Too many attempts; wait a minute and try again."}
+            return page("login.html", slow_down, 429, retry_after(wait))
         form = dict(parse_qsl((await request.body())[:4096].decode("utf-8", "replace")))
         if not ctx.auth.token_matches(form.get("token")):
             return page("login.html", {"error": "That token is not right."}, 401)

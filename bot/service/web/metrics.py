@@ -15,6 +15,7 @@ from bot.httpwait import Listener
 
 RUN_BUCKETS = (1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200)  # seconds
 REQUEST_ACTIONS = ("opened", "updated", "closed")
+MAX_REGISTRY_LABELS = 64
 
 
 def status_class(status: int | None) -> str:
@@ -25,6 +26,7 @@ def status_class(status: int | None) -> str:
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
+        self._registry_labels: set[str] = set()
         r = self.registry
         self.runs = Counter("dockmend_runs", "Runs finished, by outcome.", ["outcome", "trigger"], registry=r)
         self.run_duration = Histogram(
@@ -78,6 +80,12 @@ class Metrics:
         return lambda status, remaining: self.api_call(platform, status, remaining)
 
     def registry_request(self, registry: str, status: int | None) -> None:
+        """``registry`` is a label from a bounded set (see RegistryClient); past
+        :data:`MAX_REGISTRY_LABELS` distinct values, more are counted as "other"."""
+        if registry not in self._registry_labels:
+            if len(self._registry_labels) >= MAX_REGISTRY_LABELS:
+                registry = "other"
+            self._registry_labels.add(registry)
         self.registry_requests.labels(registry, status_class(status)).inc()
 
     def registry_listener(self) -> Callable[[str, int | None], None]:

@@ -17,6 +17,7 @@ class FakeActions:
     calls: list[tuple[str, ...]] = field(default_factory=list)
     done: threading.Event = field(default_factory=threading.Event)
     fail_with: Exception | None = None
+    visible: list[frozenset[str] | None] = field(default_factory=list)  # the targets each status call may show
 
     def target_for(self, target_or_repo: str) -> str | None:
         return TARGETS.get(target_or_repo) or TARGETS.get(target_or_repo.split("/", 1)[0])
@@ -33,8 +34,9 @@ class FakeActions:
         self._maybe_fail()
         return f"{repo}: 2 fixes would change Dockerfile (DM101, DM104)"
 
-    def status(self, run_id: str | None) -> str:
+    def status(self, run_id: str | None, targets: frozenset[str] | None = None) -> str:
         self.calls.append(("status", run_id or ""))
+        self.visible.append(targets)
         return f"{run_id or 'latest'}: ok, 1 request opened: https://github.example.com/acme/app/pull/3"
 
     def ignore(self, repo: str, code: str, who: str) -> str:

@@ -84,8 +84,12 @@ def test_authorisation(inbound: Inbound, allowed: bool) -> None:
         ((), (), slack("help"), False),  # no lists: nobody
         (("*",), (), slack("help", user="U77", channel="C77"), True),
         ((), ("C1",), slack("help", user="U77"), True),
-        (("alice",), (), Inbound("mattermost", "help", "id-1", "alice", "ch-1", "town-square"), True),
-        (("U1",), ("town-square",), Inbound("mattermost", "help", "U1", "bob", "ch-9", "town-square"), True),
+        (("id-1",), (), Inbound("mattermost", "help", "id-1", "alice", "ch-1", "town-square"), True),
+        (("U1",), ("ch-9",), Inbound("mattermost", "help", "U1", "bob", "ch-9", "town-square"), True),
+        # names never admit: their owners can change them
+        (("alice",), (), Inbound("mattermost", "help", "id-1", "alice", "ch-1", "town-square"), False),
+        (("U1",), ("town-square",), Inbound("mattermost", "help", "U1", "bob", "ch-9", "town-square"), False),
+        (("alice",), (), slack("help", user="U77"), False),
     ],
 )
 def test_access_lists(users: tuple[str, ...], channels: tuple[str, ...], inbound: Inbound, allowed: bool) -> None:

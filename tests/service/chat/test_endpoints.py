@@ -12,7 +12,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot.service.web.metrics import Metrics
 from tests.service.chat.fakes import FakeActions
-from tests.service.web.apps import MM_TOKEN, SLACK_SECRET, app
+from tests.service.web.apps import MM_TOKEN, MM_USER, SLACK_SECRET, app
 from tests.service.web.serving import Recorder, serve
 
 FORM = "application/x-www-form-urlencoded"
@@ -36,11 +36,11 @@ def slack_headers(body: bytes, timestamp: int | None = None, secret: str = SLACK
     }
 
 
-def mattermost_form(text: str, response_url: str, token: str = MM_TOKEN, user: str = "alice") -> bytes:
+def mattermost_form(text: str, response_url: str, token: str = MM_TOKEN, user: str = MM_USER) -> bytes:
     fields = {
         "channel_id": "ch1", "channel_name": "town-square", "command": "/dockmend", "response_url": response_url,
-        "team_domain": "acme", "team_id": "t1", "text": text, "token": token, "trigger_id": "x", "user_id": "u1",
-        "user_name": user,
+        "team_domain": "acme", "team_id": "t1", "text": text, "token": token, "trigger_id": "x", "user_id": user,
+        "user_name": "alice",
     }  # fmt: skip
     return urlencode(fields).encode()
 
@@ -145,7 +145,8 @@ def test_mattermost_with_the_right_token() -> None:
 
 
 @pytest.mark.parametrize(
-    ("token", "user", "status"), [("wrong-token", "alice", 401), ("", "alice", 401), (MM_TOKEN, "mallory", 200)]
+    ("token", "user", "status"),
+    [("wrong-token", MM_USER, 401), ("", MM_USER, 401), (MM_TOKEN, "o3zcjbt9tbdg5e7rj9pxkbyc4w", 200)],
 )
 def test_mattermost_refusals_run_nothing(token: str, user: str, status: int) -> None:
     actions = FakeActions()

@@ -14,6 +14,7 @@ from tests.service.web.fakes import FakeServices
 TOKEN = "api-token-0123456789abcdef"
 SLACK_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 MM_TOKEN = "xr3j5x3p4pfjpen8ka3cbm5rrk"
+MM_USER = "pmq6ewsgq7fh8ceyq5imd4yafh"  # a Mattermost user ID (allow-lists hold IDs, never names)
 
 
 def settings(*, header: str | None = None, chat: ChatSettings | None = None) -> ServiceSettings:
@@ -23,7 +24,7 @@ def settings(*, header: str | None = None, chat: ChatSettings | None = None) -> 
 def chat_settings() -> ChatSettings:
     return ChatSettings(
         SlackSettings(Secret(SLACK_SECRET), ("U123",), ("C123",)),
-        MattermostSettings(Secret(MM_TOKEN), ("alice",)),
+        MattermostSettings(Secret(MM_TOKEN), (MM_USER,)),
     )
 
 

@@ -15,17 +15,18 @@ from typing import Any
 from fastapi import FastAPI
 
 from bot.service.web.app import server
-from bot.settings.web import WebSettings
+from bot.settings.web import WebLimits, WebSettings
 
 
 @contextmanager
-def serve(app: FastAPI) -> Iterator[str]:
-    """Serve ``app`` with uvicorn on a free port; yield its base URL; stop it after."""
+def serve(app: FastAPI, limits: WebLimits | None = None) -> Iterator[str]:
+    """Serve ``app`` with uvicorn on a free port (with the service's connection ``limits``);
+    yield its base URL; stop it after."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    uv = server(app, WebSettings(listen=f"127.0.0.1:{port}"))
+    uv = server(app, WebSettings(listen=f"127.0.0.1:{port}", limits=limits or WebLimits()))
     thread = threading.Thread(target=uv.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

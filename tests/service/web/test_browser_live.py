@@ -51,7 +51,7 @@ def _service(forge: GitHub, tmp: Path) -> Service:
         "targets:\n"
         f"  - name: acme\n    platform: gh\n    owner: {estate.OWNER}\n    max_requests: 50\n"
         '    schedule: {cron: "0 6 * * mon", timezone: Europe/Berlin}\n'
-        "chat:\n  mattermost: {token: ${MATTERMOST_TOKEN}, allowed_users: [alice]}\n"
+        "chat:\n  mattermost: {token: ${MATTERMOST_TOKEN}, allowed_users: [pmq6ewsgq7fh8ceyq5imd4yafh]}\n"
         "web: {listen: 127.0.0.1:8080, api_token: ${DOCKMEND_API_TOKEN}}\n"
     )
     cfg = config.load(path)
@@ -91,7 +91,7 @@ def _chat_scan(base: str, repo: str) -> str:
     """A Mattermost slash command; the text posted back when the scan has finished."""
     with Recorder() as hook:
         form = {
-            "token": MM_TOKEN, "user_name": "alice", "user_id": "u-alice", "channel_id": "c-ops",
+            "token": MM_TOKEN, "user_name": "alice", "user_id": "pmq6ewsgq7fh8ceyq5imd4yafh", "channel_id": "c-ops",
             "channel_name": "ops", "text": f"scan {repo}", "response_url": f"{hook.url}/hooks/live",
         }  # fmt: skip
         answer = httpx.post(f"{base}/chat/mattermost", data=form, timeout=10)

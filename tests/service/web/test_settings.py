@@ -26,7 +26,7 @@ TOKEN = "api-token-0123456789abcdef"
 DOCUMENTED = """\
 chat:
   slack: {signing_secret: ${SLACK_SIGNING_SECRET}, allowed_users: [U123], allowed_channels: [C123]}
-  mattermost: {token: ${MATTERMOST_TOKEN}, allowed_users: [alice]}
+  mattermost: {token: ${MATTERMOST_TOKEN}, allowed_users: [pmq6ewsgq7fh8ceyq5imd4yafh]}
 web: {listen: 127.0.0.1:8080, api_token: ${DOCKMEND_API_TOKEN}}
 """
 ENV = {"SLACK_SIGNING_SECRET": "slack-secret-1", "MATTERMOST_TOKEN": "mm-token-1", "DOCKMEND_API_TOKEN": TOKEN}
@@ -44,7 +44,7 @@ def test_the_documented_shape(tmp_path: Path) -> None:
     assert chat.slack is not None and chat.slack.signing_secret is not None
     assert chat.slack.signing_secret.reveal() == "slack-secret-1"
     assert (chat.slack.allowed_users, chat.slack.allowed_channels) == (("U123",), ("C123",))
-    assert chat.mattermost is not None and chat.mattermost.allowed_users == ("alice",)
+    assert chat.mattermost is not None and chat.mattermost.allowed_users == ("pmq6ewsgq7fh8ceyq5imd4yafh",)
     assert (web.host, web.port, web.trusted_user_header) == ("127.0.0.1", 8080, None)
     settings.validate()
 
@@ -85,7 +85,7 @@ def test_listen(listen: str, host: str, port: int) -> None:
 
 
 SLACK = SlackSettings(Secret("slack-secret-1"), ("U1",))
-MM = MattermostSettings(Secret("mm-token-1"), ("alice",))
+MM = MattermostSettings(Secret("mm-token-1"), ("pmq6ewsgq7fh8ceyq5imd4yafh",))
 
 
 @pytest.mark.parametrize(
@@ -121,7 +121,7 @@ MM = MattermostSettings(Secret("mm-token-1"), ("alice",))
                 WebSettings(api_token=Secret(TOKEN)),
                 ChatSettings(
                     mattermost=MattermostSettings(
-                        Secret("t0ken"), ("a",), targets={"x": TargetChatSettings(digest_webhook=Secret(""))}
+                        Secret("t0ken"), ("*",), targets={"x": TargetChatSettings(digest_webhook=Secret(""))}
                     )
                 ),
             ),
