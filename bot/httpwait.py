@@ -7,10 +7,14 @@ requests); each client keeps its own retry loop and bounds."""
 from __future__ import annotations
 
 import email.utils
+import logging
 import math
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+_log = logging.getLogger(__name__)
 
 Listener = Callable[[int | None, int | None], None]
 """Hears one API answer: its HTTP status (None: no answer came) and the rate-limit remaining, if sent."""
@@ -63,7 +67,9 @@ class Pacer:
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
         listeners: list[Listener] | None = None,
+        name: str = "",
     ) -> None:
+        self.name = name  # "GitHub", "GitLab": what a long pause is logged as
         self.reserve, self.cap = reserve, cap
         self.between_requests, self.between_writes = between_requests or 0.0, between_writes or 0.0
         self.clock, self.sleep = clock, sleep
@@ -88,6 +94,13 @@ class Pacer:
                 start = max(start, self._last_write + self.between_writes)
                 self._last_write = start
             self._last_call = start
+        if start - now > LONG_PAUSE:
+            why = (
+                "rate limit nearly used up"
+                if self.remaining is not None and self.remaining <= self.reserve
+                else "pacing"
+            )
+            warn_wait(_log, self.name or "API", why, start - now)
         if start > now:
             self.sleep(start - now)
         return start - now
@@ -109,3 +122,13 @@ def _integer(value: str | None) -> int | None:
         return int(float(value)) if value else None  # GitHub has been seen sending floats
     except ValueError:
         return None
+
+
+LONG_PAUSE = 5.0  # seconds: a pacing pause longer than this is worth a WARNING
+
+
+def warn_wait(log: logging.Logger, what: str, reason: str, wait: float, attempt: int = 0, attempts: int = 0) -> None:
+    """One WARNING for a retry or a wait: what is waited for, why, and until when (UTC)."""
+    until = datetime.now(UTC) + timedelta(seconds=wait)
+    tries = f" (attempt {attempt} of {attempts})" if attempts else ""
+    log.warning("%s: %s; waiting %.1f s, until %s UTC%s", what, reason, wait, f"{until:%H:%M:%S}", tries)

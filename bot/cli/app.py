@@ -231,6 +231,9 @@ def run_command(
         part = Shard.parse(shard) if shard is not None else None
         options = RunOptions(dry_run=dry_run, target=target, repo=repo, offline=offline, shard=part)
         summaries = run_recorded(cfg, options, sys.stdout, sys.stderr, remember=not full_scan)
+        if repo is not None and not any(r.repo == repo for s in summaries for r in s.results):
+            where = f"target {target!r}" if target else "any target"
+            raise DockmendError(f"no repository named {repo!r} in {where} (names are full names, like owner/name)")
     except DockmendError as exc:
         _fail(exc, debug)
     raise typer.Exit(1 if any(s.failed for s in summaries) else 0)

@@ -132,7 +132,7 @@ class Runner:
             try:
                 self._record(self._repo(job(repo)))
             except PlatformUnavailable as exc:
-                log.info("%s: %s; trying again at the end of the run", repo.full_name, exc)
+                log.warning("%s: %s; trying again at the end of the run", repo.full_name, exc)
                 with self._lock:
                     later.append(repo)
             finally:

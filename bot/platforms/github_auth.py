@@ -64,7 +64,7 @@ class Tuning:
         return Pacer(
             self.rate_limit_reserve, retry.max_wait,
             between_requests=self.seconds_between_requests, between_writes=self.seconds_between_writes,
-            clock=retry.clock, sleep=retry.sleep, listeners=listeners,
+            clock=retry.clock, sleep=retry.sleep, listeners=listeners, name="GitHub",
         )  # fmt: skip
 
 

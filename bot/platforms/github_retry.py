@@ -20,7 +20,7 @@ from typing import TypeVar
 import requests
 from github import GithubException
 
-from bot.httpwait import retry_after
+from bot.httpwait import retry_after, warn_wait
 from bot.platforms.base import PlatformError, PlatformUnavailable
 
 T = TypeVar("T")
@@ -96,6 +96,6 @@ def retrying(policy: RetryPolicy, what: str, call: Callable[[], T]) -> T:
             reason, wait = type(exc).__name__, _backoff(policy, attempt)
         if attempt == policy.attempts:
             raise PlatformUnavailable(f"{what}: GitHub unavailable after {attempt} attempts ({reason})")
-        log.info("%s: %s; retrying in %.1fs (attempt %d of %d)", what, reason, wait, attempt + 1, policy.attempts)
+        warn_wait(log, f"GitHub {what}", reason, wait, attempt + 1, policy.attempts)
         policy.sleep(wait)
     raise AssertionError("unreachable")

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from bot.httpwait import Listener, Pacer, retry_after
+from bot.httpwait import Listener, Pacer, retry_after, warn_wait
 from bot.platforms.base import PlatformUnavailable
 
 if TYPE_CHECKING:
@@ -62,6 +62,7 @@ class RetryingSession(requests.Session):
             between_writes=policy.seconds_between_writes,
             clock=policy.clock,
             sleep=policy.sleep,
+            name="GitLab",
         )
 
     def listen(self, listener: Listener) -> None:
@@ -85,9 +86,7 @@ class RetryingSession(requests.Session):
                 failure, wait = f"HTTP {response.status_code}", found
                 response.close()
             if attempt < self.policy.attempts:
-                log.warning(
-                    "GitLab %s: %s; retry %d of %d in %.1f s", where, failure, attempt, self.policy.attempts - 1, wait
-                )
+                warn_wait(log, f"GitLab {where}", failure, wait, attempt + 1, self.policy.attempts)
                 self.policy.sleep(wait)
         raise PlatformUnavailable(f"GitLab {where}: {failure} after {self.policy.attempts} attempts; try again later")
 

@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from bot.httpwait import retry_after
+from bot.httpwait import retry_after, warn_wait
 from bot.registry.egress import DEADLINE, MAX_BODY, BodyTooLarge, EgressRefused, deadline, read_whole
 from fixers.base import ImageUnreachable, RegistryUnavailable
 
@@ -67,7 +67,7 @@ class Retrying:
                 delay = self._delay(response, attempt)
                 if delay is None or attempt == self.attempts - 1 or time.monotonic() + delay >= end:
                     break
-                log.debug("registry %s: %s, retrying in %.1fs", host, why, delay)
+                warn_wait(log, f"registry {host}", why, delay, attempt + 2, self.attempts)
                 self.sleep(delay)
         late = why == "timeout" and time.monotonic() >= end
         if late:
@@ -93,9 +93,11 @@ class Retrying:
         except (httpx.TransportError, httpx.InvalidURL) as exc:
             self._heard(host, None)
             if _permanent(exc) or not (host in self.answered or self.expected(host)):
-                self.dead[host] = f"registry {host} cannot be reached ({type(exc).__name__})"
+                self.dead[host] = f"registry {host} cannot be reached ({_kind(exc)})"
                 raise ImageUnreachable(self.dead[host]) from None
-            return None, type(exc).__name__  # refused, reset, dropped: an outage
+            # a registry that should answer: refused, reset, dropped, or its name not
+            # resolved (no network, a DNS outage) is an outage, never a finding
+            return None, _kind(exc)
         self._heard(host, response.status_code)
         self.answered.add(host)
         log.debug("%s %s -> %s", method, _path(url), response.status_code)
@@ -118,18 +120,31 @@ def _path(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}{parts.path}"  # queries may carry scopes, nothing secret, but stay short
 
 
-_CONNECTION_FAILURES = frozenset({"ConnectError", "ReadError", "WriteError", "RemoteProtocolError", "NetworkError"})
+NAME_NOT_RESOLVED = "name resolution failed"
+_CONNECTION_FAILURES = frozenset(
+    {"ConnectError", "ReadError", "WriteError", "RemoteProtocolError", "NetworkError", NAME_NOT_RESOLVED}
+)
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """The cause chain: httpx -> httpcore -> the socket's own error."""
+    chain: list[BaseException] = []
+    seen: BaseException | None = exc
+    while seen is not None and len(chain) < 10:
+        chain.append(seen)
+        seen = seen.__cause__ or seen.__context__
+    return chain
 
 
 def _permanent(exc: Exception) -> bool:
-    """A failure no retry mends: a bad URL or protocol, a name that does not resolve, TLS."""
+    """A failure no retry mends: a bad URL or protocol, TLS. (A name that does not resolve
+    may be a DNS outage or no network at all: whether it is an outage depends on the host.)"""
     if isinstance(exc, httpx.InvalidURL | httpx.UnsupportedProtocol):
         return True
-    seen: BaseException | None = exc
-    for _ in range(10):  # the cause chain: httpx -> httpcore -> the socket's own error
-        if seen is None:
-            break
-        if isinstance(seen, socket.gaierror | ssl.SSLError):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
+    return any(isinstance(seen, ssl.SSLError) for seen in _causes(exc))
+
+
+def _kind(exc: Exception) -> str:
+    if any(isinstance(seen, socket.gaierror) for seen in _causes(exc)):
+        return NAME_NOT_RESOLVED
+    return type(exc).__name__

@@ -211,6 +211,8 @@ def test_only_one_repository_and_unknown_targets(folder: Path) -> None:
     assert code == 0 and err.count("\n") == 2 and "docs: skipped" in err  # the target line and docs
     code, _, err = dockmend(folder, "--target", "other")
     assert code == 2 and "no target named 'other'" in err
+    code, _, err = dockmend(folder, "--repo", "acme/nothing")
+    assert code == 2 and "no repository named 'acme/nothing' in any target" in err
 
 
 class Flaky(LocalPlatform):
