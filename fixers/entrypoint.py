@@ -8,6 +8,9 @@ ONBUILD triggers of a base stage run at the start of every stage built FROM it.
 An external image's settings are unknown unless the registry tells them
 (:func:`base_configs` reads them through ``ctx.resolver`` when there is one);
 ``scratch`` has none.
+
+Over 300 lines: the analysis of CMD/ENTRYPOINT and started scripts that DM106, DM107 and
+DM203 share.
 """
 
 from __future__ import annotations

@@ -4,6 +4,9 @@ how to append a command to a RUN in its author's layout (:class:`Run`, :func:`ta
 Tests on the current RUN use tokenized commands (:mod:`fixers.shell`); tests on other
 RUNs, where a wrapper such as ``sh -c '…'`` may hide a command, use the raw text, so
 that they err on the side of caution.
+
+Over 300 lines: the tables of package managers (commands, caches, flags and the versions
+that know them), read by several fixers.
 """
 
 from __future__ import annotations

@@ -4,6 +4,9 @@ This module is the command's whole path and stays lean: the fixers, ruamel.yaml 
 ``.dockmend.yml``) and nothing of the service. The registry client (httpx, the
 registry settings) is imported on the first look-up a base-image fixer makes, and the
 configuration models (pydantic) only for ``--config``.
+
+Over 300 lines: the fix command end to end: discovery, the repository's settings,
+processing, writing, reporting.
 """
 
 from __future__ import annotations

@@ -15,6 +15,9 @@ configuration and the repository's ``.dockmend.yml``).
 * ``gitlab``: a Code Quality report (a JSON list of issues with ``description``,
   ``check_name``, ``fingerprint``, ``severity``, ``location.path`` and
   ``location.lines.begin``) for ``artifacts:reports:codequality``.
+
+Over 300 lines: five output formats (text, JSON, SARIF, GitHub, GitLab) over one result
+model.
 """
 
 from __future__ import annotations

@@ -7,6 +7,9 @@ Commits go through the Git Data API (blobs, a tree on the base tree, a commit on
 :func:`~bot.platforms.github_retry.retrying`; writes that may have succeeded before
 their answer was lost are made safe to repeat (a ref or pull request that already
 exists is found and reused, a comment is not posted twice).
+
+Over 300 lines: one Platform implementation is one class (every primitive of
+bot.platforms.base over PyGithub); splitting it would scatter one contract.
 """
 
 from __future__ import annotations

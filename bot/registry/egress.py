@@ -17,6 +17,9 @@ verifies the certificate for the name.
 Every request runs under a total deadline (:func:`deadline`): each socket read and
 write waits at most what is left of it, so a server that drips one byte at a time
 cannot hold a run; bodies are read in chunks up to a size cap (:func:`read_capped`).
+
+Over 300 lines: the egress policy and the transport that enforces it on the resolved
+address are one security boundary, kept in one place to review.
 """
 
 from __future__ import annotations

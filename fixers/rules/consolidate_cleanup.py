@@ -1,4 +1,8 @@
-"""DM104: clean package-manager caches in the same RUN that fills them."""
+"""DM104: clean package-manager caches in the same RUN that fills them.
+
+Over 300 lines: one fixer: the cleanup of each package manager, the base's version rules
+and the shipped-stage check.
+"""
 
 from __future__ import annotations
 

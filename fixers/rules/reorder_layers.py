@@ -1,4 +1,8 @@
-"""DM103: move a package-install RUN above the COPY/ADD instructions it does not depend on."""
+"""DM103: move a package-install RUN above the COPY/ADD instructions it does not depend on.
+
+Over 300 lines: one fixer: what a RUN depends on (paths, variables, package indexes)
+decides whether it may move.
+"""
 
 from __future__ import annotations
 

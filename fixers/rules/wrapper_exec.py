@@ -4,6 +4,9 @@ Which script the image runs comes from the final stage's effective ENTRYPOINT/CM
 (:mod:`fixers.entrypoint`); which file of the build context it is, from the COPY/ADD
 that put it there (:func:`context_source`). The script is untrusted text: it is only
 tokenized, never run, and the only change is inserting ``exec `` once.
+
+Over 300 lines: one fixer: finding the wrapper script, deciding which command is the
+long-running one, and the edit.
 """
 
 from __future__ import annotations
