@@ -45,3 +45,10 @@ def pairs(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
         stack.callback(runner.close)
         runner.submit(cases)
         yield runner
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The builds share one cache of base images and one registry: one xdist worker runs them all."""
+    for item in items:
+        if "tests/equivalence/" in str(item.path).replace("\\", "/"):
+            item.add_marker(pytest.mark.xdist_group("equivalence"))
