@@ -201,9 +201,15 @@ def _run(
         overlay = _Overlay(ctx)
         state = _Pass(original)
         run_ctx = replace(ctx, files=overlay)
-        for fixer in rewriters:
+        last = -1  # the last rewriter that changed something in this pass
+        for index, fixer in enumerate(rewriters):
+            applied = len(state.used)
             _apply_one(state, fixer, run_ctx, sup, overlay, budget)
-        culprit = _not_fixed_point(state, rewriters, run_ctx, sup)
+            if len(state.used) > applied:
+                last = index
+        # the rewriters after the last change already ran on the final text: only those
+        # up to it are asked again (none when nothing changed)
+        culprit = _not_fixed_point(state, rewriters[: last + 1], run_ctx, sup)
         if culprit is None:
             break
         notes.append(_dropped(culprit, 1, "a second run would change the file again (not idempotent)"))

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import cast
 
 from fixers.document import Document, Instruction, Stage
-from fixers.shell import Word, parse
+from fixers.shell import Word, file_memo, parse
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,19 @@ def _literal(value: str) -> Word:
 
 
 def script_launches(text: str, depth: int = 0) -> list[Launch]:
-    """The commands of a shell script, wrappers such as ``sh -c`` and ``gosu`` removed."""
+    """The commands of a shell script, wrappers such as ``sh -c`` and ``gosu`` removed
+    (kept for the file being fixed: every check reads the same RUNs; a new list each time)."""
+    memo = file_memo()
+    if memo is None:
+        return _script_launches(text, depth)
+    key = ("script_launches", text, depth)
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = tuple(_script_launches(text, depth))
+    return list(cast(tuple[Launch, ...], found))
+
+
+def _script_launches(text: str, depth: int) -> list[Launch]:
     found: list[Launch] = []
     for cmd in parse(text).commands:
         words = tuple(cmd.words[cmd.program_index() :])

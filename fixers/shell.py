@@ -194,14 +194,25 @@ class _Lexer:
 _FILE_SCRIPTS: contextvars.ContextVar[dict[str, Script] | None] = contextvars.ContextVar("scripts", default=None)
 
 
+_FILE_MEMO: contextvars.ContextVar[dict[object, object] | None] = contextvars.ContextVar("memo", default=None)
+
+
 @contextlib.contextmanager
 def file_scope() -> Iterator[None]:
-    """Within it (one file's fixing), every script parsed is kept until the scope ends."""
-    token = _FILE_SCRIPTS.set({})
+    """Within it (one file's fixing), every script parsed is kept until the scope ends,
+    and :func:`file_memo` gives other analyses of the same text a place to keep theirs."""
+    token, memo = _FILE_SCRIPTS.set({}), _FILE_MEMO.set({})
     try:
         yield
     finally:
         _FILE_SCRIPTS.reset(token)
+        _FILE_MEMO.reset(memo)
+
+
+def file_memo() -> dict[object, object] | None:
+    """The current file's memo (None outside :func:`file_scope`): keys must be
+    hashable and name their analysis; values must never be mutated by callers."""
+    return _FILE_MEMO.get()
 
 
 def parse(text: str) -> Script:
