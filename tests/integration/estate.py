@@ -50,7 +50,7 @@ PIP = Pattern(
     },
     {
         "DM104": ("-RUN pip install -r requirements.txt", "+RUN pip install --no-cache-dir -r requirements.txt"),
-        "DM105": ('+      org.opencontainers.image.base.name="python:3.12-slim"',),
+        "DM105": (),  # the labels name the repository: see test_fixed_files_in_full
         "DM106": ("-CMD python -m api", '+CMD ["python", "-m", "api"]'),
     },
 )
@@ -68,7 +68,7 @@ APT = Pattern(
             "+RUN apt-get update && apt-get install -y --no-install-recommends curl ca-certificates"
             " && rm -rf /var/lib/apt/lists/*",
         ),
-        "DM105": ('+      org.opencontainers.image.base.name="debian:bookworm-slim"',),
+        "DM105": (),  # the labels name the repository: see test_fixed_files_in_full
         "DM106": ("-CMD /usr/local/bin/worker --queue default", '+CMD ["/usr/local/bin/worker", "--queue", "default"]'),
     },
 )
@@ -80,7 +80,7 @@ ENTRYPOINT = Pattern(
         "docker-entrypoint.sh": '#!/bin/sh\nset -e\necho "starting"\n/usr/local/bin/server "$@"\n',
     },
     {
-        "DM105": ('+      org.opencontainers.image.base.name="debian:bookworm-slim"',),
+        "DM105": (),  # the labels name the repository: see test_fixed_files_in_full
         "DM107": ('-/usr/local/bin/server "$@"', '+exec /usr/local/bin/server "$@"'),
     },
     rewrites=("docker-entrypoint.sh",),
@@ -97,7 +97,7 @@ COPY_FIRST = Pattern(
     {
         "DM103": ("-RUN apt-get update && apt-get install -y --no-install-recommends git",),
         "DM104": ("+RUN npm ci --omit=dev && npm cache clean --force",),
-        "DM105": ('+      org.opencontainers.image.base.name="node:20-bookworm-slim"',),
+        "DM105": (),  # the labels name the repository: see test_fixed_files_in_full
     },
 )
 # a literal secret and no USER (findings), pip and a shell-form CMD (fixes)
@@ -109,7 +109,7 @@ SECRETS = Pattern(
     },
     {
         "DM104": ("+RUN pip install --no-cache-dir torch==2.3.0 numpy",),
-        "DM105": ('+      org.opencontainers.image.base.name="python:3.11"',),
+        "DM105": (),  # the labels name the repository: see test_fixed_files_in_full
         "DM106": ('+CMD ["python", "/opt/train.py"]',),
     },
     findings=("DM201", "DM206"),
@@ -124,7 +124,7 @@ GO = Pattern(
     },
     {
         "DM104": ("+RUN apt-get update && apt-get install -y ca-certificates && rm -rf /var/lib/apt/lists/*",),
-        "DM105": ('+      org.opencontainers.image.base.name="debian:bookworm-slim"',),
+        "DM105": (),  # the labels name the repository: see test_fixed_files_in_full
         "DM106": ("-ENTRYPOINT /usr/local/bin/app", '+ENTRYPOINT ["/usr/local/bin/app"]'),
     },
 )

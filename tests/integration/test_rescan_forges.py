@@ -64,7 +64,7 @@ def bench(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Bench]:
 
 def scanned(summary: RunSummary) -> set[str]:
     """Repositories the run read (not skipped as unchanged, nor left out by the listing's filters)."""
-    read = ("no Dockerfile", "opted out")  # skipped after reading the tree
+    read = ("no Dockerfile", "opted out", "empty")  # skipped after reading the tree
     return {r.repo for r in summary.results if r.status == OK or r.reason.startswith(read)}
 
 

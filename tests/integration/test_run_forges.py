@@ -140,15 +140,12 @@ def test_each_branch_is_one_commit_of_the_fixed_files(story: Story) -> None:
         assert f"Dockmend-Fingerprint: {fingerprint(request.body)}" in head.message
 
 
-API_AFTER = """FROM python:3.12-slim
-LABEL io.k8s.description="Acme api" \\
-      io.k8s.display-name="api" \\
-      org.opencontainers.image.title="api" \\
+API_AFTER = """\
+FROM python:3.12-slim
+LABEL org.opencontainers.image.title="api" \\
       org.opencontainers.image.description="Acme api" \\
       org.opencontainers.image.source="http://forge/acme/api" \\
-      org.opencontainers.image.url="http://forge/acme/api" \\
-      org.opencontainers.image.licenses="MIT" \\
-      org.opencontainers.image.base.name="python:3.12-slim"
+      org.opencontainers.image.licenses="MIT"
 WORKDIR /app
 COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt

@@ -60,7 +60,8 @@ def test_run_records_the_run_and_status_shows_it(tmp_path: Path) -> None:
 
 
 def test_a_code_ignored_from_chat_is_not_proposed(tmp_path: Path) -> None:
-    path, url = _config(tmp_path), f"sqlite:///{tmp_path / 'state.db'}"
+    # without DM104, api's fixes are labels only: allowed to open a request by themselves here
+    path, url = _config(tmp_path, "labels: {alone: true}\n"), f"sqlite:///{tmp_path / 'state.db'}"
     engine, sessions = db.open_database(url)
     with sessions.begin() as session:
         requests.ignore_fix(session, "api", "DM104", "alice")
