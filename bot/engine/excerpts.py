@@ -39,16 +39,16 @@ def around(before: bytes, after: bytes, spans: Sequence[tuple[int, int]]) -> lis
 
     The other changes are left out by diffing the old file against a copy that has only
     the chosen changes applied, so that a fix's excerpt shows that fix."""
-    old = before.decode("utf-8", "replace").splitlines()
-    new = after.decode("utf-8", "replace").splitlines()
-    partial: list[str] = []
+    old = before.decode("utf-8", "replace").splitlines(keepends=True)
+    new = after.decode("utf-8", "replace").splitlines(keepends=True)
+    partial: list[str] = []  # lines with their line breaks: the untouched end of the file stays as it is
     chosen = False
     for tag, a1, a2, b1, b2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
         touches = tag != "equal" and any(a1 <= end and a2 >= start - 1 for start, end in spans)
         partial += new[b1:b2] if touches else old[a1:a2]
         chosen = chosen or touches
     if chosen:
-        return hunks(before, "\n".join(partial).encode())
+        return hunks(before, "".join(partial).encode())
     every = hunks(before, after)
     first = min((start for start, _ in spans), default=1) - 1
     return [min(every, key=lambda h: (abs(h.old_start - first), h.old_start))] if every else []
