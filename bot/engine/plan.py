@@ -148,7 +148,7 @@ def title(code: str | None, reports: Sequence[FileReport], template: str | None 
     said = phrases(reports)
     summary = _join(said)
     if len(summary) > TITLE_LIMIT - 30 and len(said) > 2:
-        summary = f"{_join(said[:2])} and {len(said) - 2} more fix{'es' if len(said) > 3 else ''}"
+        summary = f"{', '.join(said[:2])} and {len(said) - 2} more fix{'es' if len(said) > 3 else ''}"
     summary = summary[:1].upper() + summary[1:]
     numbers = counts(table_of(reports))
     try:

@@ -137,9 +137,10 @@ def test_wrapper_script_change_is_the_excerpt_of_its_fix() -> None:
 
 
 def test_long_bodies_stay_under_the_limit() -> None:
-    many = "".join(f"RUN step-{i} {'x' * 60}\n" for i in range(300)).encode()
+    # one RUN of 300 lines (the fix's instruction, line 3 is in it), every line changed
+    many = ("RUN " + " \\\n    ".join(f"step-{i} {'x' * 60}" for i in range(300)) + "\n").encode()
     big = [
-        FileReport(f"s{n}/Dockerfile", b"FROM a\n" + many, b"FROM a\n" + many.replace(b"RUN", b"RUN  "), fixes=[EXEC])
+        FileReport(f"s{n}/Dockerfile", b"FROM a\n" + many, b"FROM a\n" + many.replace(b"step", b"step-"), fixes=[EXEC])
         for n in range(40)
     ]
     text = body(*big)
