@@ -100,8 +100,16 @@ TITLE_LIMIT = 120
 DEFAULT_TITLE = "{{ summary }} ({{ files }})"
 
 
+def _move(image: Image) -> str:
+    """ "alpine to 3.20", or "the python:3.12 digest" when only the digest moved."""
+    tag, old_tag = split_ref(image.after)[1], split_ref(image.before)[1]
+    if tag and tag == old_tag:
+        return f"the {image.name}:{tag} digest"
+    return f"{image.name} to {tag or 'a digest'}"
+
+
 def _images(verb: str, found: Sequence[Image]) -> str:
-    moves = list(dict.fromkeys(f"{image.name} to {split_ref(image.after)[1] or 'a digest'}" for image in found))
+    moves = list(dict.fromkeys(_move(image) for image in found))
     if not moves:
         return f"{verb} base images"
     if len(moves) > 2:

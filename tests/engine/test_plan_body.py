@@ -10,7 +10,7 @@ from markdown_it import MarkdownIt
 
 from bot.engine.body import LIMIT, MARGIN, BodyError, BodyInput, check_template, render_body
 from bot.engine.changes import fingerprint_in
-from bot.engine.plan import PlanContext, branch_name, build_plan, commit_message, file_updates, fingerprint
+from bot.engine.plan import PlanContext, branch_name, build_plan, commit_message, file_updates, fingerprint, title
 from bot.engine.repoconfig import RepoConfig
 from bot.platforms.base import FileUpdate, Repo
 from bot.settings.targets import Target, TargetSettings
@@ -91,6 +91,26 @@ def test_same_message_is_said_once_with_its_lines() -> None:
     assert text.count("CMD in exec form") == 1 and "- lines 3, 5, 9: CMD in exec form\n" in text
     assert "| DM106 exec-form | `Dockerfile` | 3 changes, lines 3, 5, 9 | review |" in text
     assert "dockmend proposes 3 changes to 1 Dockerfile of" in text
+
+
+def test_image_rows_show_from_and_to_with_tag_and_digest() -> None:
+    old, new = "python:3.12@sha256:" + "a" * 64, "python:3.12@sha256:" + "b" * 64
+    refresh = AppliedFix("DM102", "bump-base-tag", Risk.REVIEW, 1, "digest update")
+    digest = FileReport("Dockerfile", f"FROM {old}\n".encode(), f"FROM {new}\n".encode(), fixes=[refresh])
+    pin = AppliedFix("DM101", "pin-base-tag", Risk.SAFE, 1, "pin")
+    unknown = FileReport("app/Dockerfile", b"FROM ghcr.io/org/app\n", b"FROM ghcr.io/org/app:v2.1\n", fixes=[pin])
+    text = body(digest, unknown)
+    assert (
+        "| DM102 bump-base-tag | `Dockerfile` | `python:3.12@sha256:aaaaaaaaaaaa` → "
+        "[`python:3.12@sha256:bbbbbbbbbbbb`](https://www.python.org/downloads/) | review |"
+    ) in text
+    assert "| DM101 pin-base-tag | `app/Dockerfile` | `ghcr.io/org/app` → `ghcr.io/org/app:v2.1` | safe |" in text
+    links = [t for t in md().parse(text) for t in t.children or () if t.type == "link_open"]
+    assert [t.attrs["href"] for t in links] == ["https://www.python.org/downloads/"]  # dockmend's list only
+    assert (
+        title(None, [digest, unknown])
+        == "Pin ghcr.io/org/app to v2.1 and update the python:3.12 digest (2 Dockerfiles)"
+    )
 
 
 def test_no_placeholder_branch_in_the_opt_out() -> None:
