@@ -154,6 +154,10 @@ def check_facts(made: ChangePlan, reports: list[FileReport]) -> tuple[list[list[
     )
     assert intro.group(2) == said and made.title.endswith(f"({said})")
     assert "- [ ] <!-- dockmend:rebase --> rebase / retry this request" in lines
+    tokens = MarkdownIt("commonmark").parse(body)
+    box = next(i for i, t in enumerate(tokens) if t.type == "inline" and "dockmend:rebase" in t.content)
+    opened = max(i for i in range(box) if tokens[i].type == "bullet_list_open")
+    assert [t.type for t in tokens[opened:box]].count("list_item_open") == 1  # a list of its own
     for code in sorted({f.code for r in reports for f in r.fixes}):  # explained once, folded
         assert body.count(f"\n### {code} {FIXERS[code].NAME}\n") == 1
     # DM107's excerpt sits under the script it changed, the Dockerfile that runs it named
