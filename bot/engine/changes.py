@@ -4,8 +4,10 @@ Learned from Renovate and Dependabot users: find the request by its branch first
 identical fix set means no write at all; a moved default branch means the commit is
 recreated on the new head; a branch carrying anybody else's commit is never
 force-updated (the bot says so once, then leaves it); a request closed without merge
-keeps that exact fix set away until the fixes change; and when every fix is on the
-default branch already, the bot closes its request and deletes its branch.
+keeps that exact fix set away until the fixes change; when every fix is on the
+default branch already, the bot closes its request and deletes its branch; and a ticked
+"rebase / retry" box in the body (:data:`REBASE_BOX`) has the next run recreate the
+branch on the default branch and write the body again, unticked, even when nothing changed.
 
 A run can die anywhere (kill -9, a lost connection), so every verb starts from what the
 forge holds: a bot branch left without its request by a dead run is reused when the
@@ -32,6 +34,10 @@ from fixers.base import Finding
 _FINDINGS = re.compile(r"<!-- dockmend:findings=([0-9a-f]{8,64}) -->")
 _FINGERPRINT = re.compile(r"(?:<!-- dockmend:fingerprint=|^Dockmend-Fingerprint: )([0-9a-f]{8,64})", re.M)
 HUMAN_MARKER = "<!-- dockmend:human-commits -->"
+REBASE_MARKER = "<!-- dockmend:rebase -->"
+REBASE_BOX = f"- [ ] {REBASE_MARKER} rebase / retry this request"
+# A ticked task-list box (GitHub and GitLab write "[x]"; some editors "[X]").
+_REBASE_TICKED = re.compile(r"^\s*[-*+] \[[xX]\] " + re.escape(REBASE_MARKER), re.M)
 HUMAN_COMMENT = (
     "This branch has commits that dockmend did not make, so dockmend will not update it any more "
     "(it never force-pushes over someone's work). To let dockmend take it over again, delete the "
@@ -120,6 +126,11 @@ def fingerprint_in(text: str) -> str | None:
     return match.group(1) if match else None
 
 
+def rebase_asked(body: str) -> bool:
+    """Someone ticked the body's rebase / retry box."""
+    return bool(_REBASE_TICKED.search(body))
+
+
 def bot_only(head: BranchHead, bot_email: str) -> bool:
     return all(author.lower() == bot_email.lower() for author in head.authors)
 
@@ -149,6 +160,12 @@ def _decide(plan: ChangePlan, request: ChangeRequest | None, head: BranchHead | 
         # a run that died between a GitHub pull request and its labels left them off
         and (open_request.labels is None or set(plan.labels) <= set(open_request.labels))
     )
+    if open_request is not None and rebase_asked(open_request.body):
+        # a person asked: recreate the branch on the default branch's head and write the body
+        # again (its box unticked), even when nothing changed
+        return _Steps(
+            Kind.REBASED if same_fixes and body_ok else Kind.UPDATED, write=True, force=head is not None, update=True
+        )
     if branch_ok and body_ok:
         return _Steps(Kind.UNCHANGED)
     write, force = not branch_ok, head is not None

@@ -39,19 +39,34 @@ def around(before: bytes, after: bytes, spans: Sequence[tuple[int, int]]) -> lis
 
     The other changes are left out by diffing the old file against a copy that has only
     the chosen changes applied, so that a fix's excerpt shows that fix."""
-    old = before.decode("utf-8", "replace").splitlines()
-    new = after.decode("utf-8", "replace").splitlines()
-    partial: list[str] = []
+    old = before.decode("utf-8", "replace").splitlines(keepends=True)
+    new = after.decode("utf-8", "replace").splitlines(keepends=True)
+    partial: list[str] = []  # lines with their line breaks: the untouched end of the file stays as it is
     chosen = False
-    for tag, a1, a2, b1, b2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
-        touches = tag != "equal" and any(a1 <= end and a2 >= start - 1 for start, end in spans)
+    for tag, a1, a2, b1, b2 in _opcodes(old, new):
+        # a change of the span's lines, or lines inserted right before or after it
+        touches = tag != "equal" and any(
+            (a1 < end and a2 > start - 1) if a2 > a1 else start - 1 <= a1 <= end for start, end in spans
+        )
         partial += new[b1:b2] if touches else old[a1:a2]
         chosen = chosen or touches
     if chosen:
-        return hunks(before, "\n".join(partial).encode())
+        return hunks(before, "".join(partial).encode())
     every = hunks(before, after)
     first = min((start for start, _ in spans), default=1) - 1
     return [min(every, key=lambda h: (abs(h.old_start - first), h.old_start))] if every else []
+
+
+def _opcodes(old: list[str], new: list[str]) -> list[tuple[str, int, int, int, int]]:
+    """The diff's opcodes, a block that replaces n lines by n lines cut into one per line:
+    two fixes on neighbouring lines (a FROM and the RUN under it) are two changes."""
+    found: list[tuple[str, int, int, int, int]] = []
+    for tag, a1, a2, b1, b2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
+        if tag == "replace" and a2 - a1 == b2 - b1 > 1:
+            found += [("replace", a1 + k, a1 + k + 1, b1 + k, b1 + k + 1) for k in range(a2 - a1)]
+        else:
+            found.append((tag, a1, a2, b1, b2))
+    return found
 
 
 def render(selected: Sequence[Hunk], max_lines: int) -> tuple[str, int]:

@@ -26,7 +26,7 @@ from bot.engine.body import check_template
 from bot.engine.budget import Budget
 from bot.engine.changes import WRITES, Kind, Outcome, PlanDetail, close_if_fixed, ensure_change_request
 from bot.engine.options import RunOptions
-from bot.engine.plan import PlanContext, branch_name, build_plan, fixer_branches
+from bot.engine.plan import PlanContext, branch_name, build_plan, check_title_template, fixer_branches
 from bot.engine.report import (
     FAILED,
     OK,
@@ -300,6 +300,7 @@ def execute(
         platforms = {name: build_platform(config.platforms[name], env) for name in {t.target.platform for t in chosen}}
     for settings in chosen:
         check_template(settings.template)
+        check_title_template(settings.title_template)
     if reporter is None:
         reporter = RichReporter(out, err) if err.isatty() else PlainReporter(out, err)
     with contextlib.ExitStack() as stack:

@@ -194,6 +194,8 @@ class Target(Section):
     """Requests opened per repository per run."""
     template: Text | None = None
     """A Jinja2 template for the request body (relative to this file)."""
+    title_template: str | None = Field(default=None, min_length=1, max_length=1000)
+    """A Jinja2 template for the request title: summary, phrases, files, counts, codes, code."""
     schedule: ScheduleSection = ScheduleSection()
     fixers: Fixers | None = None
     """Replaces the top-level fixers' select and/or ignore for this target."""
@@ -263,6 +265,7 @@ def target_settings(model: Target, images: Images, source: str | None) -> Target
         max_requests=model.max_requests,
         max_requests_per_repo=model.max_requests_per_repo,
         template=_file(base, model.template),
+        title_template=model.title_template,
         schedule=Schedule(model.schedule.cron, model.schedule.timezone),
         select=tuple(fixers.select) if fixers and "select" in fixers.model_fields_set else None,
         ignore=tuple(fixers.ignore) if fixers and "ignore" in fixers.model_fields_set else None,

@@ -125,6 +125,7 @@ class TargetSettings:
     max_requests: int = 10  # requests opened per run
     max_requests_per_repo: int = 1  # requests opened per repository per run
     template: Path | None = None  # a Jinja2 template for the request body
+    title_template: str | None = None  # a Jinja2 template for the request title
     schedule: Schedule = field(default_factory=Schedule)
     select: tuple[str, ...] | None = None  # fixers: None means the configuration's
     ignore: tuple[str, ...] | None = None

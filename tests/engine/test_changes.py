@@ -12,6 +12,7 @@ from bot.engine.changes import (
     FIXED_COMMENT,
     HUMAN_COMMENT,
     HUMAN_MARKER,
+    REBASE_BOX,
     Kind,
     Outcome,
     close_if_fixed,
@@ -22,6 +23,7 @@ from bot.engine.changes import (
     fingerprint_comment,
     fingerprint_in,
     fingerprint_trailer,
+    rebase_asked,
 )
 from bot.engine.plan import fingerprint
 from bot.platforms.base import ChangePlan, FileUpdate, PlatformError, Repo, RequestState
@@ -124,6 +126,37 @@ def test_moved_default_branch_rebases_by_recreating_the_commit(env: tuple[Record
     assert outcome.kind is Kind.REBASED and platform.writes == ["write_branch"]
     assert git(root, "log", "-1", "--format=%P", BRANCH).strip() == new_main
     assert git(root, "show", f"{BRANCH}:README.md") == "# app, moved on\n"
+
+
+@pytest.mark.parametrize("box", ["- [x]", "- [X]", "* [x]"])
+def test_a_ticked_rebase_box_recreates_the_branch_and_the_body(env: tuple[Recorder, Path], box: str) -> None:
+    platform, root = env
+    repo = repo_of(platform)
+    plan = plan_for(repo)
+    plan = ChangePlan(**{**plan.__dict__, "body": f"{plan.body}{REBASE_BOX}\n"})
+    ensure_change_request(platform, repo, plan)  # type: ignore[arg-type]
+    data = json.loads((root / ".git/dockmend/requests.json").read_text())
+    assert not rebase_asked(data["requests"][0]["body"])
+    data["requests"][0]["body"] = data["requests"][0]["body"].replace("- [ ]", box)  # a person ticks it
+    assert rebase_asked(data["requests"][0]["body"])
+    (root / ".git/dockmend/requests.json").write_text(json.dumps(data))
+    platform.writes = []
+    outcome = ensure_change_request(platform, repo, plan)  # type: ignore[arg-type]
+    assert outcome.kind is Kind.REBASED and platform.writes == ["write_branch", "update_request"]
+    assert git(root, "log", "-1", "--format=%P", BRANCH).strip() == repo.head_sha  # on the default branch
+    assert git(root, "show", f"{BRANCH}:Dockerfile") == AFTER
+    (request,) = stored(root)
+    assert request["body"] == plan.body and not rebase_asked(str(request["body"]))  # unticked again
+    platform.writes = []
+    assert ensure_change_request(platform, repo, plan).kind is Kind.UNCHANGED  # type: ignore[arg-type]
+    assert platform.writes == []
+
+
+def test_a_rebase_box_elsewhere_or_unticked_asks_nothing() -> None:
+    assert not rebase_asked(REBASE_BOX)
+    assert not rebase_asked("text - [x] <!-- dockmend:rebase --> mid-line")
+    assert not rebase_asked("- [x] rebase / retry this request")  # no marker: someone's own list
+    assert rebase_asked(f"intro\n\n  {REBASE_BOX.replace('[ ]', '[x]')}\n")
 
 
 def test_human_commit_stops_the_bot_with_one_comment(env: tuple[Recorder, Path]) -> None:

@@ -14,7 +14,9 @@ import dataclasses
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from urllib.parse import quote
 
+import httpx
 import pytest
 from markdown_it import MarkdownIt
 
@@ -22,6 +24,7 @@ from bot import __version__
 from bot.engine.changes import FIXED_COMMENT, HUMAN_COMMENT
 from fixers.registry import FIXERS
 from tests.emulators.faults import SHARED_KINDS, Fault, Faults
+from tests.emulators.github import GitHubEmulator
 from tests.emulators.gitlab import TOKEN as GITLAB_TOKEN
 from tests.integration import estate
 from tests.integration.estate import Kind, Project
@@ -175,34 +178,79 @@ def test_fixed_files_in_full(story: Story, name: str, path: str, after: str, mod
 # -- 1. the bodies ------------------------------------------------------------------------------
 
 
+def changed_file(project: Project, path: str, code: str) -> str:
+    """The file a fix changes: the Dockerfile, or the script a DM107 fix rewrites."""
+    folder = path.rpartition("/")[0]
+    (pattern,) = [p for f, p in project.folders.items() if f == folder]
+    if code == "DM107" and pattern.rewrites:
+        return f"{folder}/{pattern.rewrites[0]}" if folder else pattern.rewrites[0]
+    return path
+
+
+def files_phrase(paths: Sequence[str]) -> str:
+    dockerfiles = sum(p.endswith("Dockerfile") for p in paths)
+    others = len(paths) - dockerfiles
+    said = f"{dockerfiles} Dockerfile{'s' * (dockerfiles != 1)}"
+    return said + (f" and {others} other file{'s' * (others != 1)}" if others else "")
+
+
+TITLES = {  # what a title says of each kind of fix (the estate is offline: no image updates)
+    "DM103": "reorder layers for the build cache",
+    "DM104": "clean package caches",
+    "DM105": "add image labels",
+    "DM106": "use the exec form",
+    "DM107": "exec the entrypoint's command",
+}
+
+
 def test_each_body_as_specified(story: Story) -> None:
     forge, first = story.forge, story.first
     for project in estate.fixable(forge.kind):
         (request,) = first.state[forge.name(project)].requests
         body, wanted = request.body, codes(project)
-        files = len(project.fixes)
-        assert request.title == f"dockmend: Dockerfile fixes ({', '.join(wanted)}) in {files} file{'s' * (files > 1)}"
+        said = [TITLES[code] for code in wanted]
+        summary = ", ".join(said[:-1]) + " and " + said[-1] if len(said) > 1 else said[0]
+        if len(summary) > 90 and len(said) > 2:
+            summary = f"{', '.join(said[:2])} and {len(said) - 2} more fix{'es' * (len(said) > 3)}"
+        assert request.title == f"{summary[0].upper()}{summary[1:]} ({files_phrase(project.changed)})", project.name
+        risk_order = {"safe": 0, "review": 1}
         rows = sorted(
-            [f"`{path}`", f"{code} {FIXERS[code].NAME}", FIXERS[code].RISK.value]
-            for path, found in project.fixes.items()
-            for code in found
+            (
+                (risk_order[FIXERS[code].RISK.value], code, changed_file(project, path, code))
+                for path, found in project.fixes.items()
+                for code in found
+            ),
         )
-        assert table(body) == [["File", "Fix", "Risk"], *rows], project.name
+        header, *shown = table(body)
+        assert header == ["Fix", "File", "Change", "Risk"]
+        assert [[r[0], r[1], r[3]] for r in shown] == [
+            [f"{code} {FIXERS[code].NAME}", f"`{path}`", FIXERS[code].RISK.value] for _, code, path in rows
+        ], project.name
+        for row in shown:  # offline, so no image moves: each cell counts the fix's changes and lines
+            assert re.fullmatch(r"\d+ changes?, lines? \d+(, \d+)*( of `[^`]+`)?", row[2]), row
+        # the intro's counts are the table's: its changes and its files (scripts included)
+        intro = re.search(r"^dockmend proposes (\d+) changes? to (.+?) of \*\*", body, re.M)
+        assert intro is not None
+        assert int(intro.group(1)) == sum(int(row[2].split()[0]) for row in shown)
+        assert intro.group(2) == files_phrase(project.changed)
+        assert sorted({row[1].strip("`") for row in shown}) == project.changed
         for code in wanted:
             fixer, explained = FIXERS[code], section(body, code)
-            assert f"\n**Why:** {fixer.GUIDELINE}.\n" in explained
-            assert f"<details><summary>More about {code}</summary>" in explained
-            assert f"\n**Risk: {fixer.RISK.value}.** Before merging: " in explained
-            shown = diff_lines(explained)
+            assert f"\n**Why:** {fixer.GUIDELINE}. **Risk: {fixer.RISK.value}.** Before merging: " in explained
+            assert "<details><summary>" in explained and fixer.EXPLANATION.splitlines()[0] in explained
+            shown_lines = diff_lines(explained)
             for folder, pattern in project.folders.items():
-                assert set(pattern.excerpts.get(code, ())) <= set(shown), (project.name, folder, code)
+                assert set(pattern.excerpts.get(code, ())) <= set(shown_lines), (project.name, folder, code)
                 if code in pattern.excerpts:
-                    assert f"`{project.dockerfile(folder)}`, line " in explained
+                    where = changed_file(project, project.dockerfile(folder), code)
+                    via = f" (run by `{project.dockerfile(folder)}`)" if where != project.dockerfile(folder) else ""
+                    assert f"\n`{where}`{via}:\n- line" in explained, (project.name, code)
         checklist = re.findall(r"^- \[ \] `([^`]+)`, line \d+: \*\*(DM\d+) [a-z-]+\*\*: ", body, re.M)
         assert sorted(checklist) == sorted((p, c) for p, found in project.findings.items() for c in found)
         assert ("## Not fixed automatically" in body) == bool(project.findings)
+        assert "\n- [ ] <!-- dockmend:rebase --> rebase / retry this request\n" in body
         assert "<details><summary>How to opt out</summary>" in body
-        assert f"`# dockmend ignore={wanted[0]}`" in body and "with `enabled: false`" in body
+        assert f"`# dockmend ignore={wanted[0]}`" in body and "top level, on `main`, with `enabled: false`" in body
         footer = (
             f"\n---\n<sub>dockmend {__version__} · run {first.ran.run_id} · fingerprint {fingerprint(body)}</sub>\n"
         )
@@ -411,3 +459,55 @@ def test_five_percent_of_failures_change_no_outcome(story: Story, tmp_path: Path
     for project in estate.fixable(forge.kind):
         assert len(forge.store.log(forge.name(project), BRANCH, exclude="main")) == 1  # one commit, one branch
     assert (second.writes, second.state) == ([], first.state)  # the next run, faults and all, writes nothing
+
+
+# -- 8. a person ticks "rebase / retry": the next run recreates the branch -------------------------
+
+TICKED = "- [x] <!-- dockmend:rebase --> rebase / retry this request"
+UNTICKED = "- [ ] <!-- dockmend:rebase --> rebase / retry this request"
+
+
+def tick_as_a_person(forge: Forge, project: Project, number: int, body: str) -> None:
+    """Edit the request's body through the forge's API with a person's token, as the web
+    page's task list does when the box is clicked."""
+    name = forge.name(project)
+    if isinstance(forge.em, GitHubEmulator):
+        forge.em.add_token("ghp-alice", login="alice")
+        url, headers, verb = (
+            f"{forge.em.url}/repos/{name}/pulls/{number}",
+            {"Authorization": "token ghp-alice"},
+            "PATCH",
+        )
+        payload = {"body": body}
+    else:
+        forge.em.tokens["glpat-alice"] = "alice"
+        url = f"{forge.em.url}/api/v4/projects/{quote(name, safe='')}/merge_requests/{number}"
+        headers, verb, payload = {"PRIVATE-TOKEN": "glpat-alice"}, "PUT", {"description": body}
+    answer = httpx.request(verb, url, json=payload, headers=headers)
+    assert answer.status_code == 200, answer.text
+
+
+@pytest.mark.parametrize("kind", ["github", "gitlab"])
+def test_a_ticked_rebase_box_recreates_the_branch_and_unticks_it(kind: str, tmp_path: Path) -> None:
+    project = PROJECTS["api"]
+    with started(kind, tmp_path, [project]) as forge:
+        first = step(forge, "tick-1")
+        name = forge.name(project)
+        (opened,) = first.state[name].requests
+        assert UNTICKED in opened.body.splitlines()
+        quiet = step(forge, "tick-2")
+        assert quiet.writes == [] and f"{name}: unchanged" in quiet.ran.err  # nothing to do unless asked
+        tick_as_a_person(forge, project, opened.number, opened.body.replace(UNTICKED, TICKED))
+        asked = step(forge, "tick-3")
+        assert asked.ran.exit_code == 0, asked.ran.err
+        assert f"{name}: rebased" in asked.ran.err
+        assert branch_writes(asked.writes, name)  # the branch was written again
+        state = asked.state[name]
+        head = forge.commit(project, state.branches[BRANCH])
+        assert head.parents == (state.branches["main"],) and head.author_email == forge.bot_email
+        assert bot_changes(forge, project, state) == bot_changes(forge, project, first.state[name])
+        (request,) = state.requests
+        assert request.number == opened.number and request.state == "open"
+        assert UNTICKED in request.body.splitlines() and TICKED not in request.body
+        after = step(forge, "tick-4")
+        assert after.writes == []  # unticked again: the next run leaves it be
