@@ -66,7 +66,7 @@ def _config(forge: GitHub, folder: Path, fire: datetime, port: int) -> Path:
         "       seconds_between_requests: 0, seconds_between_writes: 0}\n"
         "fixers: {ignore: [DM101, DM102, DM207]}\n"  # no registry here
         "targets:\n"
-        f"  - name: acme\n    platform: gh\n    owner: {estate.OWNER}\n    max_requests: 50\n"
+        f"  - name: acme\n    platform: gh\n    owner: {estate.OWNER}\n    max_requests: 50\n    onboarding: false\n"
         f'    schedule: {{cron: "{cron}", timezone: UTC}}\n'
         f"web: {{listen: 127.0.0.1:{port}, api_token: ${{DOCKMEND_API_TOKEN}}}}\n"
     )
