@@ -31,17 +31,20 @@ PRESETS = Project("dockmend-config", Kind.NO_DOCKERFILE, extra={"presets/base.ym
 WEB = Project("web", Kind.FIXES, {"": PIP}, {".dockmend.yml": "extends: acme/dockmend-config:presets/base.yml\n"})
 
 
-def run(forge: Forge, onboarding: bool, run_id: str) -> RunSummary:
+def run(forge: Forge, onboarding: bool, run_id: str, *, dry_run: bool = False, cap: int = 50) -> RunSummary:
     """``dockmend run --offline`` with the forge's configuration, onboarding on or off."""
     text = forge.config_text().replace("onboarding: false", f"onboarding: {str(onboarding).lower()}")
-    assert f"onboarding: {str(onboarding).lower()}" in text
+    text = text.replace("max_requests: 50", f"max_requests: {cap}")
+    assert f"onboarding: {str(onboarding).lower()}" in text and f"max_requests: {cap}" in text
     path = forge.tmp / "onboarding.yaml"
     path.write_text(text)
     cfg = config.load(path)
     builders = forge.builders()
     platforms = {name: build_platform(s, forge.env, builders=builders) for name, s in cfg.platforms.items()}
     out = io.StringIO()
-    return Runner(cfg, platforms, PlainReporter(out, out), RunOptions(offline=True, run_id=run_id)).run()
+    return Runner(
+        cfg, platforms, PlainReporter(out, out), RunOptions(dry_run=dry_run, offline=True, run_id=run_id)
+    ).run()
 
 
 def requests(state: RepoState) -> list[tuple[str, str]]:
@@ -133,3 +136,50 @@ def test_a_missing_preset_fails_that_repository_only(kind: str, tmp_path: Path) 
         assert result.status == "failed"
         assert result.reason == "acme/dockmend-config:nope.yml: extends: no file nope.yml in acme/dockmend-config"
         assert requests(forge.snapshot()[forge.name(API)]) == [(BRANCH, "open")]
+
+
+@pytest.mark.parametrize("kind", FORGES)
+def test_onboarding_requests_count_against_the_cap(kind: str, tmp_path: Path) -> None:
+    with started(kind, tmp_path, [API, WORKER]) as forge:
+        first = run(forge, True, "run-1", cap=1)
+        reasons = {r.repo: r.reason for r in first.results}
+        asked = [name for name, state in forge.snapshot().items() if requests(state) == [(ONBOARDING, "open")]]
+        assert len(asked) == 1
+        (other,) = {forge.name(API), forge.name(WORKER)} - set(asked)
+        assert reasons[other] == "onboarding request deferred by the run's cap"
+        assert requests(forge.snapshot()[other]) == []
+        run(forge, True, "run-2", cap=1)
+        assert requests(forge.snapshot()[other]) == [(ONBOARDING, "open")]
+
+
+@pytest.mark.parametrize("kind", FORGES)
+def test_a_dry_run_writes_nothing(kind: str, tmp_path: Path) -> None:
+    with started(kind, tmp_path, [API]) as forge:
+        mark = forge.mark()
+        summary = run(forge, True, "run-1", dry_run=True)
+        assert forge.writes_since(mark) == []
+        (result,) = summary.results
+        (outcome,) = result.outcomes
+        assert (outcome.kind, outcome.branch, outcome.dry_run) == ("created", ONBOARDING, True)
+
+
+@pytest.mark.parametrize("kind", FORGES)
+def test_an_open_onboarding_request_follows_the_fixes(kind: str, tmp_path: Path) -> None:
+    with started(kind, tmp_path, [API]) as forge:
+        run(forge, True, "run-1")
+        forge.human_commit(API, "main", {"tools/Dockerfile": APT.files["Dockerfile"].encode()})
+        run(forge, True, "run-2")
+        (asked,) = forge.snapshot()[forge.name(API)].requests
+        assert asked.state == "open" and "- `tools/Dockerfile`: DM104 consolidate-cleanup" in asked.body
+        assert b"#   tools/Dockerfile: DM104" in forge.files(API, ONBOARDING)[".dockmend.yml"]
+
+
+@pytest.mark.parametrize("kind", FORGES)
+def test_a_dockmend_yml_added_by_hand_answers_the_onboarding_request(kind: str, tmp_path: Path) -> None:
+    with started(kind, tmp_path, [API]) as forge:
+        run(forge, True, "run-1")
+        forge.human_commit(API, "main", {".dockmend.yml": b"fixers: {select: [DM104]}\n"})
+        run(forge, True, "run-2")
+        state = forge.snapshot()[forge.name(API)]
+        assert requests(state) == [(ONBOARDING, "closed"), (BRANCH, "open")]
+        assert ONBOARDING not in state.branches
