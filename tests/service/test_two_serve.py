@@ -79,6 +79,7 @@ def _serve(path: Path, database: str) -> subprocess.Popen[str]:
         "GITHUB_TOKEN": GITHUB_TOKEN,
         "DOCKMEND_API_TOKEN": API_TOKEN,
         "DOCKMEND_DATABASE_URL": database,
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),  # this tree's code, whatever is installed
     }
     command = [sys.executable, "-m", "bot", "serve", "--config", str(path), "--log-format", "json"]
     return subprocess.Popen(command, env=env, cwd=path.parent, stderr=subprocess.PIPE, text=True)
