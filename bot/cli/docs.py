@@ -68,7 +68,9 @@ schema this page is made from, for editors (`dockmend config schema` prints it).
   repository of the same organisation, `extends: acme/dockmend-config:presets/base.yml`
   (read from that repository's default branch through the forge; size-limited, safe
   YAML, the same keys as `.dockmend.yml`). For a repository: the service's settings <
-  its `extends` in order < its `.dockmend.yml`.
+  its `extends` in order < its `.dockmend.yml`. A change of such a preset file is not a
+  change of the repositories that extend it: the rescan memory skips them until they
+  change themselves, or until `dockmend run --full-scan`.
 * **Onboarding** (`targets[].onboarding`, default `true`): a repository on GitHub or
   GitLab that is new to dockmend (no `.dockmend.yml` on its default branch and no request
   of dockmend, in any state, from its onboarding branch or its fix branches; known from
