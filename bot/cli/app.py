@@ -295,7 +295,8 @@ def config_check(
     config_file: Annotated[Path, typer.Argument(help="The configuration file (YAML).")],
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
 ) -> None:
-    """Validate FILE and print the effective configuration (defaults filled in, secrets masked).
+    """Validate FILE with its presets (extends) and print the effective configuration (defaults
+    filled in, secrets masked), then where each written value came from (as YAML comments).
 
     Exit status: 0 valid, 2 not (one message: file:line:column: key: what is expected)."""
     from bot.settings import config
@@ -306,6 +307,7 @@ def config_check(
     except DockmendError as exc:
         _fail(exc, debug)
     typer.echo(settings_output.effective_yaml(cfg.file, os.environ, cfg.path), nl=False)
+    typer.echo(settings_output.provenance_table(cfg.provenance, cfg.path), nl=False)
 
 
 @config_commands.command("schema")

@@ -55,6 +55,32 @@ schema this page is made from, for editors (`dockmend config schema` prints it).
   `path`) are relative to the configuration file; a SQLite `database.url` is relative to
   the working directory, and `$DOCKMEND_DATABASE_URL` overrides it.
 * A *list of strings* also takes one comma-separated string (`ignore: DM103,DM105`).
+* **Presets** (`extends:`): built-in ones (`dockmend:recommended`: DM201 and DM207 are
+  errors; `dockmend:minimal`: only DM104, DM109, DM110; `dockmend:openshift`: OpenShift's
+  label names) or YAML files relative to the file naming them; a preset may extend others
+  (5 deep at most, never in a cycle). Order, lowest first: built-in defaults < each preset
+  in the order written (each over its own presets) < the file itself. Mappings are merged
+  key by key; any other value, **lists included, replaces** the one below it whole. Relative
+  paths written in a preset file are taken from the main configuration file's folder. A
+  problem in a preset names the preset's file, line and column. `dockmend config check`
+  ends with a table of where each written value came from (a file or a built-in preset).
+* A repository's `.dockmend.yml` may extend too: built-in presets, or a file of a
+  repository of the same organisation, `extends: acme/dockmend-config:presets/base.yml`
+  (read from that repository's default branch through the forge; size-limited, safe
+  YAML, the same keys as `.dockmend.yml`). For a repository: the service's settings <
+  its `extends` in order < its `.dockmend.yml`. A change of such a preset file is not a
+  change of the repositories that extend it: the rescan memory skips them until they
+  change themselves, or until `dockmend run --full-scan`.
+* **Onboarding** (`targets[].onboarding`, default `true`): a repository on GitHub or
+  GitLab that is new to dockmend (no `.dockmend.yml` on its default branch and no request
+  of dockmend, in any state, from its onboarding branch or its fix branches; known from
+  the forge itself, not the state database) is asked first: one request from
+  `PREFIX/onboarding` adds a `.dockmend.yml` listing the fixes found (in the file's
+  comments and in a collapsed list in the body). Nothing else is opened there until it is
+  decided. Merged: the fixes follow on the next run (and the merged branch is deleted).
+  Closed unmerged: dockmend opens nothing there again (it finds the closed request on
+  every run). A repository where dockmend opened requests before, or with nothing to fix,
+  is not asked; a local folder never is. `onboarding: false` opens the fixes at once.
 
 This page is generated from the configuration's models: run `{REGENERATE}` after changing them."""
 

@@ -6,7 +6,17 @@ fixers: {select: [DM105], ignore: [exec-form]}
 labels: {alone: true, titles: {api/Dockerfile: Billing API}}   # DM105 settings and label values
 reviewers: [alice, bob]        # reviewers of dockmend's requests here
 severity: {DM205: warning}     # error, warning or info per code (`dockmend fix --fail-on`)
+extends: [dockmend:minimal, acme/dockmend-config:presets/base.yml]   # presets, merged below this file
 ```
+
+``extends`` names built-in presets (``dockmend:recommended``, ``dockmend:minimal``,
+``dockmend:openshift``) or files in a repository of the same organisation
+(``OWNER/REPO:PATH``, read from that repository's default branch through the platform, by
+the bot only: ``dockmend fix`` knows the built-in ones). Each preset is held to the same
+rules as the file (size, safe YAML, known keys); presets may extend others, at most
+:data:`bot.settings.presets.MAX_DEPTH` deep and never in a cycle. Order, lowest first:
+the service's settings < each preset in order < this file; mappings are merged by key,
+lists replaced (:mod:`bot.settings.presets`).
 
 Repository content is untrusted: the file is size-limited and read with ruamel.yaml's
 safe loader (no tags, no objects). A broken file is an error for that repository
@@ -15,7 +25,8 @@ only, and the bot then leaves the repository alone rather than guess.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -25,11 +36,13 @@ from fixers import label_settings as labels
 from fixers.severity import LEVELS
 
 if TYPE_CHECKING:  # `dockmend fix` reads this file without the platforms
-    from bot.platforms.base import RepoFile
+    from bot.platforms.base import Platform, Repo, RepoFile
 
 NAMES = (".dockmend.yml", ".dockmend.yaml")
 MAX_SIZE = 64 * 1024
-KEYS = ("enabled", "fixers", "labels", "reviewers", "severity")
+KEYS = ("enabled", "fixers", "labels", "reviewers", "severity", "extends")
+_REMOTE = re.compile(r"(?P<repo>[\w.-]+(?:/[\w.-]+)+):(?P<path>[^:\s]+)")
+Reader = Callable[[str, str], bytes]  # (repository full name, file path) -> contents
 
 
 class RepoConfigError(DockmendError):
@@ -53,7 +66,40 @@ def find(files: Sequence[RepoFile]) -> RepoFile | None:
     return next((by_path[name] for name in NAMES if name in by_path), None)
 
 
-def parse(data: bytes, path: str = NAMES[0]) -> RepoConfig:
+def parse(data: bytes, path: str = NAMES[0], read: Reader | None = None, owner: str | None = None) -> RepoConfig:
+    """The settings of ``data`` (the file at ``path``) with its presets merged below it.
+    ``read`` reads a file of another repository of ``owner`` (the repository's organisation
+    or top-level group); without it, only built-in presets can be named."""
+    raw = _load(data, path)
+    if raw is None:
+        return RepoConfig()
+    if "extends" in raw:
+        raw = _extended(raw, data, path, read, owner, (path,))
+    return _validated(raw, path)
+
+
+def platform_reader(platform: Platform, repo: Repo) -> Reader:
+    """Reads a file of another repository on ``repo``'s platform, at its default branch."""
+    from bot.platforms.base import PlatformError, Repo  # the bot's path only
+
+    def read(name: str, file: str) -> bytes:
+        other = Repo(repo.platform, name, name, "HEAD", "")
+        try:
+            found = next((f for f in platform.list_files(other, "HEAD") if f.path == file), None)
+            if found is None:
+                raise RepoConfigError(f"extends: no file {file} in {name}", path=f"{name}:{file}")
+            if (found.size or 0) > MAX_SIZE:
+                raise RepoConfigError(f"larger than {MAX_SIZE} bytes", path=f"{name}:{file}")
+            return platform.read_file(other, found)
+        except RepoConfigError:
+            raise
+        except PlatformError as exc:
+            raise RepoConfigError(f"extends: cannot read {file} of {name}: {exc}", path=f"{name}:{file}") from None
+
+    return read
+
+
+def _load(data: bytes, path: str) -> dict[str, Any] | None:
     if len(data) > MAX_SIZE:
         raise RepoConfigError(f"larger than {MAX_SIZE} bytes", path=path)
     from ruamel.yaml import YAML  # only when there is a file: `dockmend fix` starts without it
@@ -67,10 +113,62 @@ def parse(data: bytes, path: str = NAMES[0]) -> RepoConfig:
         line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
         raise RepoConfigError(f"invalid YAML: {problem}", path=path, line=line, column=column) from None
     if raw is None:
-        return RepoConfig()
+        return None
     if not isinstance(raw, dict):
         raise RepoConfigError("must be a mapping", path=path)
     _known(raw, KEYS, "", path)
+    return raw
+
+
+def _extended(
+    raw: dict[str, Any], data: bytes, path: str, read: Reader | None, owner: str | None, chain: tuple[str, ...]
+) -> dict[str, Any]:
+    """The presets ``raw`` extends, merged in order, with ``raw`` over them."""
+    from bot.settings import presets  # only with presets: `dockmend fix` starts without the settings
+
+    names = presets.entries(raw.get("extends", []))
+    if names is None:
+        raise _error("'extends' must be a preset name or a list of them", data, "extends", path)
+    merged: dict[str, Any] = {}
+    ignored: dict[presets.Loc, str] = {}
+    for name in names:
+        if name.startswith(presets.PREFIX):
+            found = presets.builtin(name)
+            if found is None:
+                raise _error(f"extends: {presets.unknown(name)}", data, name, path)
+            presets.merge(merged, found, name, ignored)
+            continue
+        remote = _REMOTE.fullmatch(name)
+        if remote is None:
+            raise _error(f"extends: {name!r} is neither dockmend:NAME nor OWNER/REPO:PATH", data, name, path)
+        if read is None or owner is None:
+            raise _error(f"extends: {name!r} is read by the bot only (here: built-in presets)", data, name, path)
+        if remote["repo"].split("/")[0].lower() != owner.lower():
+            raise _error(f"extends: {name!r} is outside the organisation {owner!r}", data, name, path)
+        if name in chain:
+            raise _error(
+                f"extends: a cycle of presets: {' -> '.join((*chain[chain.index(name) :], name))}", data, name, path
+            )
+        if len(chain) > presets.MAX_DEPTH:
+            raise _error(f"extends: presets nested more than {presets.MAX_DEPTH} deep", data, name, path)
+        text = read(remote["repo"], remote["path"])
+        preset = _load(text, name)
+        if preset is not None:
+            presets.merge(merged, _extended(preset, text, name, read, owner, (*chain, name)), name, ignored)
+    own = {key: value for key, value in raw.items() if key != "extends"}
+    return presets.merge(merged, own, path, ignored)
+
+
+def _error(message: str, data: bytes, needle: str, path: str) -> RepoConfigError:
+    """An error at the first line that names ``needle`` (the safe loader keeps no positions)."""
+    for number, line in enumerate(data.decode("utf-8", "replace").splitlines(), 1):
+        column = line.find(needle)
+        if column >= 0 and not line.lstrip().startswith("#"):
+            return RepoConfigError(message, path=path, line=number, column=column + 1)
+    return RepoConfigError(message, path=path)
+
+
+def _validated(raw: dict[str, Any], path: str) -> RepoConfig:
     enabled = raw.get("enabled", True)
     if not isinstance(enabled, bool):
         raise RepoConfigError("'enabled' must be true or false", path=path)

@@ -13,6 +13,7 @@ options and the request budget live in their own modules.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import threading
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from typing import TextIO
 
 from bot import __version__
+from bot.engine import onboarding
 from bot.engine.body import check_template
 from bot.engine.budget import Budget
 from bot.engine.changes import WRITES, Kind, Outcome, PlanDetail, close_if_fixed, ensure_change_request
@@ -227,13 +229,31 @@ class Runner:
             if not job.last_try:  # tried again at the end of the run
                 raise PlatformUnavailable(reason)
             return _Scanned(RepoResult(settings.name, repo.full_name, FAILED, reason, fixes, findings))
-        outcomes = self._plans(job, found)
-        outcomes += self._close(job, found, {o.branch for o in outcomes})
         found_ = tuple((path, f.code, f.line, f.message) for path, f in found.findings)
         codes = tuple(fix.code for report in found.reports for fix in report.fixes)
+        entry = self.config.platforms.get(settings.target.platform)
+        kind = entry.type if entry is not None else None
+        if onboarding.applies(settings, kind, found):  # a new repository is asked first
+            asked = self._ask(job, found)
+            if not asked.go:
+                done = (asked.outcome,) if asked.outcome is not None else ()
+                result = RepoResult(
+                    settings.name, repo.full_name, OK, asked.reason, fixes, findings, done, found_, codes
+                )
+                return _Scanned(result, lookups, found.base_sha, all(o.kind is not Kind.DEFERRED for o in done))
+        outcomes = self._plans(job, found)
+        outcomes += self._close(job, found, {o.branch for o in outcomes})
+        if onboarding.answered(settings, kind, found):  # its merged onboarding branch goes
+            tidied = onboarding.tidy(job.platform, repo, settings, dry_run=self.options.dry_run)
+            outcomes += [tidied] if tidied is not None else []
         result = RepoResult(settings.name, repo.full_name, OK, "", fixes, findings, tuple(outcomes), found_, codes)
         complete = all(o.kind is not Kind.DEFERRED for o in outcomes)
         return _Scanned(result, lookups, found.base_sha, complete)
+
+    def _ask(self, job: RepoJob, found: RepoScan) -> onboarding.Decision:
+        take = functools.partial(job.budget.take, job.repo.full_name)
+        give_back, dry_run = job.budget.give_back, self.options.dry_run
+        return onboarding.decide(job.platform, job.repo, job.settings, found, take, give_back, dry_run=dry_run)
 
     def _plans(self, job: RepoJob, found: RepoScan) -> list[Outcome]:
         settings, repo = job.settings, job.repo

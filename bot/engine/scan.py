@@ -178,7 +178,8 @@ def scan(platform: Platform, repo: Repo, settings: ScanSettings, cache: BlobCach
     if found is not None:
         if (found.size or 0) > repoconfig.MAX_SIZE:  # not even read
             raise repoconfig.RepoConfigError(f"larger than {repoconfig.MAX_SIZE} bytes", path=found.path)
-        result.config = repoconfig.parse(cache.read(platform, repo, found), found.path)
+        reader, owner = repoconfig.platform_reader(platform, repo), repo.full_name.split("/")[0]
+        result.config = repoconfig.parse(cache.read(platform, repo, found), found.path, reader, owner)
     if not result.config.enabled:
         result.skip = f"opted out ({found.path if found else '.dockmend.yml'})"
         return result

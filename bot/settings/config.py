@@ -18,7 +18,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from bot.settings import source
+from bot.errors import DockmendError
+from bot.settings import presets, source
 from bot.settings.document import ConfigFile
 from bot.settings.platforms import platform_settings, target_settings
 from bot.settings.registries import Registry
@@ -47,6 +48,8 @@ class Config:
     targets: tuple[TargetSettings, ...] = ()
     path: str | None = None  # the file it came from, for error messages
     file: ConfigFile = field(default_factory=ConfigFile)
+    # where each written value came from (dotted key: the file or preset); the rest are defaults
+    provenance: Mapping[str, str] = field(default_factory=dict)
 
     def service_settings(self, env: Mapping[str, str]) -> ServiceSettings:
         """The ``web:`` and ``chat:`` sections with their secrets resolved (DockmendError if one is missing)."""
@@ -67,13 +70,67 @@ FixConfig = Config  # the name used before the service's sections existed
 
 
 def load(path: Path) -> Config:
-    """Read and validate ``path``; a DockmendError names the file, line and column of the problem."""
+    """Read ``path`` and its presets (``extends``), merge and validate them; a DockmendError
+    names the file (the preset's, when the value came from one), line and column of the problem."""
     tree = source.read(path)
+    sources: dict[str, Any] = {}
+    provenance: dict[presets.Loc, str] = {}
+    merged = _resolve(path, tree, (path.resolve(),), {}, provenance, sources) if isinstance(tree, Mapping) else tree
     try:
-        document = ConfigFile.model_validate({} if tree is None else tree)
+        document = ConfigFile.model_validate({} if merged is None else merged)
     except ValidationError as exc:
-        raise source.problem(exc, tree, str(path)) from None
-    return from_file(document, str(path))
+        first = exc.errors(include_url=False)[0]
+        loc = (*first["loc"], *(first.get("ctx") or {}).get("at", ()))
+        label = (presets.origin_of(provenance, loc) if loc else None) or str(path)
+        raise source.problem(exc, sources.get(label, tree), label if label in sources else str(path)) from None
+    config = from_file(document, str(path))
+    return replace(config, provenance={source.dotted(loc): origin for loc, origin in provenance.items()})
+
+
+def _resolve(
+    path: Path,
+    tree: Mapping[str, Any],
+    chain: tuple[Path, ...],
+    merged: dict[str, Any],
+    provenance: dict[presets.Loc, str],
+    sources: dict[str, Any],
+) -> dict[str, Any]:
+    """``tree``'s presets merged onto ``merged`` in order, then ``tree`` itself (see bot.settings.presets)."""
+    label = str(path)
+    sources[label] = tree
+    written = tree.get("extends")
+    names = presets.entries(written) if written is not None else []
+    if names is None:
+        raise _at(tree, ("extends",), label, "extends: expected a preset name or file, or a list of them")
+    for index, name in enumerate(names):
+        at = ("extends", index) if isinstance(written, list) else ("extends",)
+        if name.startswith(presets.PREFIX):
+            found = presets.builtin(name)
+            if found is None:
+                raise _at(tree, at, label, f"extends: {presets.unknown(name)}")
+            presets.merge(merged, found, name, provenance)
+            continue
+        file = (path.parent / Path(name).expanduser()).resolve()
+        if file in chain:
+            cycle = " -> ".join(str(p) for p in (*chain[chain.index(file) :], file))
+            raise _at(tree, at, label, f"extends: a cycle of presets: {cycle}")
+        if len(chain) > presets.MAX_DEPTH:
+            raise _at(tree, at, label, f"extends: presets nested more than {presets.MAX_DEPTH} deep")
+        preset = source.read(file)
+        if preset is None:
+            continue
+        if not isinstance(preset, Mapping):
+            raise DockmendError("a preset must be a mapping (key: value)", path=str(file), line=1, column=1)
+        _resolve(file, preset, (*chain, file), merged, provenance, sources)
+    own = {key: value for key, value in tree.items() if key != "extends"}
+    if chain[1:]:  # a preset's own extends are its business: the file shows the file's
+        return presets.merge(merged, own, label, provenance)
+    return presets.merge(merged, dict(tree), label, provenance)
+
+
+def _at(tree: Any, loc: presets.Loc, path: str, message: str) -> DockmendError:
+    line, column, _ = source.where(tree, loc)
+    return DockmendError(message, path=path, line=line, column=column)
 
 
 def from_file(document: ConfigFile, path: str | None = None) -> Config:

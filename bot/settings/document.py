@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import ConfigDict, Field, model_validator
 
-from bot.settings.base import Items, Name, Section, invalid
+from bot.settings.base import Items, Name, Names, Section, invalid
 from bot.settings.platforms import GitHub, GitLab, Platform, Target
 from bot.settings.registries import Fixers, Images, Registries, Severities
 from bot.settings.service import Chat, Database, Web
@@ -22,6 +22,10 @@ class ConfigFile(Section):
 
     model_config = ConfigDict(title="dockmend configuration")  # merged with Section's
 
+    extends: Names = ()
+    """Presets merged below this file, in order: built-in ones (dockmend:recommended,
+    dockmend:minimal, dockmend:openshift) or YAML files relative to this file. Mappings are
+    merged by key, lists replaced (docs/configuration.md)."""
     labels: Mapping[str, str | int | float | bool | Mapping[str, str]] = {}
     """DM105 add-labels: label values, and the settings `profile` (oci or openshift), `alone` (a
     labels-only change may open a request by itself) and `titles` (image titles by Dockerfile path)."""

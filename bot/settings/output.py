@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -42,6 +43,29 @@ def effective_yaml(document: ConfigFile, env: Mapping[str, str], path: str | Non
     yaml.indent(mapping=2, sequence=4, offset=2)
     yaml.dump(data, out)
     return out.getvalue()
+
+
+def provenance_table(provenance: Mapping[str, str], path: str | None = None) -> str:
+    """Where each written value came from, as YAML comments (the output stays valid YAML):
+    one row per key, its source (this file, a preset file or a built-in preset); every key
+    not listed is the built-in default. Preset files are shown relative to ``path``'s folder."""
+    folder = Path(path).resolve().parent if path else None
+    rows = [(key, _shown(origin, folder)) for key, origin in provenance.items()]
+    if not rows:
+        return "# every value is a built-in default\n"
+    width = max(len(key) for key, _ in rows)
+    lines = ["# where each value came from (any key not listed: the built-in default)", f"# {'key':<{width}}  source"]
+    lines += [f"# {key:<{width}}  {origin}" for key, origin in sorted(rows)]
+    return "\n".join(lines) + "\n"
+
+
+def _shown(origin: str, folder: Path | None) -> str:
+    if folder is None or origin.startswith("dockmend:"):
+        return origin
+    try:
+        return str(Path(origin).resolve().relative_to(folder))
+    except ValueError:
+        return origin
 
 
 def _masked(document: ConfigFile) -> Any:

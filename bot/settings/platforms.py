@@ -188,6 +188,10 @@ class Target(Section):
     """GitHub teams."""
     assignees: Names = ()
     draft: bool = False
+    onboarding: bool = True
+    """A repository new to dockmend (no .dockmend.yml, no request of the bot ever) first gets one
+    request adding a .dockmend.yml that lists the fixes found: merged, its fixes follow; closed,
+    dockmend leaves it alone. Forges only (a local folder is never onboarded)."""
     max_requests: int = Field(default=10, ge=0)
     """Requests opened per run (updates are not capped)."""
     max_requests_per_repo: int = Field(default=1, ge=0)
@@ -262,6 +266,7 @@ def target_settings(model: Target, images: Images, source: str | None) -> Target
         team_reviewers=tuple(model.team_reviewers),
         assignees=tuple(model.assignees),
         draft=model.draft,
+        onboarding=model.onboarding,
         max_requests=model.max_requests,
         max_requests_per_repo=model.max_requests_per_repo,
         template=_file(base, model.template),

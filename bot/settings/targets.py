@@ -122,6 +122,7 @@ class TargetSettings:
     team_reviewers: tuple[str, ...] = ()
     assignees: tuple[str, ...] = ()
     draft: bool = False
+    onboarding: bool = True  # a new repository's first request adds .dockmend.yml (forges only)
     max_requests: int = 10  # requests opened per run
     max_requests_per_repo: int = 1  # requests opened per repository per run
     template: Path | None = None  # a Jinja2 template for the request body

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.engine import repoconfig
 from bot.engine.repoconfig import MAX_SIZE, RepoConfig, RepoConfigError, find, parse
 from bot.errors import DockmendError
 from bot.platforms import build_platform
@@ -26,7 +27,7 @@ VALID = [
 
 INVALID = [
     ("enabled: no-thanks\n", "'enabled' must be true or false"),
-    ("enable: false\n", "unknown key enable (expected one of: enabled, fixers, labels, reviewers, severity)"),
+    ("enable: false\n", "unknown key enable (expected one of: enabled, fixers, labels, reviewers, severity, extends)"),
     ("fixers: {skip: [DM105]}\n", "unknown key fixers.skip"),
     ("fixers: {ignore: [DM999]}\n", "fixers.ignore: unknown fixer 'DM999'"),
     ("labels: [a, b]\n", "'labels' must map label keys to text values"),
@@ -136,3 +137,79 @@ def test_label_settings_of_a_repository() -> None:
     assert found.label_settings == {"alone": True, "titles": {"api/Dockerfile": "API"}}
     with pytest.raises(RepoConfigError, match="labels: 'profile' is one of oci, openshift"):
         parse(b"labels: {profile: k8s}\n")
+
+
+# -- extends: built-in presets and files of the organisation's repositories ----------------
+
+
+def reader(files: dict[str, str], calls: list[str] | None = None) -> repoconfig.Reader:
+    def read(name: str, path: str) -> bytes:
+        if calls is not None:
+            calls.append(f"{name}:{path}")
+        if f"{name}:{path}" not in files:
+            raise repoconfig.RepoConfigError(f"extends: no file {path} in {name}", path=f"{name}:{path}")
+        return files[f"{name}:{path}"].encode()
+
+    return read
+
+
+def test_extends_builtin_and_remote_in_order_with_the_file_on_top() -> None:
+    presets_ = {
+        "acme/dockmend-config:presets/base.yml": "extends: dockmend:openshift\nreviewers: [platform]\n"
+        "fixers: {ignore: [DM106]}\nseverity: {DM205: warning}\n",
+        "acme/dockmend-config:presets/team.yml": "fixers: {ignore: [DM103]}\n",
+    }
+    text = (
+        "extends: [dockmend:minimal, acme/dockmend-config:presets/base.yml, acme/dockmend-config:presets/team.yml]\n"
+        "severity: {DM205: info}\n"
+    )
+    config = repoconfig.parse(text.encode(), read=reader(presets_), owner="acme")
+    assert config.select == ("DM104", "DM109", "DM110")  # dockmend:minimal
+    assert config.ignore == ("DM103",)  # team.yml's list replaced base.yml's
+    assert config.reviewers == ("platform",)
+    assert config.label_settings == {"profile": "openshift"}  # what base.yml extends
+    assert config.severity == {"DM205": "info"}  # the file over its presets
+
+
+@pytest.mark.parametrize(
+    ("text", "files", "message"),
+    [
+        ("\nextends: [dockmend:nope]\n", {}, ".dockmend.yml:2:11: extends: unknown preset 'dockmend:nope'"),
+        ("extends: [other/config:base.yml]\n", {}, ".dockmend.yml:1:11: extends: 'other/config:base.yml' is outside"),
+        ("extends: [base.yml]\n", {}, ".dockmend.yml:1:11: extends: 'base.yml' is neither dockmend:NAME nor"),
+        ("extends: [acme/c:missing.yml]\n", {}, "acme/c:missing.yml: extends: no file missing.yml in acme/c"),
+        (
+            "extends: [acme/c:a.yml]\n",
+            {"acme/c:a.yml": "extends: [acme/c:b.yml]\n", "acme/c:b.yml": "extends: [acme/c:a.yml]\n"},
+            "acme/c:b.yml:1:11: extends: a cycle of presets: acme/c:a.yml -> acme/c:b.yml -> acme/c:a.yml",
+        ),
+        ("extends: [acme/c:a.yml]\n", {"acme/c:a.yml": "fixer: {}\n"}, "acme/c:a.yml: unknown key fixer"),
+        ("extends: [acme/c:a.yml]\n", {"acme/c:a.yml": "a: [\n"}, "acme/c:a.yml:2:1: invalid YAML"),
+        ("extends: {a: 1}\n", {}, ".dockmend.yml:1:1: 'extends' must be a preset name or a list of them"),
+    ],
+)
+def test_extends_errors_name_the_file_and_place(text: str, files: dict[str, str], message: str) -> None:
+    with pytest.raises(repoconfig.RepoConfigError) as exc:
+        repoconfig.parse(text.encode(), read=reader(files), owner="acme")
+    assert str(exc.value).startswith(message), str(exc.value)
+
+
+def test_extends_depth_is_limited() -> None:
+    files = {f"acme/c:{n}.yml": f"extends: acme/c:{n + 1}.yml\n" for n in range(10)}
+    calls: list[str] = []
+    with pytest.raises(repoconfig.RepoConfigError, match="nested more than 5 deep"):
+        repoconfig.parse(b"extends: acme/c:0.yml\n", read=reader(files, calls), owner="acme")
+    assert len(calls) == 5
+
+
+def test_a_remote_preset_without_the_platform_is_refused() -> None:
+    """`dockmend fix` reads .dockmend.yml without a forge: only built-in presets there."""
+    with pytest.raises(repoconfig.RepoConfigError, match="read by the bot only"):
+        repoconfig.parse(b"extends: acme/c:a.yml\n")
+    assert repoconfig.parse(b"extends: dockmend:minimal\n").select == ("DM104", "DM109", "DM110")
+
+
+def test_a_large_remote_preset_is_refused() -> None:
+    big = {"acme/c:a.yml": "# " + "x" * repoconfig.MAX_SIZE + "\n"}
+    with pytest.raises(repoconfig.RepoConfigError, match=r"acme/c:a\.yml: larger than"):
+        repoconfig.parse(b"extends: acme/c:a.yml\n", read=reader(big), owner="acme")

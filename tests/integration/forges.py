@@ -189,7 +189,7 @@ class GitHub(Forge):
         return (
             f"platforms:\n  gh: {{type: github, url: {self.em.url}, token: ${{GITHUB_TOKEN}}, "
             f"concurrency: {self.concurrency}}}\n"
-            f"targets:\n  - {{name: acme, platform: gh, owner: {estate.OWNER}, max_requests: 50}}\n"
+            f"targets:\n  - {{name: acme, platform: gh, owner: {estate.OWNER}, max_requests: 50, onboarding: false}}\n"
         )
 
     def builders(self) -> dict[str, Builder]:
@@ -272,7 +272,7 @@ class GitLab(Forge):
         return (
             f"platforms:\n  gl: {{type: gitlab, url: {self.em.url}, token: ${{GITLAB_TOKEN}}, "
             f"concurrency: {self.concurrency}}}\n"
-            f"targets:\n  - {{name: acme, platform: gl, group: {estate.OWNER}, max_requests: 50}}\n"
+            f"targets:\n  - {{name: acme, platform: gl, group: {estate.OWNER}, max_requests: 50, onboarding: false}}\n"
         )
 
     def run(self, run_id: str) -> Ran:

@@ -83,7 +83,7 @@ def config(tmp: Path, em: GitLabEmulator) -> Path:
     path = tmp / "dockmend.yaml"
     path.write_text(
         f"platforms:\n  gl: {{type: gitlab, url: {em.url}, token: ${{GITLAB_TOKEN}}}}\n"
-        f"targets:\n  - {{name: acme, platform: gl, group: {estate.OWNER}, max_requests: 100}}\n"
+        f"targets:\n  - {{name: acme, platform: gl, group: {estate.OWNER}, max_requests: 100, onboarding: false}}\n"
     )
     return path
 

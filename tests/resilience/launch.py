@@ -68,7 +68,8 @@ class Bot:
         path = self.tmp / "dockmend.yaml"
         path.write_text(
             f"platforms:\n  {platform}\n"
-            f"targets:\n  - {{name: acme, {where}, max_requests: {self.max_requests}, labels: [dockmend]}}\n"
+            f"targets:\n  - {{name: acme, {where}, max_requests: {self.max_requests}, labels: [dockmend],"
+            " onboarding: false}\n"
             f"{self.extra}"
         )
         return path

@@ -40,7 +40,7 @@ def _config(forge: GitHub, tmp: Path, fire: datetime) -> Path:
     path.write_text(
         f"platforms:\n  gh: {{type: github, url: {forge.em.url}, token: ${{GITHUB_TOKEN}}}}\n"
         "targets:\n"
-        f"  - name: acme\n    platform: gh\n    owner: {estate.OWNER}\n    max_requests: 50\n"
+        f"  - name: acme\n    platform: gh\n    owner: {estate.OWNER}\n    max_requests: 50\n    onboarding: false\n"
         f'    schedule: {{cron: "{cron}", timezone: UTC}}\n'
         "web: {listen: 127.0.0.1:8080, api_token: ${DOCKMEND_API_TOKEN}}\n"
     )

@@ -66,7 +66,7 @@ def _config(forge: GitHub, folder: Path, fire: datetime, port: int) -> Path:
         "       seconds_between_requests: 0, seconds_between_writes: 0}\n"
         "fixers: {ignore: [DM101, DM102, DM207]}\n"  # no registry here
         "targets:\n"
-        f"  - name: acme\n    platform: gh\n    owner: {estate.OWNER}\n    max_requests: 50\n"
+        f"  - name: acme\n    platform: gh\n    owner: {estate.OWNER}\n    max_requests: 50\n    onboarding: false\n"
         f'    schedule: {{cron: "{cron}", timezone: UTC}}\n'
         f"web: {{listen: 127.0.0.1:{port}, api_token: ${{DOCKMEND_API_TOKEN}}}}\n"
     )
@@ -79,6 +79,7 @@ def _serve(path: Path, database: str) -> subprocess.Popen[str]:
         "GITHUB_TOKEN": GITHUB_TOKEN,
         "DOCKMEND_API_TOKEN": API_TOKEN,
         "DOCKMEND_DATABASE_URL": database,
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),  # this tree's code, whatever is installed
     }
     command = [sys.executable, "-m", "bot", "serve", "--config", str(path), "--log-format", "json"]
     return subprocess.Popen(command, env=env, cwd=path.parent, stderr=subprocess.PIPE, text=True)

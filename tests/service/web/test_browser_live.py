@@ -49,7 +49,7 @@ def _service(forge: GitHub, tmp: Path) -> Service:
     path.write_text(
         f"platforms:\n  gh: {{type: github, url: {forge.em.url}, token: ${{GITHUB_TOKEN}}}}\n"
         "targets:\n"
-        f"  - name: acme\n    platform: gh\n    owner: {estate.OWNER}\n    max_requests: 50\n"
+        f"  - name: acme\n    platform: gh\n    owner: {estate.OWNER}\n    max_requests: 50\n    onboarding: false\n"
         '    schedule: {cron: "0 6 * * mon", timezone: Europe/Berlin}\n'
         "chat:\n  mattermost: {token: ${MATTERMOST_TOKEN}, allowed_users: [pmq6ewsgq7fh8ceyq5imd4yafh]}\n"
         "web: {listen: 127.0.0.1:8080, api_token: ${DOCKMEND_API_TOKEN}}\n"
