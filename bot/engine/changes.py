@@ -26,7 +26,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bot.platforms.base import BranchExists, BranchHead, ChangePlan, ChangeRequest, Platform, Repo, RequestState
+from bot.platforms.base import (
+    BranchExists,
+    BranchHead,
+    ChangePlan,
+    ChangeRequest,
+    Platform,
+    Refused,
+    Repo,
+    RequestState,
+)
 from fixers.base import Finding
 
 _FINDINGS = re.compile(r"<!-- dockmend:findings=([0-9a-f]{8,64}) -->")
@@ -54,6 +63,7 @@ class Kind(StrEnum):
     CLOSED = "closed"  # its fixes landed: request closed, branch deleted
     BRANCH_DELETED = "branch-deleted"  # the request was merged; the branch the forge kept is deleted
     NOTHING = "nothing"  # no fixes and no open request
+    REFUSED = "refused"  # the forge refused the write by a rule of the repository (``detail``: its words)
 
 
 WRITES = frozenset({Kind.CREATED, Kind.UPDATED, Kind.REBASED, Kind.CLOSED, Kind.BRANCH_DELETED})
@@ -80,6 +90,7 @@ class Outcome:
     dry_run: bool = False
     number: int | None = None  # the request's number (GitHub) or iid (GitLab), when there is one
     plan: PlanDetail | None = None  # what it was planned with, when this run planned it
+    detail: str | None = None  # a refusal's reason, as the forge gave it
 
 
 def number_of(request: ChangeRequest | None) -> int | None:
@@ -173,11 +184,14 @@ def ensure_change_request(
     optimistic = request is None and allow_new and not dry_run
     head = None if optimistic else platform.branch_head(repo, plan.branch)
     try:
-        return _apply(platform, repo, plan, request, head, allow_new, dry_run)
-    except BranchExists:
-        if not optimistic:
-            raise
-    return _apply(platform, repo, plan, request, platform.branch_head(repo, plan.branch), allow_new, dry_run)
+        try:
+            return _apply(platform, repo, plan, request, head, allow_new, dry_run)
+        except BranchExists:
+            if not optimistic:
+                raise
+        return _apply(platform, repo, plan, request, platform.branch_head(repo, plan.branch), allow_new, dry_run)
+    except Refused as exc:  # a ruleset or protection: the outcome, not a failure to retry
+        return Outcome(Kind.REFUSED, plan.branch, request.url if request else None, detail=str(exc))
 
 
 def _apply(
@@ -215,7 +229,15 @@ def close_if_fixed(platform: Platform, repo: Repo, branch: str, *, dry_run: bool
 
     The branch is looked at first: most repositories have none, and then there is nothing
     to close (GitHub closes a pull request whose branch is deleted; a merged or closed
-    one needs nothing), for one call instead of two."""
+    one needs nothing), for one call instead of two. A refusal (a ruleset keeps the branch)
+    is the outcome."""
+    try:
+        return _close_if_fixed(platform, repo, branch, dry_run)
+    except Refused as exc:
+        return Outcome(Kind.REFUSED, branch, dry_run=dry_run, detail=str(exc))
+
+
+def _close_if_fixed(platform: Platform, repo: Repo, branch: str, dry_run: bool) -> Outcome:
     head = platform.branch_head(repo, branch)
     if head is None:
         return Outcome(Kind.NOTHING, branch, dry_run=dry_run)

@@ -15,6 +15,7 @@ import base64
 import dataclasses
 import datetime as dt
 import logging
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -29,6 +30,7 @@ from bot.platforms.base import (
     BranchHead,
     ChangePlan,
     ChangeRequest,
+    Refused,
     Repo,
     RepoFile,
     RequestState,
@@ -81,6 +83,7 @@ class GitHubPlatform:
         # which repositories have a request of the bot: one search per owner (github_survey)
         self._survey = Survey()
         self._author: str | None = None
+        self._slug: str | None = None  # the App's slug (one call, when first needed)
         self._created: set[tuple[str, str]] = set()  # branches this process created (full name, branch)
 
     def listen(self, listener: Listener) -> None:
@@ -245,7 +248,7 @@ class GitHubPlatform:
             if not commits:  # level with (or behind) the default branch
                 base = answer["merge_base_commit"]
                 return BranchHead(base["sha"], base["sha"], (), base["commit"]["message"])
-            authors = tuple(c["commit"]["author"]["email"] for c in commits)
+            authors = tuple(self._author_of(c) for c in commits)
             head = commits[-1]
             return BranchHead(head["sha"], commits[0]["parents"][0]["sha"], authors, head["commit"]["message"])
 
@@ -255,6 +258,24 @@ class GitHubPlatform:
             if exc.status in (404, 409):  # no such branch; 409: an empty repository has none
                 return None
             raise
+
+    def _author_of(self, commit: Mapping[str, Any]) -> str:
+        """A compared commit's author e-mail; ``bot_email`` for the App's own commits. GitHub
+        attributes an App's commit made without author or committer to the App's bot account:
+        the REST commit's ``author.login`` is ``<slug>[bot]`` (PyGithub: ``Commit.author.login``)
+        and its git author e-mail ``<id>+<slug>[bot]@users.noreply.github.com``."""
+        email = str(commit["commit"]["author"]["email"])
+        if not self._clients.is_app:
+            return email
+        bot = f"{self._clients_slug()}[bot]"
+        login = (commit.get("author") or {}).get("login")
+        noreply = re.fullmatch(rf"(?:\d+\+)?{re.escape(bot)}@users\.noreply\.github\.com", email, re.I)
+        return self.bot_email if login == bot or noreply else email
+
+    def _clients_slug(self) -> str:
+        if self._slug is None:
+            self._slug = self._clients.app_slug()
+        return self._slug
 
     def branch_tip(self, repo: Repo, branch: str) -> Tip | None:
         gh = self._gh(repo)
@@ -276,18 +297,29 @@ class GitHubPlatform:
         gh, what = self._gh(repo), f"{repo.full_name}: {plan.branch}"
         # one date for the whole write: a retried commit gets the same sha
         when = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
-        author = InputGitAuthor(self.bot_name, self.bot_email, when)
+        # An App names no author nor committer: GitHub then signs the commit and attributes it
+        # to the App's bot account ("require signed commits" refuses any other commit of an
+        # App). A token's commits carry the configured identity (GitHub does not sign them).
+        author = None if self._clients.is_app else InputGitAuthor(self.bot_name, self.bot_email, when)
         elements = [
             InputGitTreeElement(f.path, f.mode, "blob", sha=self._blob(gh, what, f.content)) for f in plan.files
         ]
         parent = self._parent(repo, gh, what, plan.base_sha)
         tree = self._retry(what, lambda: gh.create_git_tree(elements, parent.tree))
-        commit = self._retry(
-            what, lambda: gh.create_git_commit(plan.commit_message, tree, [parent], author=author, committer=author)
-        )
+        if author is None:
+            commit = self._retry(what, lambda: gh.create_git_commit(plan.commit_message, tree, [parent]))
+        else:
+            commit = self._retry(
+                what, lambda: gh.create_git_commit(plan.commit_message, tree, [parent], author=author, committer=author)
+            )
         self._push(repo)
         self._survey.written(repo.full_name)  # from now on, its branch is looked up
-        self._point(gh, what, (repo.full_name, plan.branch), commit.sha, force)
+        try:
+            self._point(gh, what, (repo.full_name, plan.branch), commit.sha, force)
+        except RequestFailed as exc:
+            if _ruled(exc):  # nothing was written: no branch to clean up, nothing to retry
+                raise Refused(str(exc)) from None
+            raise
         return commit.sha
 
     def _parent(self, repo: Repo, gh: Repository, what: str, sha: str) -> GitCommit:
@@ -311,7 +343,7 @@ class GitHubPlatform:
                 self._created.add(where)
                 return
             except RequestFailed as exc:
-                if exc.status != 422:  # 422: it exists, perhaps from our own attempt whose answer was lost
+                if exc.status != 422 or _ruled(exc):  # 422: it exists, perhaps from our own attempt
                     raise
         ref = gh.get_git_ref(f"heads/{branch}")
         try:
@@ -334,6 +366,8 @@ class GitHubPlatform:
             self._retry(what, lambda: ref.object.sha)
             self._retry(what, ref.delete)
         except RequestFailed as exc:
+            if _ruled(exc):  # a ruleset keeps the branch ("deletion")
+                raise Refused(str(exc)) from None
             if exc.status not in (404, 422):  # already gone
                 raise
 
@@ -366,7 +400,7 @@ class GitHubPlatform:
         """The search's ``author:``: an App's bot account is ``app/<slug>`` (one call for the
         slug); a token's requests are its user's, ``@me``."""
         if self._author is None:
-            self._author = f"app/{self._clients.app_slug()}" if self._clients.is_app else "@me"
+            self._author = f"app/{self._clients_slug()}" if self._clients.is_app else "@me"
         return self._author
 
     def _find(self, repo: Repo, branch: str, state: str) -> list[PullRequest]:
@@ -460,6 +494,16 @@ class GitHubPlatform:
             issue.create_comment(text)
 
         self._retry(f"{repo.full_name}#{request.id}: comment", post)
+
+
+def _ruled(exc: RequestFailed) -> bool:
+    """A refusal by a rule of the repository: a ruleset's 422 "Repository rule violations
+    found" (409 from the contents API, 405 on merges) or branch protection's 422 "Protected
+    branch update failed"; never worth a retry within the run."""
+    text = str(exc).lower()
+    return exc.status in (403, 405, 409, 422) and (
+        "repository rule violations found" in text or "protected branch" in text
+    )
 
 
 def _request(pull: PullRequest) -> ChangeRequest:

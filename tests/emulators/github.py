@@ -113,6 +113,13 @@ class GitHubEmulator:
         self._derived: dict[tuple[str, str | None, str | None, bool], tuple[int, str | None]] = {}
         self.search_calls: list[float] = []  # times of the last minute's searches (30 a minute)
         self.search_incomplete = False  # answer incomplete_results: true (GitHub timed out)
+        # commits GitHub signed: "commits created through the API by a GitHub App without a
+        # custom author or committer are signed and verified by GitHub" and attributed to the
+        # App's bot account (docs.github.com, About commit signature verification: signature
+        # verification for bots); with an explicit author they are not (grafana/pyroscope-
+        # dotnet#386: "push_files (git data API) is never signed ... rejected with ...
+        # Repository rule violations found — Commits must have verified signatures").
+        self.signed: set[str] = set()
         self.exhausted = 0  # answers still to refuse with the primary rate limit
         self.exhausted_reset_in = 0
         self.requests: list[tuple[str, str, int]] = []  # method, path with query, status

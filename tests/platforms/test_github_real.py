@@ -1,23 +1,30 @@
 """What real GitHub does that a naive bot trips on, reproduced by the emulator (each
 behaviour cites its evidence beside the emulator code): size computed hourly, the legacy
-abuse-detection 403, plans without drafts, refused reviewers, refused requests."""
+abuse-detection 403, plans without drafts, refused reviewers, refused requests, rulesets
+and signed commits."""
 
 from __future__ import annotations
 
 import dataclasses
+import io
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from bot.platforms.base import PlatformError, RequestState
-from bot.platforms.github import from_settings
+from bot.engine.changes import Kind, ensure_change_request
+from bot.engine.options import RunOptions
+from bot.engine.report import OK, PlainReporter, RepoResult
+from bot.engine.run import Runner
+from bot.platforms.base import PlatformError, Refused, RequestState
+from bot.platforms.github import GitHubPlatform, from_settings
 from bot.platforms.github_auth import Tuning
 from bot.platforms.github_retry import RetryPolicy
+from bot.settings import config
 from bot.settings.targets import PlatformSettings, Target
 from tests.emulators.faults import Fault, FaultKind, Faults, Trigger
 from tests.emulators.github import GitHubApp, GitHubEmulator, app_keypair
-from tests.platforms.test_github import DOCKERFILE, TOKEN, plan, platform, repo
+from tests.platforms.test_github import BOT_EMAIL, DOCKERFILE, TOKEN, plan, platform, repo
 
 
 @pytest.fixture
@@ -109,3 +116,113 @@ def test_an_app_on_selected_repositories_lists_only_those(tmp_path: Path) -> Non
         with pytest.raises(PlatformError, match="403"):  # what every write there would meet
             p.write_branch(repo(em, "acme/public-site"), plan(em, "acme/public-site"), force=False)
     assert not em.errors
+
+
+# -- rulesets and signed commits ---------------------------------------------------------
+
+
+@pytest.fixture
+def app_em(tmp_path: Path) -> Iterator[tuple[GitHubEmulator, Path]]:
+    private, public = app_keypair()
+    em = GitHubEmulator(tmp_path / "gh", app=GitHubApp(77, public, installations={"acme": 5}))
+    em.add_repo("acme/signed", {"Dockerfile": DOCKERFILE, "run.sh": b"#!/bin/sh\n"}, rules=["required_signatures"])
+    em.add_repo("acme/locked", {"Dockerfile": DOCKERFILE, "run.sh": b"#!/bin/sh\n"}, rules=["creation"])
+    em.add_token(TOKEN)
+    key = tmp_path / "app.pem"
+    key.write_text(private)
+    with em.running():
+        yield em, key
+    assert not em.errors
+
+
+def app_platform(em: GitHubEmulator, key: Path) -> GitHubPlatform:
+    settings = PlatformSettings(name="gh", type="github", url=em.url, app_id="77", private_key_file=key)
+    return from_settings(settings, {}, tuning=Tuning.unthrottled(RetryPolicy(backoff=0.0, sleep=lambda _: None)))
+
+
+def test_an_apps_commits_are_left_for_github_to_sign_and_stay_its_own(app_em: tuple[GitHubEmulator, Path]) -> None:
+    em, key = app_em
+    p, signed = app_platform(em, key), repo(em, "acme/signed")
+    sha = p.write_branch(signed, plan(em, "acme/signed"), force=False)  # "require signed commits" lets it through
+    assert sha in em.signed and em.store.head("acme/signed", "dockmend/remediate") == sha
+    bot = em.accounts["dockmend[bot]"]
+    assert em.store.commit_info("acme/signed", sha).author_email == f"{bot.id}+dockmend[bot]@users.noreply.github.com"
+    head = p.branch_head(signed, "dockmend/remediate")
+    assert head is not None and head.authors == (p.bot_email,)  # recognised as the bot's own: never "a human's"
+    # moved again (a rebase): still signed, still the bot's
+    assert p.write_branch(signed, plan(em, "acme/signed", b"FROM alpine:3.20\n"), force=True) in em.signed
+
+
+def test_a_tokens_commits_carry_the_configured_identity_and_a_signature_rule_refuses_them(
+    app_em: tuple[GitHubEmulator, Path],
+) -> None:
+    em, _ = app_em
+    p, signed = platform(em), repo(em, "acme/signed")
+    with pytest.raises(Refused, match=r"Repository rule violations found.*Commits must have verified signatures"):
+        p.write_branch(signed, plan(em, "acme/signed"), force=False)
+    assert list(em.store.branches("acme/signed")) == ["main"]  # no branch left behind
+    refs = [status for method, path, status in em.requests if method == "POST" and path.endswith("/git/refs")]
+    assert refs == [422]  # asked once: a rule is not retried
+    commit = next(r.body for r in em.responses if r.template == "/repos/{owner}/{repo}/git/commits")
+    assert commit["author"]["email"] == BOT_EMAIL and not commit["verification"]["verified"]
+
+
+def test_a_ruleset_refusal_is_the_repositorys_outcome_once(app_em: tuple[GitHubEmulator, Path]) -> None:
+    em, key = app_em
+    p = app_platform(em, key)
+    locked = repo(em, "acme/locked")
+    outcome = ensure_change_request(p, locked, plan(em, "acme/locked"))
+    assert outcome.kind is Kind.REFUSED and outcome.detail is not None
+    assert "Cannot create ref due to creations being restricted" in outcome.detail
+    assert list(em.store.branches("acme/locked")) == ["main"]
+    assert "acme/locked" not in em.pulls or not em.pulls["acme/locked"]
+    refs = [status for method, path, status in em.requests if method == "POST" and path.endswith("/git/refs")]
+    assert refs == [422]
+
+
+def test_protected_deletion_is_a_refusal_not_already_gone(app_em: tuple[GitHubEmulator, Path]) -> None:
+    em, key = app_em
+    p, signed = app_platform(em, key), repo(em, "acme/signed")
+    p.write_branch(signed, plan(em, "acme/signed"), force=False)
+    em.repos["acme/signed"].rules.append("deletion")
+    with pytest.raises(Refused, match="Cannot delete this branch"):
+        p.delete_branch(signed, "dockmend/remediate")
+    assert "dockmend/remediate" in em.store.branches("acme/signed")
+
+
+def test_a_run_reports_a_refusal_once_per_repository_and_asks_again_next_run(
+    app_em: tuple[GitHubEmulator, Path], tmp_path: Path
+) -> None:
+    em, _ = app_em
+    fixable = b"FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y curl\nADD app.py /app/\nUSER 1000\n"
+    files = {"Dockerfile": fixable}  # DM104 and DM109: two fixers, two branches
+    em.add_repo("acme/rules", files, rules=["creation"])
+    em.add_repo("acme/open", files)
+    path = tmp_path / "dockmend.yaml"
+    path.write_text(
+        f"platforms:\n  gh: {{type: github, url: {em.url}, token: ${{GITHUB_TOKEN}}}}\n"
+        "targets:\n  - {name: acme, platform: gh, owner: acme, grouping: fixer, max_requests_per_repo: 5,"
+        " include: [acme/rules, acme/open]}\n"
+    )
+    cfg = config.load(path)
+    retry = RetryPolicy(backoff=0.0, max_wait=5.0, sleep=lambda _: None)
+
+    def once() -> dict[str, RepoResult]:
+        settings = cfg.platforms["gh"]
+        platforms = {"gh": from_settings(settings, {"GITHUB_TOKEN": TOKEN}, tuning=Tuning.unthrottled(retry))}
+        out, err = io.StringIO(), io.StringIO()
+        summary = Runner(cfg, platforms, PlainReporter(out, err), RunOptions(offline=True)).run()
+        assert "refused dockmend/" in err.getvalue()  # the forge's words beside it
+        return {r.repo: r for r in summary.results}
+
+    first = once()
+    [refused] = first["acme/rules"].outcomes  # several fixer branches planned; one tried
+    assert first["acme/rules"].status == OK and refused.kind is Kind.REFUSED
+    assert "Repository rule violations found" in (refused.detail or "")
+    opened = first["acme/open"].outcomes  # the same files where no rule applies: several requests
+    assert len(opened) > 1 and {o.kind for o in opened} == {Kind.CREATED}
+    refs = [p for m, p, s in em.requests if m == "POST" and p.endswith("/git/refs") and "acme/rules" in p]
+    assert len(refs) == 1 and list(em.store.branches("acme/rules")) == ["main"]
+    once()  # the next run asks again (a ruleset can change without a push), once
+    refs = [p for m, p, s in em.requests if m == "POST" and p.endswith("/git/refs") and "acme/rules" in p]
+    assert len(refs) == 2
