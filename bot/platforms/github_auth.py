@@ -24,6 +24,7 @@ from github.Requester import Requester
 from bot.errors import DockmendError
 from bot.httpwait import Listener, Pacer
 from bot.platforms.base import PlatformError
+from bot.platforms.github_moves import refuse_redirects
 from bot.platforms.github_retry import RetryPolicy, retrying
 from bot.settings.registry_access import Secret
 
@@ -190,6 +191,7 @@ class Clients:
             lazy=True,  # also: no requester copies (PyGithub copies one for a non-default laziness)
         )
         observe(client.requester, pacer)
+        refuse_redirects(client.requester)  # a renamed repository is re-resolved, not followed blindly
         return client
 
 

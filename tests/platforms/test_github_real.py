@@ -226,3 +226,37 @@ def test_a_run_reports_a_refusal_once_per_repository_and_asks_again_next_run(
     once()  # the next run asks again (a ruleset can change without a push), once
     refs = [p for m, p, s in em.requests if m == "POST" and p.endswith("/git/refs") and "acme/rules" in p]
     assert len(refs) == 2
+
+
+# -- renamed repositories ------------------------------------------------------------------
+
+
+def test_a_repository_renamed_after_the_listing_is_asked_at_its_new_name(em: GitHubEmulator) -> None:
+    em.add_repo("acme/deep", {"Dockerfile": DOCKERFILE, "svc/api/Dockerfile": DOCKERFILE, "run.sh": b"#!/bin/sh\n"})
+    p = platform(em)
+    [deep] = [r for r in p.list_repos(Target("acme", "gh", "acme")) if r.full_name == "acme/deep"]
+    em.rename("acme/deep", "platform/deep-images")  # renamed and transferred between listing and scan
+    files = {f.path for f in p.list_files(deep, deep.default_branch)}
+    assert files == {"Dockerfile", "svc/api/Dockerfile", "run.sh"}  # recursive: not the 301's top level
+    moved = [(m, path, s) for m, path, s in em.requests if "/repos/acme/deep/" in path]
+    assert moved == [("GET", "/api/v3/repos/acme/deep/git/trees/main?recursive=1", 301)]
+    change = dataclasses.replace(plan(em, "platform/deep-images"), files=plan(em, "platform/deep-images").files[:1])
+    p.write_branch(deep, change, force=False)
+    opened = p.open_request(deep, change)
+    assert "platform/deep-images" in opened.url
+    assert "dockmend/remediate" in em.store.branches("platform/deep-images")
+    assert [pull.head for pull in em.pulls["platform/deep-images"].values()] == ["dockmend/remediate"]
+    found = p.find_request(deep, "dockmend/remediate")
+    assert found is not None and found.id == opened.id
+
+
+def test_a_write_to_a_renamed_repository_is_not_taken_for_done(em: GitHubEmulator) -> None:
+    p, api = platform(em), repo(em, "acme/api")
+    change = plan(em, "acme/api")
+    em.rename("acme/api", "acme/api-server")
+    p.write_branch(api, change, force=False)  # its first call, a blob POST, answered 307
+    writes = [s for m, path, s in em.requests if m == "POST" and "/repos/acme/api/" in path]
+    assert writes == [307]  # once, then asked where the repository went, then written there
+    assert em.store.head("acme/api-server", "dockmend/remediate") is not None
+    head = p.branch_head(api, "dockmend/remediate")
+    assert head is not None and head.authors == (BOT_EMAIL,)
