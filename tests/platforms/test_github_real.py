@@ -190,6 +190,21 @@ def test_protected_deletion_is_a_refusal_not_already_gone(app_em: tuple[GitHubEm
     assert "dockmend/remediate" in em.store.branches("acme/signed")
 
 
+def run(em: GitHubEmulator, tmp_path: Path, target: str) -> tuple[dict[str, RepoResult], str]:
+    """One run of the bot on ``target`` (its YAML mapping's fields), offline; results and log."""
+    path = tmp_path / "dockmend.yaml"
+    path.write_text(
+        f"platforms:\n  gh: {{type: github, url: {em.url}, token: ${{GITHUB_TOKEN}}}}\n"
+        f"targets:\n  - {{name: acme, platform: gh, owner: acme, {target}}}\n"
+    )
+    cfg = config.load(path)
+    retry = RetryPolicy(backoff=0.0, max_wait=5.0, sleep=lambda _: None)
+    platforms = {"gh": from_settings(cfg.platforms["gh"], {"GITHUB_TOKEN": TOKEN}, tuning=Tuning.unthrottled(retry))}
+    out, err = io.StringIO(), io.StringIO()
+    summary = Runner(cfg, platforms, PlainReporter(out, err), RunOptions(offline=True)).run()
+    return {r.repo: r for r in summary.results}, err.getvalue()
+
+
 def test_a_run_reports_a_refusal_once_per_repository_and_asks_again_next_run(
     app_em: tuple[GitHubEmulator, Path], tmp_path: Path
 ) -> None:
@@ -198,24 +213,9 @@ def test_a_run_reports_a_refusal_once_per_repository_and_asks_again_next_run(
     files = {"Dockerfile": fixable}  # DM104 and DM109: two fixers, two branches
     em.add_repo("acme/rules", files, rules=["creation"])
     em.add_repo("acme/open", files)
-    path = tmp_path / "dockmend.yaml"
-    path.write_text(
-        f"platforms:\n  gh: {{type: github, url: {em.url}, token: ${{GITHUB_TOKEN}}}}\n"
-        "targets:\n  - {name: acme, platform: gh, owner: acme, grouping: fixer, max_requests_per_repo: 5,"
-        " include: [acme/rules, acme/open]}\n"
-    )
-    cfg = config.load(path)
-    retry = RetryPolicy(backoff=0.0, max_wait=5.0, sleep=lambda _: None)
-
-    def once() -> dict[str, RepoResult]:
-        settings = cfg.platforms["gh"]
-        platforms = {"gh": from_settings(settings, {"GITHUB_TOKEN": TOKEN}, tuning=Tuning.unthrottled(retry))}
-        out, err = io.StringIO(), io.StringIO()
-        summary = Runner(cfg, platforms, PlainReporter(out, err), RunOptions(offline=True)).run()
-        assert "refused dockmend/" in err.getvalue()  # the forge's words beside it
-        return {r.repo: r for r in summary.results}
-
-    first = once()
+    target = "grouping: fixer, max_requests_per_repo: 5, include: [acme/rules, acme/open]"
+    first, log = run(em, tmp_path, target)
+    assert "refused dockmend/" in log  # the forge's words beside it
     [refused] = first["acme/rules"].outcomes  # several fixer branches planned; one tried
     assert first["acme/rules"].status == OK and refused.kind is Kind.REFUSED
     assert "Repository rule violations found" in (refused.detail or "")
@@ -223,9 +223,26 @@ def test_a_run_reports_a_refusal_once_per_repository_and_asks_again_next_run(
     assert len(opened) > 1 and {o.kind for o in opened} == {Kind.CREATED}
     refs = [p for m, p, s in em.requests if m == "POST" and p.endswith("/git/refs") and "acme/rules" in p]
     assert len(refs) == 1 and list(em.store.branches("acme/rules")) == ["main"]
-    once()  # the next run asks again (a ruleset can change without a push), once
+    run(em, tmp_path, target)  # the next run asks again (a ruleset can change without a push), once
     refs = [p for m, p, s in em.requests if m == "POST" and p.endswith("/git/refs") and "acme/rules" in p]
     assert len(refs) == 2
+
+
+def test_a_dockerfile_stored_in_git_lfs_is_skipped_with_its_reason(em: GitHubEmulator, tmp_path: Path) -> None:
+    pointer = (
+        b"version https://git-lfs.github.com/spec/v1\n"
+        b"oid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\nsize 12345\n"
+    )
+    fixable = b"FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y curl\nUSER 1000\n"
+    em.add_repo("acme/lfs", {"Dockerfile": pointer})
+    em.add_repo("acme/mixed", {"Dockerfile": pointer, "svc/Dockerfile": fixable})
+    results, _ = run(em, tmp_path, "include: [acme/lfs, acme/mixed]")
+    assert (results["acme/lfs"].status, results["acme/lfs"].reason) == ("skipped", "Dockerfiles stored in Git LFS")
+    mixed = results["acme/mixed"]
+    assert mixed.status == OK and [o.kind for o in mixed.outcomes] == [Kind.CREATED]
+    assert {path for path, *_ in mixed.found} <= {"svc/Dockerfile"}  # the pointer is no parse problem
+    [pull] = em.pulls["acme/mixed"].values()
+    assert "not processed" not in (pull.body or "")  # no problem in the checklist (it would also keep requests open)
 
 
 # -- renamed repositories ------------------------------------------------------------------
