@@ -32,7 +32,9 @@ def org_repos(call: Call) -> Reply:
 
 
 def user_repos(call: Call) -> Reply:
-    repos = _owned(call, call.params["username"], ("User", "Organization"))
+    # "Lists public repositories for the specified user" (docs.github.com, List repositories
+    # for a user): a token's own private repositories need GET /user/repos, outside the subset
+    repos = [m for m in _owned(call, call.params["username"], ("User", "Organization")) if not m.private]
     return paginate(call, repos, lambda m: repo_json(call, m))
 
 

@@ -277,3 +277,32 @@ def test_a_write_to_a_renamed_repository_is_not_taken_for_done(em: GitHubEmulato
     assert em.store.head("acme/api-server", "dockmend/remediate") is not None
     head = p.branch_head(api, "dockmend/remediate")
     assert head is not None and head.authors == (BOT_EMAIL,)
+
+
+# -- user accounts -------------------------------------------------------------------------
+
+
+def test_an_app_on_a_user_account_is_found_among_the_apps_installations(tmp_path: Path) -> None:
+    private, public = app_keypair()
+    em = GitHubEmulator(tmp_path / "gh", tokens=[], app=GitHubApp(77, public, installations={"acme": 5, "jane": 6}))
+    em.add_repo("jane/tool", {"Dockerfile": DOCKERFILE, "run.sh": b"#!/bin/sh\n"}, owner_type="User", private=True)
+    em.add_repo("acme/api", {"Dockerfile": DOCKERFILE})
+    key = tmp_path / "app.pem"
+    key.write_text(private)
+    with em.running():
+        p = app_platform(em, key)
+        assert [r.full_name for r in p.list_repos(Target("jane", "gh", "jane"))] == ["jane/tool"]
+        asked = [(path.split("?")[0], status) for _, path, status in em.requests if "installation" in path]
+        assert asked[:2] == [("/api/v3/orgs/jane/installation", 404), ("/api/v3/app/installations", 200)]
+        tool = repo(em, "jane/tool")
+        p.write_branch(tool, plan(em, "jane/tool"), force=False)  # the installation's token writes there
+        assert em.store.head("jane/tool", "dockmend/remediate") is not None
+    assert not em.errors
+
+
+def test_a_token_lists_a_users_public_repositories_only(em: GitHubEmulator) -> None:
+    em.add_repo("jane/site", {"Dockerfile": DOCKERFILE}, owner_type="User")
+    em.add_repo("jane/secret", {"Dockerfile": DOCKERFILE}, owner_type="User", private=True)
+    # /users/{u}/repos lists public repositories (GET /user/repos, for the token's own
+    # private ones, is outside the API subset: README, "User targets")
+    assert [r.full_name for r in platform(em).list_repos(Target("jane", "gh", "jane"))] == ["jane/site"]
