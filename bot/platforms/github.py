@@ -572,7 +572,9 @@ def from_settings(settings: PlatformSettings, env: Mapping[str, str], tuning: Tu
     """The platform for a ``type: github`` entry (token by reference, or a GitHub App);
     ``tuning`` overrides the production pace (tests pass ``Tuning.unthrottled()``)."""
     clients = clients_from_settings(settings, env, tuning)
-    return GitHubPlatform(settings.name, clients, settings.bot_name or BOT_NAME, settings.bot_email or BOT_EMAIL)
+    return GitHubPlatform(
+        settings.name, clients, settings.bot_name or BOT_NAME, settings.bot_email or BOT_EMAIL, survey=settings.survey
+    )
 
 
 def _marker(gh: Repository) -> str | None:

@@ -490,4 +490,5 @@ def from_settings(settings: PlatformSettings, env: Mapping[str, str]) -> GitLabP
         timeout=settings.timeout,
         verify=settings.verify,
         retry=policy_from_settings(settings),
+        survey=settings.survey,
     )
