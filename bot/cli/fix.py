@@ -28,7 +28,7 @@ from bot.engine.selection import resolve_codes
 from bot.errors import DockmendError
 from bot.platforms.localrepo import LocalFiles, git_root, repo_info
 from fixers import label_settings as labels_settings
-from fixers import registry
+from fixers import lfs, registry
 from fixers.base import (
     Context,
     ContextFiles,
@@ -243,6 +243,8 @@ def process(
             report = FileReport(str(path), b"", b"")
             report.error = DocumentError(f"cannot read: {exc.strerror}", 1)
             return report
+    if lfs.is_pointer(data):  # its content is in Git LFS: nothing to parse or rewrite (said in _report)
+        return FileReport(str(path), data, data)
     ctx = Context(
         path=str(path),
         repo=info if info is not None else repo_info(path),
@@ -350,6 +352,8 @@ def _report(
             write(report)
         if options.output == "text":
             formats.text(result, out, notes, err, options.diff, options.quiet, style)
+            if not options.quiet and not report.error and lfs.is_pointer(report.before):
+                print(f"{report.path}: {lfs.REASON}", file=notes)
     if options.output == "text":
         if not options.quiet:
             print(formats.summary_line(results, writes), file=notes)

@@ -18,6 +18,9 @@ Whether two states are "the same" is decided by the plan's fingerprint, carried 
 branch head's commit message and in the request body (see :func:`fingerprint_trailer`
 and :func:`fingerprint_comment`), and by the base sha: never by comparing whole bodies,
 whose footer names the run.
+
+Over 300 lines: one decision (what to do with a branch and its request) and the
+forge calls that carry it out, kept together so that every path is read in one place.
 """
 
 from __future__ import annotations
@@ -28,7 +31,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bot.platforms.base import BranchExists, BranchHead, ChangePlan, ChangeRequest, Platform, Repo, RequestState
+from bot.platforms.base import (
+    BranchExists,
+    BranchHead,
+    ChangePlan,
+    ChangeRequest,
+    Platform,
+    Refused,
+    Repo,
+    RequestState,
+)
 from fixers.base import Finding
 
 _FINDINGS = re.compile(r"<!-- dockmend:findings=([0-9a-f]{8,64}) -->")
@@ -60,6 +72,7 @@ class Kind(StrEnum):
     CLOSED = "closed"  # its fixes landed: request closed, branch deleted
     BRANCH_DELETED = "branch-deleted"  # the request was merged; the branch the forge kept is deleted
     NOTHING = "nothing"  # no fixes and no open request
+    REFUSED = "refused"  # the forge refused the write by a rule of the repository (``detail``: its words)
 
 
 WRITES = frozenset({Kind.CREATED, Kind.UPDATED, Kind.REBASED, Kind.CLOSED, Kind.BRANCH_DELETED})
@@ -86,6 +99,7 @@ class Outcome:
     dry_run: bool = False
     number: int | None = None  # the request's number (GitHub) or iid (GitLab), when there is one
     plan: PlanDetail | None = None  # what it was planned with, when this run planned it
+    detail: str | None = None  # a refusal's reason, as the forge gave it
 
 
 def number_of(request: ChangeRequest | None) -> int | None:
@@ -190,11 +204,14 @@ def ensure_change_request(
     optimistic = request is None and allow_new and not dry_run
     head = None if optimistic else platform.branch_head(repo, plan.branch)
     try:
-        return _apply(platform, repo, plan, request, head, allow_new, dry_run)
-    except BranchExists:
-        if not optimistic:
-            raise
-    return _apply(platform, repo, plan, request, platform.branch_head(repo, plan.branch), allow_new, dry_run)
+        try:
+            return _apply(platform, repo, plan, request, head, allow_new, dry_run)
+        except BranchExists:
+            if not optimistic:
+                raise
+        return _apply(platform, repo, plan, request, platform.branch_head(repo, plan.branch), allow_new, dry_run)
+    except Refused as exc:  # a ruleset or protection: the outcome, not a failure to retry
+        return Outcome(Kind.REFUSED, plan.branch, request.url if request else None, detail=str(exc))
 
 
 def _apply(
@@ -232,7 +249,15 @@ def close_if_fixed(platform: Platform, repo: Repo, branch: str, *, dry_run: bool
 
     The branch is looked at first: most repositories have none, and then there is nothing
     to close (GitHub closes a pull request whose branch is deleted; a merged or closed
-    one needs nothing), for one call instead of two."""
+    one needs nothing), for one call instead of two. A refusal (a ruleset keeps the branch)
+    is the outcome."""
+    try:
+        return _close_if_fixed(platform, repo, branch, dry_run)
+    except Refused as exc:
+        return Outcome(Kind.REFUSED, branch, dry_run=dry_run, detail=str(exc))
+
+
+def _close_if_fixed(platform: Platform, repo: Repo, branch: str, dry_run: bool) -> Outcome:
     head = platform.branch_head(repo, branch)
     if head is None:
         return Outcome(Kind.NOTHING, branch, dry_run=dry_run)

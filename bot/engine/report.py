@@ -82,7 +82,8 @@ class Reporter(Protocol):
 
 def describe(outcome: Outcome) -> str:
     verb = f"would be {outcome.kind.value}" if outcome.dry_run and outcome.kind in _WOULD else outcome.kind.value
-    return f"{verb} {outcome.url or outcome.branch}"
+    detail = f" ({outcome.detail})" if outcome.detail else ""
+    return f"{verb} {outcome.url or outcome.branch}{detail}"
 
 
 _WOULD = frozenset({Kind.CREATED, Kind.UPDATED, Kind.REBASED, Kind.CLOSED, Kind.BRANCH_DELETED})

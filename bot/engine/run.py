@@ -242,12 +242,13 @@ class Runner:
                 )
                 return _Scanned(result, lookups, found.base_sha, all(o.kind is not Kind.DEFERRED for o in done))
         outcomes = self._plans(job, found)
-        outcomes += self._close(job, found, {o.branch for o in outcomes})
+        outcomes += self._close(job, found, outcomes)
         if onboarding.answered(settings, kind, found):  # its merged onboarding branch goes
             tidied = onboarding.tidy(job.platform, repo, settings, dry_run=self.options.dry_run)
             outcomes += [tidied] if tidied is not None else []
         result = RepoResult(settings.name, repo.full_name, OK, "", fixes, findings, tuple(outcomes), found_, codes)
-        complete = all(o.kind is not Kind.DEFERRED for o in outcomes)
+        # deferred or refused: asked again next run, whether or not anything was pushed
+        complete = all(o.kind not in (Kind.DEFERRED, Kind.REFUSED) for o in outcomes)
         return _Scanned(result, lookups, found.base_sha, complete)
 
     def _ask(self, job: RepoJob, found: RepoScan) -> onboarding.Decision:
@@ -282,24 +283,30 @@ class Runner:
             codes = tuple(sorted({fix.code for report in reports for fix in report.fixes}))
             team = plan.team_reviewers[0] if plan.team_reviewers else None
             outcomes.append(replace(outcome, plan=PlanDetail(plan.branch, plan.title, plan.fingerprint, codes, team)))
+            if outcome.kind is Kind.REFUSED:  # a ruleset or protection: once per repository and run
+                break
         return outcomes
 
-    def _close(self, job: RepoJob, found: RepoScan, planned: set[str]) -> list[Outcome]:
+    def _close(self, job: RepoJob, found: RepoScan, outcomes: list[Outcome]) -> list[Outcome]:
         """Close the bot's requests whose fixes are not needed any more. Not when a file
-        could not be read: its fixes are unknown, not gone."""
-        if found.problems:
+        could not be read: its fixes are unknown, not gone; nor when the repository refused
+        a write (tried once per run)."""
+        planned = {o.branch for o in outcomes}
+        if found.problems or any(o.kind is Kind.REFUSED for o in outcomes):
             return []
         settings = job.settings
         if settings.grouping == "repository":
             branches = [branch_name(settings.branch_prefix, None)]
         else:
             branches = fixer_branches(settings.branch_prefix)
-        outcomes = [
-            close_if_fixed(job.platform, job.repo, branch, dry_run=self.options.dry_run)
-            for branch in branches
-            if branch not in planned
-        ]
-        return [o for o in outcomes if o.kind is not Kind.NOTHING]
+        closed: list[Outcome] = []
+        for branch in (b for b in branches if b not in planned):
+            outcome = close_if_fixed(job.platform, job.repo, branch, dry_run=self.options.dry_run)
+            if outcome.kind is not Kind.NOTHING:
+                closed.append(outcome)
+            if outcome.kind is Kind.REFUSED:
+                break
+        return closed
 
 
 def execute(

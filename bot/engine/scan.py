@@ -7,6 +7,7 @@ the whole run (the same blob in a hundred repositories is read once).
 
 from __future__ import annotations
 
+import logging
 import posixpath
 import threading
 from collections.abc import Mapping, Sequence
@@ -19,6 +20,7 @@ from bot.platforms.base import Platform, PlatformError, PlatformUnavailable, Rep
 from bot.platforms.localrepo import MAX_CONTEXT_FILE
 from bot.settings.config import Config
 from fixers import label_settings as labels
+from fixers import lfs
 from fixers.base import Context, Finding, Fixer, ImageResolver, LabelPolicy, RepoInfo
 from fixers.document import DocumentError
 from fixers.engine import FileReport, run_fixers
@@ -32,6 +34,7 @@ LABELS = add_labels.CODE  # the fixer that writes the repository's metadata into
 # first ones by path are scanned and the request says the rest were not
 MAX_DOCKERFILES = 200
 SYMLINK = "120000"
+log = logging.getLogger(__name__)
 
 
 class BlobCache:
@@ -98,6 +101,7 @@ class RepoScan:
     # Dockerfiles over MAX_DOCKERFILES, not scanned: a problem, so the run closes nothing
     # (the fixes of the rest are unknown)
     capped: tuple[str, ...] = ()
+    skipped: tuple[tuple[str, str], ...] = ()  # Dockerfiles left alone, with the reason (Git LFS pointers)
 
     @property
     def retry_later(self) -> list[str]:
@@ -196,6 +200,15 @@ def scan(platform: Platform, repo: Repo, settings: ScanSettings, cache: BlobCach
     fixers = fixers_for(settings.config, result.config, settings.ignored)
     index = {f.path: f for f in files}
     contents = {f.path: _read(platform, repo, f, cache) for f in targets}
+    stored = {path for path, data in contents.items() if data is not None and lfs.is_pointer(data)}
+    if stored:  # the forge gives the pointer, not the file: skipped with its reason, not a problem
+        result.skipped = tuple((path, lfs.REASON) for path in sorted(stored))
+        for path in sorted(stored):
+            log.info("%s: %s: %s", repo.full_name, path, lfs.REASON)
+        targets = [f for f in targets if f.path not in stored]
+        if not targets:
+            result.skip = "Dockerfiles stored in Git LFS"
+            return result
 
     result.label_policy = replace(
         labels.policy(result.config.label_settings, settings.config.label_policy), single_image=len(targets) == 1

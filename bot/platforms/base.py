@@ -31,6 +31,11 @@ class PlatformUnavailable(PlatformError):
     """The forge is down or rate-limited beyond the retries: try again later."""
 
 
+class Refused(PlatformError):
+    """The forge refused a write by a rule of the repository (a ruleset, branch protection,
+    required signatures): the repository's outcome for this run, not retried in it."""
+
+
 class BranchExists(PlatformError):
     """``write_branch`` was to create the branch, but it exists with other commits."""
 

@@ -17,9 +17,11 @@ from __future__ import annotations
 import base64
 import dataclasses
 import datetime as dt
+import functools
 import logging
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 from github import Github, InputGitAuthor, InputGitTreeElement
 from github.GitCommit import GitCommit
@@ -32,6 +34,8 @@ from bot.platforms.base import (
     BranchHead,
     ChangePlan,
     ChangeRequest,
+    PlatformError,
+    Refused,
     Repo,
     RepoFile,
     RequestState,
@@ -39,6 +43,7 @@ from bot.platforms.base import (
     skip_reason,
 )
 from bot.platforms.github_auth import Clients, Tuning, clients_from_settings
+from bot.platforms.github_moves import Moved, following
 from bot.platforms.github_retry import RequestFailed, retrying
 from bot.platforms.github_survey import branch_prefix, search
 from bot.platforms.survey import Survey
@@ -49,6 +54,7 @@ if TYPE_CHECKING:
     from bot.settings.targets import PlatformSettings
 
 T = TypeVar("T")
+P = ParamSpec("P")
 log = logging.getLogger(__name__)
 # what ``_repo`` and ``_info`` read of a listed repository: kept with the page's ETag
 LISTED_FIELDS = (
@@ -57,6 +63,23 @@ LISTED_FIELDS = (
 )  # fmt: skip
 BOT_NAME = "dockmend[bot]"
 BOT_EMAIL = "dockmend[bot]@users.noreply.github.com"
+
+
+def _relocating(
+    method: Callable[Concatenate[GitHubPlatform, Repo, P], T],
+) -> Callable[Concatenate[GitHubPlatform, Repo, P], T]:
+    """A call that met a renamed repository's redirect is repeated once at its new name
+    (the repository is re-resolved in between: :mod:`~bot.platforms.github_moves`)."""
+
+    @functools.wraps(method)
+    def call(self: GitHubPlatform, repo: Repo, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return method(self, repo, *args, **kwargs)
+        except Moved as moved:
+            self._relocate(repo, moved)
+        return method(self, repo, *args, **kwargs)
+
+    return call
 
 
 class GitHubPlatform:
@@ -84,7 +107,9 @@ class GitHubPlatform:
         # which repositories have a request of the bot: one search per owner (github_survey)
         self._survey = Survey()
         self._author: str | None = None
+        self._slug: str | None = None  # the App's slug (one call, when first needed)
         self._created: set[tuple[str, str]] = set()  # branches this process created (full name, branch)
+        self._moved: dict[str, str] = {}  # renamed repositories: listed full name -> where it is now
 
     def listen(self, listener: Listener) -> None:
         """Tell ``listener`` (the service's metrics) about every HTTP answer."""
@@ -96,8 +121,29 @@ class GitHubPlatform:
     def _retry(self, what: str, call: Callable[[], T]) -> T:
         return retrying(self._policy, what, call)
 
+    def _where(self, repo: Repo) -> str:
+        """The repository's full name now (a rename seen during this process moves it)."""
+        return self._moved.get(repo.full_name, repo.full_name)
+
     def _gh(self, repo: Repo) -> Repository:
-        return self._clients.for_owner(repo.full_name.split("/")[0]).get_repo(repo.full_name)  # lazy: no request
+        where = self._where(repo)
+        return self._clients.for_owner(where.split("/")[0]).get_repo(where)  # lazy: no request
+
+    def _relocate(self, repo: Repo, moved: Moved) -> None:
+        """Ask where the repository is now (the one redirect followed on purpose) and keep it."""
+        where = self._where(repo)
+        client = self._clients.for_owner(where.split("/")[0])
+
+        def get() -> str:
+            with following():
+                _, data = client.requester.requestJsonAndCheck("GET", f"/repos/{where}")
+            return str(data["full_name"])
+
+        new = self._retry(f"{where}: moved ({moved.status})", get)
+        if new.lower() == where.lower():  # redirected, yet the same repository: not a rename
+            raise PlatformError(f"{where}: GitHub redirected a call to {moved.location}")
+        log.info("%s: renamed or transferred to %s; asking there", where, new)
+        self._moved[repo.full_name] = new
 
     # -- reading ------------------------------------------------------------------------
 
@@ -181,6 +227,7 @@ class GitHubPlatform:
             marker=_marker(gh),
         )
 
+    @_relocating
     def list_files(self, repo: Repo, ref: str) -> Sequence[RepoFile]:
         gh = self._gh(repo)
         try:
@@ -206,11 +253,13 @@ class GitHubPlatform:
             elif entry.type == "tree":
                 yield from self._walk(repo, gh, entry.sha, f"{prefix}{entry.path}/")
 
+    @_relocating
     def read_file(self, repo: Repo, file: RepoFile) -> bytes:
         gh = self._gh(repo)
         blob = self._retry(f"{repo.full_name}: {file.path}", lambda: gh.get_git_blob(file.sha))
         return base64.b64decode(blob.content) if blob.encoding == "base64" else blob.content.encode()
 
+    @_relocating
     def marker(self, repo: Repo) -> str | None:
         answered = self._pushed.pop(repo.full_name, None)
         if answered is not None:  # a pull request call after the bot's last push told it
@@ -220,7 +269,7 @@ class GitHubPlatform:
 
     def _answered(self, repo: Repo, pull: PullRequest) -> None:
         """Keep the repository's ``pushed_at`` a pull request answer carries (its base repository)."""
-        pushed = pull.base.repo.pushed_at if pull.base.repo.full_name == repo.full_name else None
+        pushed = pull.base.repo.pushed_at if pull.base.repo.full_name == self._where(repo) else None
         if pushed is not None:
             self._pushed[repo.full_name] = pushed.isoformat()
 
@@ -228,6 +277,7 @@ class GitHubPlatform:
         """A push moves ``pushed_at``: what an earlier answer said is out of date."""
         self._pushed.pop(repo.full_name, None)
 
+    @_relocating
     def repo_metadata(self, repo: Repo) -> RepoInfo:
         listed = self._listed.get(repo.full_name)
         if listed is not None:
@@ -235,6 +285,7 @@ class GitHubPlatform:
         gh = self._gh(repo)
         return self._retry(f"{repo.full_name}: metadata", lambda: _info(gh))
 
+    @_relocating
     def branch_head(self, repo: Repo, branch: str) -> BranchHead | None:
         if self._surveyed_nothing(repo, branch):
             return None
@@ -248,7 +299,7 @@ class GitHubPlatform:
             if not commits:  # level with (or behind) the default branch
                 base = answer["merge_base_commit"]
                 return BranchHead(base["sha"], base["sha"], (), base["commit"]["message"])
-            authors = tuple(c["commit"]["author"]["email"] for c in commits)
+            authors = tuple(self._author_of(c) for c in commits)
             head = commits[-1]
             return BranchHead(head["sha"], commits[0]["parents"][0]["sha"], authors, head["commit"]["message"])
 
@@ -259,6 +310,25 @@ class GitHubPlatform:
                 return None
             raise
 
+    def _author_of(self, commit: Mapping[str, Any]) -> str:
+        """A compared commit's author e-mail; ``bot_email`` for the App's own commits. GitHub
+        attributes an App's commit made without author or committer to the App's bot account:
+        the REST commit's ``author.login`` is ``<slug>[bot]`` (PyGithub: ``Commit.author.login``)
+        and its git author e-mail ``<id>+<slug>[bot]@users.noreply.github.com``."""
+        email = str(commit["commit"]["author"]["email"])
+        if not self._clients.is_app:
+            return email
+        bot = f"{self._clients_slug()}[bot]"
+        login = (commit.get("author") or {}).get("login")
+        noreply = re.fullmatch(rf"(?:\d+\+)?{re.escape(bot)}@users\.noreply\.github\.com", email, re.I)
+        return self.bot_email if login == bot or noreply else email
+
+    def _clients_slug(self) -> str:
+        if self._slug is None:
+            self._slug = self._clients.app_slug()
+        return self._slug
+
+    @_relocating
     def branch_tip(self, repo: Repo, branch: str) -> Tip | None:
         gh = self._gh(repo)
         try:
@@ -275,22 +345,34 @@ class GitHubPlatform:
 
     # -- writing ------------------------------------------------------------------------
 
+    @_relocating
     def write_branch(self, repo: Repo, plan: ChangePlan, force: bool) -> str:
         gh, what = self._gh(repo), f"{repo.full_name}: {plan.branch}"
         # one date for the whole write: a retried commit gets the same sha
         when = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
-        author = InputGitAuthor(self.bot_name, self.bot_email, when)
+        # An App names no author nor committer: GitHub then signs the commit and attributes it
+        # to the App's bot account ("require signed commits" refuses any other commit of an
+        # App). A token's commits carry the configured identity (GitHub does not sign them).
+        author = None if self._clients.is_app else InputGitAuthor(self.bot_name, self.bot_email, when)
         elements = [
             InputGitTreeElement(f.path, f.mode, "blob", sha=self._blob(gh, what, f.content)) for f in plan.files
         ]
         parent = self._parent(repo, gh, what, plan.base_sha)
         tree = self._retry(what, lambda: gh.create_git_tree(elements, parent.tree))
-        commit = self._retry(
-            what, lambda: gh.create_git_commit(plan.commit_message, tree, [parent], author=author, committer=author)
-        )
+        if author is None:
+            commit = self._retry(what, lambda: gh.create_git_commit(plan.commit_message, tree, [parent]))
+        else:
+            commit = self._retry(
+                what, lambda: gh.create_git_commit(plan.commit_message, tree, [parent], author=author, committer=author)
+            )
         self._push(repo)
         self._survey.written(repo.full_name)  # from now on, its branch is looked up
-        self._point(gh, what, (repo.full_name, plan.branch), commit.sha, force)
+        try:
+            self._point(gh, what, (repo.full_name, plan.branch), commit.sha, force)
+        except RequestFailed as exc:
+            if _ruled(exc):  # nothing was written: no branch to clean up, nothing to retry
+                raise Refused(str(exc)) from None
+            raise
         return commit.sha
 
     def _parent(self, repo: Repo, gh: Repository, what: str, sha: str) -> GitCommit:
@@ -298,7 +380,7 @@ class GitHubPlatform:
         tree = self._commit_trees.pop(sha, None)
         if tree is None:
             return self._retry(what, lambda: gh.get_git_commit(sha))
-        client = self._clients.for_owner(repo.full_name.split("/")[0])
+        client = self._clients.for_owner(self._where(repo).split("/")[0])
         return client.create_from_raw_data(GitCommit, {"sha": sha, "tree": {"sha": tree}})
 
     def _blob(self, gh: Repository, what: str, content: bytes) -> str:
@@ -314,7 +396,7 @@ class GitHubPlatform:
                 self._created.add(where)
                 return
             except RequestFailed as exc:
-                if exc.status != 422:  # 422: it exists, perhaps from our own attempt whose answer was lost
+                if exc.status != 422 or _ruled(exc):  # 422: it exists, perhaps from our own attempt
                     raise
         ref = gh.get_git_ref(f"heads/{branch}")
         try:
@@ -330,6 +412,7 @@ class GitHubPlatform:
             raise BranchExists(f"{what}: the branch already exists (at {current[:12]})")
         self._retry(what, lambda: ref.edit(sha, force=True))
 
+    @_relocating
     def delete_branch(self, repo: Repo, branch: str) -> None:
         ref, what = self._gh(repo).get_git_ref(f"heads/{branch}"), f"{repo.full_name}: delete {branch}"
         self._push(repo)
@@ -337,9 +420,12 @@ class GitHubPlatform:
             self._retry(what, lambda: ref.object.sha)
             self._retry(what, ref.delete)
         except RequestFailed as exc:
+            if _ruled(exc):  # a ruleset keeps the branch ("deletion")
+                raise Refused(str(exc)) from None
             if exc.status not in (404, 422):  # already gone
                 raise
 
+    @_relocating
     def find_request(self, repo: Repo, branch: str) -> ChangeRequest | None:
         if self._surveyed_nothing(repo, branch):
             return None
@@ -369,14 +455,15 @@ class GitHubPlatform:
         """The search's ``author:``: an App's bot account is ``app/<slug>`` (one call for the
         slug); a token's requests are its user's, ``@me``."""
         if self._author is None:
-            self._author = f"app/{self._clients.app_slug()}" if self._clients.is_app else "@me"
+            self._author = f"app/{self._clients_slug()}" if self._clients.is_app else "@me"
         return self._author
 
     def _find(self, repo: Repo, branch: str, state: str) -> list[PullRequest]:
-        owner, gh = repo.full_name.split("/")[0], self._gh(repo)
+        owner, gh = self._where(repo).split("/")[0], self._gh(repo)
         listing = gh.get_pulls(state=state, head=f"{owner}:{branch}", sort="created", direction="desc")
         return self._retry(f"{repo.full_name}: pull requests from {branch}", lambda: listing.get_page(0))
 
+    @_relocating
     def open_request(self, repo: Repo, plan: ChangePlan) -> ChangeRequest:
         what = f"{repo.full_name}: pull request from {plan.branch}"
         try:
@@ -434,6 +521,7 @@ class GitHubPlatform:
         except RequestFailed as exc:
             log.warning("%s", exc)
 
+    @_relocating
     def update_request(
         self, repo: Repo, request: ChangeRequest, title: str, body: str, labels: Sequence[str] = ()
     ) -> ChangeRequest:
@@ -445,12 +533,14 @@ class GitHubPlatform:
             self._retry(f"{repo.full_name}#{request.id}: labels", lambda: pull.add_to_labels(*missing))
         return _request(pull)
 
+    @_relocating
     def close_request(self, repo: Repo, request: ChangeRequest, comment: str) -> None:
         self.comment(repo, request, comment)
         pull = self._gh(repo).get_pull(int(request.id))
         self._retry(f"{repo.full_name}#{request.id}: close", lambda: pull.edit(state="closed"))
         self._answered(repo, pull)
 
+    @_relocating
     def comment(self, repo: Repo, request: ChangeRequest, text: str) -> None:
         issue, tried = self._gh(repo).get_issue(int(request.id)), False
 
@@ -465,6 +555,16 @@ class GitHubPlatform:
         self._retry(f"{repo.full_name}#{request.id}: comment", post)
 
 
+def _ruled(exc: RequestFailed) -> bool:
+    """A refusal by a rule of the repository: a ruleset's 422 "Repository rule violations
+    found" (409 from the contents API, 405 on merges) or branch protection's 422 "Protected
+    branch update failed"; never worth a retry within the run."""
+    text = str(exc).lower()
+    return exc.status in (403, 405, 409, 422) and (
+        "repository rule violations found" in text or "protected branch" in text
+    )
+
+
 def _request(pull: PullRequest) -> ChangeRequest:
     state = RequestState.MERGED if pull.merged_at else RequestState(pull.state)
     labels = tuple(label.name for label in pull.labels)
@@ -475,7 +575,9 @@ def from_settings(settings: PlatformSettings, env: Mapping[str, str], tuning: Tu
     """The platform for a ``type: github`` entry (token by reference, or a GitHub App);
     ``tuning`` overrides the production pace (tests pass ``Tuning.unthrottled()``)."""
     clients = clients_from_settings(settings, env, tuning)
-    return GitHubPlatform(settings.name, clients, settings.bot_name or BOT_NAME, settings.bot_email or BOT_EMAIL)
+    return GitHubPlatform(
+        settings.name, clients, settings.bot_name or BOT_NAME, settings.bot_email or BOT_EMAIL, survey=settings.survey
+    )
 
 
 def _marker(gh: Repository) -> str | None:

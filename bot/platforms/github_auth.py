@@ -24,7 +24,8 @@ from github.Requester import Requester
 from bot.errors import DockmendError
 from bot.httpwait import Listener, Pacer
 from bot.platforms.base import PlatformError
-from bot.platforms.github_retry import RetryPolicy, retrying
+from bot.platforms.github_moves import refuse_redirects
+from bot.platforms.github_retry import RequestFailed, RetryPolicy, retrying
 from bot.settings.registry_access import Secret
 
 if TYPE_CHECKING:
@@ -173,9 +174,30 @@ class Clients:
         )
 
     def _installation(self, app_auth: Auth.AppAuth, owner: str) -> int:
+        """The App's installation on ``owner``: ``/orgs/{org}/installation``, and for a user
+        account (404 there) the App's installations (``GET /app/installations``) by
+        ``account.login`` (``/users/{username}/installation`` is not in the API subset
+        dockmend keeps to)."""
         integration = self._integration(app_auth)
         what = f"GitHub App installation for {owner}"
-        return retrying(self.tuning.retry, what, lambda: int(integration.get_org_installation(owner).id))
+        try:
+            return retrying(self.tuning.retry, what, lambda: int(integration.get_org_installation(owner).id))
+        except RequestFailed as exc:
+            if exc.status != 404:
+                raise
+            missing = exc
+
+        def find() -> int | None:
+            for installation in integration.get_installations():
+                account = installation.raw_data.get("account") or {}
+                if str(account.get("login", "")).lower() == owner.lower():
+                    return int(installation.id)
+            return None
+
+        found = retrying(self.tuning.retry, what, find)
+        if found is None:
+            raise missing
+        return found
 
     def _build(self, auth: Auth.Auth, pacer: Pacer) -> Github:
         client = Github(
@@ -190,6 +212,7 @@ class Clients:
             lazy=True,  # also: no requester copies (PyGithub copies one for a non-default laziness)
         )
         observe(client.requester, pacer)
+        refuse_redirects(client.requester)  # a renamed repository is re-resolved, not followed blindly
         return client
 
 

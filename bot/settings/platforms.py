@@ -69,6 +69,10 @@ class _Forge(_Platform):
     rate_limit_reserve: int = Field(default=100, ge=0)
     """When the forge says no more than this many calls are left in its rate-limit window,
     the calls are spread out so that the rest lasts until the window resets."""
+    survey: bool = True
+    """Look up the bot's own requests once per organisation or group (GitHub's issue search,
+    GitLab's group merge requests), then ask only the repositories it names; false: ask every
+    repository (a lost or partial search falls back to that anyway)."""
 
     @model_validator(mode="after")
     def _one_token(self) -> _Forge:
@@ -236,6 +240,7 @@ def platform_settings(name: str, model: GitHub | GitLab | Local, source: str | N
         seconds_between_requests=model.seconds_between_requests or 0.0,  # null: no pause, not the default
         seconds_between_writes=model.seconds_between_writes or 0.0,
         rate_limit_reserve=model.rate_limit_reserve,
+        survey=model.survey,
     )
     if isinstance(model, GitHub):
         key = _file(base, model.private_key_file)

@@ -74,6 +74,7 @@ class PlatformSettings:
     seconds_between_requests: float | None = None
     seconds_between_writes: float | None = None
     rate_limit_reserve: int | None = None
+    survey: bool = True  # one look-up of the bot's requests per organisation or group
 
     def pace(self) -> Pace:
         """The pacing keys, with the forge's defaults for those not given."""

@@ -102,3 +102,25 @@ def test_a_missing_path_is_a_per_path_error_after_the_others(tmp_path: Path) -> 
     assert f"{tmp_path / 'missing'}: error: no such file or directory" in result.stderr
     assert "2 file(s) checked, rewrote 1 (1 fix(es)), 0 finding(s), 1 error(s)" in result.stdout
     assert "--no-cache" in (tmp_path / "Dockerfile").read_text()  # the other file was processed
+
+
+LFS_POINTER = (
+    "version https://git-lfs.github.com/spec/v1\n"
+    "oid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\n"
+    "size 12345\n"
+)
+
+
+def test_a_git_lfs_pointer_is_skipped_with_its_reason_not_a_parse_error(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text(LFS_POINTER)
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "Dockerfile").write_text(CACHE)
+    result = invoke("--check", "--offline", str(tmp_path))
+    assert result.exit_code == 1  # b/Dockerfile's fix; the pointer is no error (that would be 2)
+    assert "a Git LFS pointer" in result.stdout and "error" not in result.stderr
+    assert "0 error(s)" in result.stdout
+    written = invoke("--offline", str(tmp_path / "Dockerfile"))  # rewriting leaves the pointer as it is
+    assert written.exit_code == 0 and (tmp_path / "Dockerfile").read_text() == LFS_POINTER
+    # a Dockerfile that only mentions the spec line is a Dockerfile
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n# version https://git-lfs.github.com/spec/v1\n")
+    assert "a Git LFS pointer" not in invoke("--check", "--offline", str(tmp_path / "Dockerfile")).stdout

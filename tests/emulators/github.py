@@ -113,6 +113,22 @@ class GitHubEmulator:
         self._derived: dict[tuple[str, str | None, str | None, bool], tuple[int, str | None]] = {}
         self.search_calls: list[float] = []  # times of the last minute's searches (30 a minute)
         self.search_incomplete = False  # answer incomplete_results: true (GitHub timed out)
+        # commits GitHub signed: "commits created through the API by a GitHub App without a
+        # custom author or committer are signed and verified by GitHub" and attributed to the
+        # App's bot account (docs.github.com, About commit signature verification: signature
+        # verification for bots); with an explicit author they are not (grafana/pyroscope-
+        # dotnet#386: "push_files (git data API) is never signed ... rejected with ...
+        # Repository rule violations found — Commits must have verified signatures").
+        self.signed: set[str] = set()
+        # renamed repositories, old full name -> new (``rename``): GitHub answers the old name
+        # with 301 (reads) or 307 (writes), ``Location`` and the body {"message": "Moved
+        # Permanently", "url": <the same call on the new place>, "documentation_url":
+        # ".../best-practices-for-using-the-rest-api#follow-redirects"} (quoted from real
+        # answers in node-gh/gh#579 (301, a GET) and a 307 to a contents PUT in a public
+        # issue; GitHub's changelog 2015-07-21 "automatic redirects for renamed
+        # repositories"). GitHub's Location names /repositories/{id}/..., which is not in the
+        # official subset these routes keep to: here it names /repos/{new owner}/{new name}/...
+        self.renamed: dict[str, str] = {}
         self.exhausted = 0  # answers still to refuse with the primary rate limit
         self.exhausted_reset_in = 0
         self.requests: list[tuple[str, str, int]] = []  # method, path with query, status
@@ -122,6 +138,23 @@ class GitHubEmulator:
         self._thread: threading.Thread | None = None
 
     # -- setup ---------------------------------------------------------------------------
+
+    def rename(self, old: str, new: str) -> None:
+        """Rename (or transfer) ``old`` to ``new``: the old name answers 301/307 from now on."""
+        with self.lock:
+            owner, name = new.split("/")
+            self.account(owner)
+            meta = self.repos.pop(old)
+            meta.owner, meta.name = owner, name
+            self.repos[new] = meta
+            target = self.store.path(new)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self.store.path(old).rename(target)
+            for kept in (self.pulls, self.comments, self.labels, self.numbers):
+                if old in kept:
+                    kept[new] = kept.pop(old)
+            self.renamed = {k: (new if v == old else v) for k, v in self.renamed.items()}
+            self.renamed[old] = new
 
     def account(self, login: str, kind: str = "Organization") -> Account:
         if login not in self.accounts:

@@ -62,6 +62,16 @@ class RepoMeta:
     # (docs.github.com, About pull requests): a private repository on a Free plan refuses
     # ``draft: true`` with 422 "Draft pull requests are not supported in this repository."
     drafts: bool = True
+    # An organisation ruleset (or branch protection) on every branch of the repository, by
+    # the ruleset API's rule types: "creation" (restrict creations), "update", "deletion",
+    # "required_signatures" (commits must have verified signatures). A ref write that breaks
+    # one answers 422 {"message": "Repository rule violations found", "documentation_url":
+    # "https://docs.github.com/rest/git/refs#create-a-reference", "status": "422"} (the body
+    # quoted for POST/PATCH/DELETE .../git/refs in a public test harness; GraphQL's
+    # createCommitOnBranch says "Repository rule violations found\n\n<the rule>\n\n", and
+    # git pushes "GH013: Repository rule violations found for refs/heads/... - Commits must
+    # have verified signatures." (py-cov-action/python-coverage-comment-action#561)).
+    rules: list[str] = field(default_factory=list)
 
     @property
     def full_name(self) -> str:
@@ -245,7 +255,8 @@ def repo(u: Urls, meta: RepoMeta, owner: Account, size: int, spdx: str | None) -
     }
 
 
-def git_commit(u: Urls, full: str, c: Commit) -> Json:
+def git_commit(u: Urls, full: str, c: Commit, signed: bool = False) -> Json:
+    """``signed``: GitHub signed it (an App's commit made without author or committer)."""
     api = u.repo(full)
     person = {"name": c.author_name, "email": c.author_email, "date": _utc(c.date)}
     return {
@@ -261,11 +272,11 @@ def git_commit(u: Urls, full: str, c: Commit) -> Json:
             {"sha": p, "url": f"{api}/git/commits/{p}", "html_url": f"{u.web}/{full}/commit/{p}"} for p in c.parents
         ],
         "verification": {
-            "verified": False,
-            "reason": "unsigned",
-            "signature": None,
-            "payload": None,
-            "verified_at": None,
+            "verified": signed,
+            "reason": "valid" if signed else "unsigned",
+            "signature": "-----BEGIN PGP SIGNATURE-----\n(emulated)\n-----END PGP SIGNATURE-----" if signed else None,
+            "payload": c.message if signed else None,
+            "verified_at": _utc(c.date) if signed else None,
         },
     }
 

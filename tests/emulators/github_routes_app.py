@@ -71,6 +71,12 @@ def list_installations(call: Call) -> Reply:
 
 
 def org_installation(call: Call) -> Reply:
+    # An App on a user account: "GET /orgs/{org}/installation" is for organisations; users
+    # have "GET /users/{username}/installation" (docs.github.com, REST API endpoints for
+    # GitHub Apps), so the organisation route answers a user's login with 404 Not Found.
+    account = call.em.accounts.get(call.params["org"])
+    if account is not None and account.type != "Organization":
+        raise not_found()
     return Reply(_installation(call, call.params["org"]))
 
 

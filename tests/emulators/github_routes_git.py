@@ -32,7 +32,9 @@ def org_repos(call: Call) -> Reply:
 
 
 def user_repos(call: Call) -> Reply:
-    repos = _owned(call, call.params["username"], ("User", "Organization"))
+    # "Lists public repositories for the specified user" (docs.github.com, List repositories
+    # for a user): a token's own private repositories need GET /user/repos, outside the subset
+    repos = [m for m in _owned(call, call.params["username"], ("User", "Organization")) if not m.private]
     return paginate(call, repos, lambda m: repo_json(call, m))
 
 
@@ -245,13 +247,16 @@ def create_commit(call: Call) -> Reply:
     committer = _person(call, call.body.get("committer") or call.body.get("author"), "committer")
     args = ["commit-tree", tree, *(arg for p in parents for arg in ("-p", p))]
     sha = store.git(full, *args, data=message.encode(), env={**author, **committer}).strip()
-    return Reply(J.git_commit(call.urls, full, store.commit_info(full, sha)), 201)
+    app = call.credential is not None and call.credential.owner is not None  # an installation token
+    if app and call.body.get("author") is None and call.body.get("committer") is None:
+        call.em.signed.add(sha)  # GitHub signs an App's commit that names no one
+    return Reply(J.git_commit(call.urls, full, store.commit_info(full, sha), sha in call.em.signed), 201)
 
 
 def get_commit(call: Call) -> Reply:
     full = call.repo().full_name
     sha = resolve(call, full, call.params["commit_sha"])
-    return Reply(J.git_commit(call.urls, full, call.em.store.commit_info(full, sha)))
+    return Reply(J.git_commit(call.urls, full, call.em.store.commit_info(full, sha), sha in call.em.signed))
 
 
 def _branch(ref: str) -> str:
@@ -278,9 +283,33 @@ def create_ref(call: Call) -> Reply:
     if call.em.store.head(full, branch) is not None:
         raise invalid("Reference already exists")
     _commit_exists(call, full, sha)
+    _rules(call, call.repo(), "creation", sha)
     call.em.store.set_ref(full, branch, sha)
     call.em.pushed(full, branch)
     return Reply(J.ref(call.urls, full, branch, sha), 201)
+
+
+# what each rule of ``RepoMeta.rules`` says when broken (the ruleset's rule descriptions)
+RULE_TEXTS = {
+    "creation": "Cannot create ref due to creations being restricted.",
+    "update": "Cannot update this protected ref.",
+    "deletion": "Cannot delete this branch",
+    "required_signatures": "Commits must have verified signatures.",
+}
+
+
+def _rules(call: Call, meta: J.RepoMeta, action: str, sha: str | None = None) -> None:
+    """422 "Repository rule violations found" when the write to a ref breaks a rule of the
+    repository's ruleset (``RepoMeta.rules``; the body: see there)."""
+    broken = [rule for rule in meta.rules if rule == action]
+    if sha is not None and "required_signatures" in meta.rules:
+        base = call.em.store.head(meta.full_name, meta.default_branch)
+        new = call.em.store.log(meta.full_name, sha, exclude=base) if base else []
+        if any(c.sha not in call.em.signed for c in new):
+            broken.append("required_signatures")
+    if broken:
+        text = "".join(f"{RULE_TEXTS[rule]}\n\n" for rule in broken)
+        raise HttpError(422, f"Repository rule violations found\n\n{text}")
 
 
 def _commit_exists(call: Call, full: str, sha: str) -> None:
@@ -302,6 +331,7 @@ def update_ref(call: Call) -> Reply:
             call.em.store.git(full, "merge-base", "--is-ancestor", old, sha)
         except GitError:
             raise invalid("Update is not a fast forward") from None
+    _rules(call, call.repo(), "update", sha)
     call.em.store.set_ref(full, branch, sha)
     call.em.pushed(full, branch)
     return Reply(J.ref(call.urls, full, branch, sha))
@@ -312,6 +342,7 @@ def delete_ref(call: Call) -> Reply:
     branch = _branch(call.params["ref"])
     if call.em.store.head(full, branch) is None:
         raise invalid("Reference does not exist")
+    _rules(call, call.repo(), "deletion")
     call.em.store.delete_ref(full, branch)
     call.em.pushed(full, branch)
     return Reply(None, 204)

@@ -10,7 +10,7 @@ import traceback
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 from tests.emulators import github_routes_app, github_routes_git, github_routes_pulls, github_routes_search
 from tests.emulators.faults import Fault, FaultKind
@@ -103,6 +103,7 @@ class Handler(BaseHTTPRequestHandler):
             (_, template, _, handler, jwt_route), params = match(self.command, api_path)
             credential = self.authenticate(jwt_route, api_path)
             self.check_rate_limit(credential)
+            self.moved(params, api_path, query)
             body = _json(raw)
             host = self.headers.get("Host") or urlsplit(self.em.url).netloc
             urls = Urls(f"http://{host}")
@@ -114,6 +115,19 @@ class Handler(BaseHTTPRequestHandler):
         except Exception:  # an emulator bug: answer 500 and keep it for the test to see
             self.em.errors.append(traceback.format_exc())
             return template, credential, Reply({"message": "emulator error", "documentation_url": DOCS}, 500)
+
+    def moved(self, params: dict[str, str], api_path: str, query: dict[str, str]) -> None:
+        """A renamed repository's old name: 301 for a read, 307 for a write (``em.renamed``)."""
+        old = f"{params.get('owner')}/{params.get('repo')}"
+        new = self.em.renamed.get(old)
+        if new is None:
+            return
+        rest = api_path.removeprefix(f"/repos/{params['owner']}/{params['repo']}")
+        tail = f"?{urlencode(query)}" if query else ""
+        location = f"{urlsplit(self.em.url).scheme}://{self.headers.get('Host')}/api/v3/repos/{new}{rest}{tail}"
+        status = 301 if self.command in ("GET", "HEAD") else 307
+        guide = "https://docs.github.com/rest/guides/best-practices-for-using-the-rest-api#follow-redirects"
+        raise HttpError(status, "Moved Permanently", {"Location": location}, url=location, documentation_url=guide)
 
     def authenticate(self, jwt_route: bool, api_path: str) -> Credential | None:
         scheme, _, value = (self.headers.get("Authorization") or "").partition(" ")

@@ -98,12 +98,29 @@ def per_page(req: Req) -> int:
     return max(1, min(100, int(req.text("per_page") or 20)))
 
 
-def paginate(req: Req, items: Sequence[T], render: Callable[[T], Any] = lambda i: i, totals: bool = True) -> Reply:
+def paginate(
+    req: Req,
+    items: Sequence[T],
+    render: Callable[[T], Any] = lambda i: i,
+    totals: bool = True,
+    max_offset: int | None = None,
+) -> Reply:
     """Offset pagination: ``Link`` (prev/next/first/last) and the ``X-*`` headers; only the
-    page's items are rendered."""
+    page's items are rendered. ``max_offset``: a page starting past it is refused (405)."""
     size = per_page(req)
     pages = max(1, -(-len(items) // size))
     page = max(1, int(req.text("page") or 1))
+    if max_offset is not None and (page - 1) * size >= max_offset:
+        # "Offset pagination has a maximum allowed offset of 50000 for requests that return
+        # objects of type Project. Remaining records can be retrieved using keyset
+        # pagination." (GitLab's answer, quoted in gitlab4j/gitlab4j-api#864); its sibling
+        # from the same pagination code, 405 {"error": "Keyset pagination is not yet
+        # available for this type of request"} (gitlab-org/gitlab#224737), gives the shape
+        text = (
+            f"Offset pagination has a maximum allowed offset of {max_offset} for requests that return "
+            "objects of type Project. Remaining records can be retrieved using keyset pagination."
+        )
+        raise ApiError(405, text, key="error")
     headers = {"X-Page": str(page), "X-Per-Page": str(size)}
     headers["X-Next-Page"] = str(page + 1) if page < pages else ""
     headers["X-Prev-Page"] = str(page - 1) if page > 1 else ""

@@ -256,7 +256,12 @@ def group_projects(w: World, req: Req) -> Reply:
     found.sort(key=lambda p: (order(p), p.id))
     if (req.text("sort") or "desc") == "desc":
         found.reverse()
-    return paginate(req, found, lambda p: project_body(w, p, req.base))
+    # "For performance reasons, if a query returns more than 10,000 records, GitLab doesn't
+    # return the following headers: x-total, x-total-pages, rel="last" link." (docs.gitlab.com
+    # api/rest, Pagination); keyset pagination is documented for GET /projects (order_by=id),
+    # not for a group's projects, so ``pagination=keyset`` here is offset pagination still
+    totals = len(found) <= w.totals_limit
+    return paginate(req, found, lambda p: project_body(w, p, req.base), totals=totals, max_offset=w.max_offset)
 
 
 def project(w: World, req: Req) -> Reply:

@@ -31,6 +31,11 @@ class World(ProjectGit):
         self.merge_requests: list[MergeRequest] = []
         self._fork_paths: dict[int, str] = {}
         self._ids = {"group": 0, "project": 100, "mr": 1000, "note": 5000, "user": 0}
+        # GitLab's listing limits, lowered by tests to keep them fast: above ``totals_limit``
+        # records no X-Total, X-Total-Pages nor rel="last"; offsets past ``max_offset`` are
+        # refused for project listings (see gitlab_groups.group_projects)
+        self.totals_limit = 10_000
+        self.max_offset = 50_000
         for username, name in (
             ("dockmend-bot", "dockmend bot"),
             ("alice", "Alice"),

@@ -10,6 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.platforms.github import from_settings
+from bot.platforms.github_auth import Tuning
+from bot.platforms.github_retry import RetryPolicy
+from bot.settings import config
 from bot.settings.targets import Target
 from tests.emulators.faults import Fault, FaultKind, Faults, Trigger
 from tests.emulators.github import GitHubEmulator
@@ -106,3 +110,21 @@ def test_each_listing_asks_again(em: GitHubEmulator) -> None:
     list(p.list_repos(Target("acme", "gh", "acme")))
     found = p.find_request(repo(em, "acme/web"), BRANCH)
     assert found is not None and found.branch == BRANCH
+
+
+@pytest.mark.parametrize("survey", [True, False])
+def test_the_survey_key_of_the_configuration_turns_the_search_off(
+    em: GitHubEmulator, tmp_path: Path, survey: bool
+) -> None:
+    path = tmp_path / "dockmend.yaml"
+    path.write_text(
+        f"platforms:\n  gh: {{type: github, url: {em.url}, token: ${{GITHUB_TOKEN}}, survey: {str(survey).lower()}}}\n"
+        "targets:\n  - {name: acme, platform: gh, owner: acme}\n"
+    )
+    settings = config.load(path).platforms["gh"]
+    retry = RetryPolicy(backoff=0.0, max_wait=5.0, sleep=lambda _: None)
+    p = from_settings(settings, {"GITHUB_TOKEN": TOKEN}, tuning=Tuning.unthrottled(retry))
+    since = len(em.requests)
+    assert p.find_request(repo(em, "acme/web"), BRANCH) is None
+    searched = "/search/issues" in calls(em, since)
+    assert searched is survey

@@ -1,16 +1,24 @@
 """What real GitLab does that a naive bot trips on, reproduced by the emulator: forks whose
-upstream the token cannot read, and the draft state kept in the title."""
+upstream the token cannot read, the draft state kept in the title, and groups past the
+offset pagination limit."""
 
 from __future__ import annotations
 
+import shutil
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import pytest
 
 from bot.platforms.base import Repo
 from bot.platforms.gitlab import GitLabPlatform
-from tests.emulators.gitlab import GitLabEmulator
+from bot.platforms.gitlab_retry import RetryPolicy
+from bot.settings.secrets import Secret
+from bot.settings.targets import Target
+from tests.emulators.gitlab import TOKEN, GitLabEmulator
+from tests.emulators.gitlab_model import Project
 from tests.platforms.test_gitlab import DOCKERFILE, head_of, plan, target
 from tests.platforms.test_gitlab_survey import make
 
@@ -50,3 +58,30 @@ def test_a_draft_stays_a_draft_when_its_request_is_updated(emulator: GitLabEmula
     assert mr.draft
     ready = platform.update_request(api, platform.open_request(api, change), "Dockerfile fixes (3)", change.body)
     assert ready.title.startswith("Draft: ")  # a retried open finds the same request
+
+
+def test_a_group_past_the_offset_limit_is_listed_completely(emulator: GitLabEmulator) -> None:
+    """60,000 projects on GitLab (totals hidden above 10,000, offsets stop at 50,000),
+    scaled down four hundredfold through the emulator's limits: 150, 25 and 125."""
+    world = emulator.world
+    world.totals_limit, world.max_offset = 25, 125
+    big = world.add_group("big")
+    first = world.add_project(big, "p000", {"README.md": b"x\n"})
+    for n in range(1, 150):  # copies of the first repository: seeding stays quick
+        project = Project(world.next_id("project"), f"p{n:03d}", big)
+        world.projects[project.id] = project
+        shutil.copytree(world.store.path(first.full_path), world.store.path(project.full_path))
+    request = urllib.request.Request(
+        f"{emulator.url}/api/v4/groups/big/projects?include_subgroups=true&order_by=id&sort=asc&per_page=20&page=2",
+        headers={"PRIVATE-TOKEN": TOKEN},
+    )
+    with urllib.request.urlopen(request) as answer:
+        assert answer.headers.get("X-Total") is None and 'rel="last"' not in (answer.headers.get("Link") or "")
+    platform = GitLabPlatform("gl", emulator.url, Secret(TOKEN), retry=RetryPolicy(sleep=lambda _: None), per_page=25)
+    repos = [r.full_name for r in platform.list_repos(Target("big", "gl", "big", include_forks=True))]
+    assert len(repos) == len(set(repos)) == 150
+    pages = [
+        (parse_qs(r["query"]).get("sort"), r["status"]) for r in emulator.requests if r["path"].endswith("/projects")
+    ]
+    assert (["asc"], 405) in pages  # the limit met, then the rest from the other end
+    assert [status for sort, status in pages if sort == ["desc"]] == [200, 200]  # down to the last id read

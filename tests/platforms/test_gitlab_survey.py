@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from bot.platforms.base import Repo
-from bot.platforms.gitlab import GitLabPlatform
+from bot.platforms.gitlab import GitLabPlatform, from_settings
 from bot.platforms.gitlab_retry import RetryPolicy
+from bot.settings import config
 from bot.settings.secrets import Secret
 from tests.emulators.faults import Fault, FaultKind, Faults, Trigger
 from tests.emulators.gitlab import TOKEN, GitLabEmulator
@@ -73,3 +74,21 @@ def test_a_lost_group_listing_falls_back_to_every_lookup(emulator: GitLabEmulato
     assert found is not None
     per_project = [c for c in api_paths(emulator, since) if c.startswith("GET /projects/")]
     assert len(per_project) == 2
+
+
+@pytest.mark.parametrize("survey", [True, False])
+def test_the_survey_key_of_the_configuration_turns_the_group_listing_off(
+    emulator: GitLabEmulator, tmp_path: Path, survey: bool
+) -> None:
+    path = tmp_path / "dockmend.yaml"
+    path.write_text(
+        f"platforms:\n  gl: {{type: gitlab, url: {emulator.url}, token: ${{GITLAB_TOKEN}}, "
+        f"survey: {str(survey).lower()}}}\n"
+        "targets:\n  - {name: acme, platform: gl, group: acme}\n"
+    )
+    platform = from_settings(config.load(path).platforms["gl"], {"GITLAB_TOKEN": TOKEN})
+    repos = listed(platform)
+    since = len(emulator.requests)
+    assert platform.find_request(repos["acme/web"], BRANCH) is None
+    grouped = any(c.startswith("GET /groups/acme/merge_requests") for c in api_paths(emulator, since))
+    assert grouped is survey
