@@ -124,6 +124,7 @@ class TargetSettings:
     draft: bool = False
     max_requests: int = 10  # requests opened per run
     max_requests_per_repo: int = 1  # requests opened per repository per run
+    stop_after_closed: int = 2  # a fixer closed unmerged this often in a repository stops there (0: never)
     template: Path | None = None  # a Jinja2 template for the request body
     schedule: Schedule = field(default_factory=Schedule)
     select: tuple[str, ...] | None = None  # fixers: None means the configuration's
