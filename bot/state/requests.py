@@ -211,6 +211,18 @@ def requests_opened_since(session: Session, since: datetime, *, target: str | No
     return list(session.scalars(statement))
 
 
+def requests_ended_since(session: Session, since: datetime) -> Sequence[ChangeRequest]:
+    """Requests that ended (any fate but open) at or after ``since``, oldest end first:
+    what acceptance over time is computed from."""
+    statement = (
+        select(ChangeRequest)
+        .where(ChangeRequest.fate != "open", ChangeRequest.closed_at >= since)
+        .options(joinedload(ChangeRequest.repository))
+        .order_by(ChangeRequest.closed_at, ChangeRequest.id)
+    )
+    return list(session.scalars(statement))
+
+
 def codes_of(request: ChangeRequest) -> tuple[str, ...]:
     return tuple(code for code in request.codes.split(",") if code)
 
