@@ -59,9 +59,10 @@ def line_chart(title: str, labels: Sequence[str], series: Sequence[Series], *, u
         )
     every = max(1, len(labels) // 6)  # at most ~6 period labels
     for i, label in enumerate(labels):
-        if i % every == 0 or i == len(labels) - 1:
+        if (len(labels) - 1 - i) % every == 0:  # evenly spaced, the latest period always named
+            anchor = "end" if i == len(labels) - 1 and i else "start" if i == 0 else "middle"  # inside the box
             out.append(
-                f'<text x="{_fmt(x(i))}" y="{TOP + plot_h + 16}" text-anchor="middle" font-size="11" '
+                f'<text x="{_fmt(x(i))}" y="{TOP + plot_h + 16}" text-anchor="{anchor}" font-size="11" '
                 f'fill="#5f6b7a">{escape(label)}</text>'
             )
     for n, line in enumerate(series):

@@ -124,7 +124,7 @@ def test_the_dashboard_shows_the_charts_and_the_waiting_requests() -> None:
     html = TestClient(app(services)).get("/", headers={"Authorization": f"Bearer {TOKEN}"}).text
     assert "3 merged, 2 closed unmerged (60% merged)" in html
     for figure in ("chart-fixers", "chart-teams", "chart-totals"):
-        found = re.search(rf'<figure id="{figure}">(.*?)</figure>', html, re.S)
+        found = re.search(rf'<figure id="{figure}"><figcaption>[^<]*</figcaption>(.*?)</figure>', html, re.S)
         assert found is not None
         parse(found.group(1))
     waiting = re.search(r'<section id="waiting".*?</section>', html, re.S)
