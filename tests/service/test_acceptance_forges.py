@@ -144,3 +144,16 @@ def test_a_merge_is_learnt_and_counted(bench: Bench) -> None:
     bench.run()
     assert bench.fates(KEEPER) == [(request.number, "merged")]
     assert bench.counted("merged") == 1 and bench.counted("closed") == 0
+
+
+def test_a_merge_is_learnt_when_the_forge_deleted_the_branch(bench: Bench) -> None:
+    """Repositories that delete a merged request's branch: the request is looked up by the
+    branch the state store knows, not found through the branch."""
+    bench.run()
+    request = bench.requests(KEEPER)[0]
+    bench.forge.merge(KEEPER, request.number)
+    bench.forge.store.delete_ref(bench.forge.name(KEEPER), DM104)
+    assert DM104 not in bench.forge.snapshot()[bench.forge.name(KEEPER)].branches
+    bench.run()
+    assert bench.fates(KEEPER) == [(request.number, "merged")]
+    assert bench.counted("merged") == 1
