@@ -28,7 +28,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from bot.platforms.base import (
@@ -90,6 +90,20 @@ class PlanDetail:
 
 
 @dataclass(frozen=True)
+class Seen:
+    """The request the run found on a branch, as the forge had it before the run acted:
+    how the state store learns a request's fate (merged, or closed by a person)."""
+
+    number: int
+    state: RequestState
+
+
+def seen_of(request: ChangeRequest | None) -> Seen | None:
+    number = number_of(request)
+    return Seen(number, request.state) if request is not None and number is not None else None
+
+
+@dataclass(frozen=True)
 class Outcome:
     """What happened to one of the bot's branches and its request: one typed record."""
 
@@ -100,6 +114,7 @@ class Outcome:
     number: int | None = None  # the request's number (GitHub) or iid (GitLab), when there is one
     plan: PlanDetail | None = None  # what it was planned with, when this run planned it
     detail: str | None = None  # a refusal's reason, as the forge gave it
+    seen: Seen | None = None  # the request found on the branch before the run acted, if any
 
 
 def number_of(request: ChangeRequest | None) -> int | None:
@@ -224,13 +239,14 @@ def _apply(
     dry_run: bool,
 ) -> Outcome:
     steps = _decide(plan, request, head, platform.bot_email)
+    seen = seen_of(request)
     if steps.open and not allow_new:
         if head is not None and not dry_run:  # an orphan (a run died before its request): not kept past the cap
             platform.delete_branch(repo, plan.branch)
-        return Outcome(Kind.DEFERRED, plan.branch, dry_run=dry_run)
+        return Outcome(Kind.DEFERRED, plan.branch, dry_run=dry_run, seen=seen)
     url = request.url if request else None
     if dry_run:
-        return Outcome(steps.kind, plan.branch, url, dry_run=True, number=number_of(request))
+        return Outcome(steps.kind, plan.branch, url, dry_run=True, number=number_of(request), seen=seen)
     if steps.kind is Kind.SKIPPED_HUMAN:
         _tell_human_once(platform, repo, request)
     if steps.write:
@@ -239,43 +255,57 @@ def _apply(
         request = platform.open_request(repo, plan)
     elif steps.update and request is not None:
         request = platform.update_request(repo, request, plan.title, plan.body, plan.labels)
-    return Outcome(steps.kind, plan.branch, request.url if request else url, number=number_of(request))
+    return Outcome(steps.kind, plan.branch, request.url if request else url, number=number_of(request), seen=seen)
 
 
-def close_if_fixed(platform: Platform, repo: Repo, branch: str, *, dry_run: bool = False) -> Outcome:
+def close_if_fixed(
+    platform: Platform, repo: Repo, branch: str, *, dry_run: bool = False, known: bool = False
+) -> Outcome:
     """The repository needs no fixes from ``branch``: close the bot's open request there
     and delete the branch (a merged request's too, and one a dead run left without its
     request); leave a branch with someone else's commits alone.
 
     The branch is looked at first: most repositories have none, and then there is nothing
     to close (GitHub closes a pull request whose branch is deleted; a merged or closed
-    one needs nothing), for one call instead of two. A refusal (a ruleset keeps the branch)
-    is the outcome."""
+    one needs nothing), for one call instead of two. When the state store believes a
+    request from the branch is open (``known``), it is looked up even without its branch
+    (a forge that deletes merged branches), so that its fate is learnt. A refusal (a
+    ruleset keeps the branch) is the outcome."""
     try:
-        return _close_if_fixed(platform, repo, branch, dry_run)
+        return _close_if_fixed(platform, repo, branch, dry_run, known)
     except Refused as exc:
         return Outcome(Kind.REFUSED, branch, dry_run=dry_run, detail=str(exc))
 
 
-def _close_if_fixed(platform: Platform, repo: Repo, branch: str, dry_run: bool) -> Outcome:
+def _close_if_fixed(platform: Platform, repo: Repo, branch: str, dry_run: bool, known: bool) -> Outcome:
     head = platform.branch_head(repo, branch)
     if head is None:
-        return Outcome(Kind.NOTHING, branch, dry_run=dry_run)
+        request = platform.find_request(repo, branch) if known else None
+        return Outcome(Kind.NOTHING, branch, dry_run=dry_run, number=number_of(request), seen=seen_of(request))
     request = platform.find_request(repo, branch)
     if request is None:
         return _delete_orphan(platform, repo, branch, head, dry_run)
     if request.state is RequestState.MERGED:
-        return _delete_merged(platform, repo, request, head, dry_run)
+        return replace(_delete_merged(platform, repo, request, head, dry_run), seen=seen_of(request))
     if request.state is not RequestState.OPEN:
-        return Outcome(Kind.NOTHING, branch, request.url, dry_run=dry_run, number=number_of(request))
+        number = number_of(request)
+        return Outcome(Kind.NOTHING, branch, request.url, dry_run=dry_run, number=number, seen=seen_of(request))
+    seen = seen_of(request)
     if not bot_only(head, platform.bot_email):
         if not dry_run:
             _tell_human_once(platform, repo, request)
-        return Outcome(Kind.SKIPPED_HUMAN, branch, request.url, dry_run=dry_run, number=number_of(request))
+        return Outcome(Kind.SKIPPED_HUMAN, branch, request.url, dry_run=dry_run, number=number_of(request), seen=seen)
     if not dry_run:
         platform.close_request(repo, request, FIXED_COMMENT)
         platform.delete_branch(repo, branch)
-    return Outcome(Kind.CLOSED, branch, request.url, dry_run=dry_run, number=number_of(request))
+    return Outcome(Kind.CLOSED, branch, request.url, dry_run=dry_run, number=number_of(request), seen=seen)
+
+
+def look_up(platform: Platform, repo: Repo, branch: str) -> Outcome:
+    """Only learn the fate of the request from ``branch`` (a repository unchanged since
+    the last run is not scanned, but a request can be merged or closed meanwhile)."""
+    request = platform.find_request(repo, branch)
+    return Outcome(Kind.NOTHING, branch, dry_run=False, number=number_of(request), seen=seen_of(request))
 
 
 def _delete_merged(platform: Platform, repo: Repo, request: ChangeRequest, head: BranchHead, dry_run: bool) -> Outcome:

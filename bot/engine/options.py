@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 from bot.engine.rescan import Memory
 from bot.errors import DockmendError
@@ -15,6 +15,20 @@ from bot.platforms.base import Repo
 
 def nothing_ignored(full_name: str) -> frozenset[str]:
     return frozenset()
+
+
+@dataclass(frozen=True)
+class RequestHistory:
+    """What the state store knows of a repository's requests, read once as the run starts:
+    the branches with a request it believes open (looked up even when the branch is gone,
+    to learn a merge or a close), and how often each fixer code was closed unmerged."""
+
+    open_branches: frozenset[str] = frozenset()
+    closed_unmerged: Mapping[str, int] = field(default_factory=dict)
+
+
+def no_history(full_name: str) -> RequestHistory:
+    return RequestHistory()
 
 
 @dataclass(frozen=True)
@@ -54,6 +68,8 @@ class RunOptions:
     run_id: str = ""
     # fixer codes not wanted in a repository (chat `ignore`, kept in the state database)
     ignored: Callable[[str], frozenset[str]] = nothing_ignored
+    # the repository's requests as the state store knows them (fates, the fixer-stop policy)
+    history: Callable[[str], RequestHistory] = no_history
     shard: Shard | None = None  # only this shard's repositories
     memory: Memory | None = None  # what earlier runs saw: unchanged repositories are skipped
     stop: threading.Event | None = None  # set on shutdown: repositories not begun are left for later

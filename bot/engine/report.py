@@ -37,6 +37,7 @@ class RepoResult:
     # for the state store and metrics: (Dockerfile path, code, line, message), and the fixes' codes
     found: tuple[tuple[str, str, int, str], ...] = ()
     fix_codes: tuple[str, ...] = ()
+    stopped: tuple[str, ...] = ()  # fixer codes left out: the repository closed their requests unmerged too often
 
 
 @dataclass
@@ -58,7 +59,7 @@ class RunSummary:
 
     @property
     def links(self) -> list[str]:
-        return [o.url for r in self.results for o in r.outcomes if o.url]
+        return [o.url for r in self.results for o in r.outcomes if o.url and o.kind is not Kind.NOTHING]
 
     def line(self) -> str:
         verb = "dry run" if self.dry_run else "run"
@@ -89,10 +90,18 @@ def describe(outcome: Outcome) -> str:
 _WOULD = frozenset({Kind.CREATED, Kind.UPDATED, Kind.REBASED, Kind.CLOSED, Kind.BRANCH_DELETED})
 
 
+def _stopped(result: RepoResult) -> str:
+    if not result.stopped:
+        return ""
+    codes = ", ".join(result.stopped)
+    return f" ({codes} no longer proposed here: requests closed unmerged too often)"
+
+
 def _status(result: RepoResult) -> str:
     if result.status == OK:
-        return "; ".join(describe(o) for o in result.outcomes) or "nothing to do"
-    return f"{result.status}: {result.reason}"
+        text = "; ".join(describe(o) for o in result.outcomes if o.kind is not Kind.NOTHING)
+        return (text or "nothing to do") + _stopped(result)
+    return f"{result.status}: {result.reason}{_stopped(result)}"
 
 
 class PlainReporter:

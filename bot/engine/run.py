@@ -26,7 +26,7 @@ from bot import __version__
 from bot.engine import onboarding
 from bot.engine.body import check_template
 from bot.engine.budget import Budget
-from bot.engine.changes import WRITES, Kind, Outcome, PlanDetail, close_if_fixed, ensure_change_request
+from bot.engine.changes import WRITES, Kind, Outcome, PlanDetail, close_if_fixed, ensure_change_request, look_up
 from bot.engine.options import RunOptions
 from bot.engine.plan import PlanContext, branch_name, build_plan, check_title_template, fixer_branches
 from bot.engine.report import (
@@ -72,6 +72,8 @@ class RepoJob:
     key: str  # the rescan key: the target's part and the ignored codes
     ignored: frozenset[str]
     last_try: bool = False  # the end-of-run retry: a registry outage now fails the repository
+    stopped: tuple[str, ...] = ()  # codes left out by the fixer-stop policy (closed unmerged too often)
+    known: frozenset[str] = frozenset()  # branches with a request the state store believes open
 
 
 @dataclass
@@ -128,7 +130,14 @@ class Runner:
 
         def job(repo: Repo, last_try: bool = False) -> RepoJob:
             ignored = self.options.ignored(repo.full_name)  # chat-ignored codes (read once, as the run starts)
-            return RepoJob(platform, settings, repo, budget, scan_key(key, ignored), ignored, last_try)
+            history = self.options.history(repo.full_name)
+            limit = settings.stop_after_closed  # the fixer-stop policy (0: never)
+            stopped = tuple(sorted(c for c, n in history.closed_unmerged.items() if limit and n >= limit))
+            ignored |= frozenset(stopped)
+            return RepoJob(
+                platform, settings, repo, budget, scan_key(key, ignored), ignored, last_try, stopped,
+                history.open_branches,
+            )  # fmt: skip
 
         def one(repo: Repo) -> None:
             try:
@@ -177,7 +186,7 @@ class Runner:
         if self.options.stop is not None and self.options.stop.is_set():
             return RepoResult(name, repo.full_name, SKIPPED, STOPPING)
         if self._unchanged(repo, job.key):
-            return RepoResult(name, repo.full_name, SKIPPED, UNCHANGED)
+            return RepoResult(name, repo.full_name, SKIPPED, UNCHANGED, outcomes=self._fates(job), stopped=job.stopped)
         try:
             scanned = self._changes(job)
         except PlatformUnavailable:
@@ -189,6 +198,20 @@ class Runner:
             return RepoResult(name, repo.full_name, FAILED, f"internal error {type(exc).__name__}: {exc}")
         self._remember(job, scanned)
         return scanned.result
+
+    def _fates(self, job: RepoJob) -> tuple[Outcome, ...]:
+        """An unchanged repository is not scanned, but its open requests may have been
+        merged or closed since: look them up (one call each) for the state store."""
+        found = []
+        for branch in sorted(job.known):
+            try:
+                outcome = look_up(job.platform, job.repo, branch)
+            except PlatformError as exc:  # learnt at a later run
+                log.info("%s: cannot look up the request from %s: %s", job.repo.full_name, branch, exc)
+                continue
+            if outcome.seen is not None:
+                found.append(outcome)
+        return tuple(found)
 
     def _unchanged(self, repo: Repo, key: str) -> bool:
         memory = self.options.memory
@@ -246,7 +269,9 @@ class Runner:
         if onboarding.answered(settings, kind, found):  # its merged onboarding branch goes
             tidied = onboarding.tidy(job.platform, repo, settings, dry_run=self.options.dry_run)
             outcomes += [tidied] if tidied is not None else []
-        result = RepoResult(settings.name, repo.full_name, OK, "", fixes, findings, tuple(outcomes), found_, codes)
+        result = RepoResult(
+            settings.name, repo.full_name, OK, "", fixes, findings, tuple(outcomes), found_, codes, job.stopped
+        )
         # deferred or refused: asked again next run, whether or not anything was pushed
         complete = all(o.kind not in (Kind.DEFERRED, Kind.REFUSED) for o in outcomes)
         return _Scanned(result, lookups, found.base_sha, complete)
@@ -301,8 +326,10 @@ class Runner:
             branches = fixer_branches(settings.branch_prefix)
         closed: list[Outcome] = []
         for branch in (b for b in branches if b not in planned):
-            outcome = close_if_fixed(job.platform, job.repo, branch, dry_run=self.options.dry_run)
-            if outcome.kind is not Kind.NOTHING:
+            outcome = close_if_fixed(
+                job.platform, job.repo, branch, dry_run=self.options.dry_run, known=branch in job.known
+            )
+            if outcome.kind is not Kind.NOTHING or outcome.seen is not None:
                 closed.append(outcome)
             if outcome.kind is Kind.REFUSED:
                 break

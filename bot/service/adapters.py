@@ -10,6 +10,7 @@ import fnmatch
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -19,7 +20,7 @@ from bot.service.scheduler import Scheduler
 from bot.service.web.model import FindingInfo, RepositoryInfo, RequestInfo, RunInfo, ScheduledRun
 from bot.settings.targets import TargetSettings
 from bot.state import db, findings, requests, store
-from bot.state.models import Run
+from bot.state.models import ChangeRequest, Run
 
 RECENT = 5  # runs listed by ``status``
 POLL = 0.2  # seconds between looks at a queued run's row
@@ -39,6 +40,24 @@ def run_info(run: Run, found: int = 0) -> RunInfo:
         requests_opened=run.requests_opened,
         requests_updated=run.requests_updated,
         requests_closed=run.requests_closed,
+    )
+
+
+def request_info(r: ChangeRequest) -> RequestInfo:
+    return RequestInfo(
+        platform=r.repository.platform,
+        repository=r.repository.full_name,
+        number=r.number,
+        title=r.title,
+        url=r.url,
+        state=r.state,
+        target=r.target or "",
+        opened_at=r.opened_at,
+        updated_at=r.updated_at,
+        team=r.team,
+        fixes=requests.codes_of(r),
+        fate=r.fate,
+        closed_at=r.closed_at,
     )
 
 
@@ -73,22 +92,11 @@ class StoreViews:
 
     def open_requests(self) -> Sequence[RequestInfo]:
         with self.sessions() as session:
-            return [
-                RequestInfo(
-                    platform=r.repository.platform,
-                    repository=r.repository.full_name,
-                    number=r.number,
-                    title=r.title,
-                    url=r.url,
-                    state=r.state,
-                    target=r.target or "",
-                    opened_at=r.opened_at,
-                    updated_at=r.updated_at,
-                    team=r.team,
-                    fixes=requests.codes_of(r),
-                )
-                for r in requests.open_requests(session)
-            ]
+            return [request_info(r) for r in requests.open_requests(session)]
+
+    def ended_requests(self, since: datetime) -> Sequence[RequestInfo]:
+        with self.sessions() as session:
+            return [request_info(r) for r in requests.requests_ended_since(session, since)]
 
     def next_runs(self) -> Sequence[ScheduledRun]:
         schedules = {t.name: f"{t.schedule.cron} ({t.schedule.timezone})" for t in self.targets}

@@ -12,14 +12,14 @@ import io
 import logging
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TextIO
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.engine import run as runner
 from bot.engine.changes import Kind, Outcome
-from bot.engine.options import RunOptions, Shard
+from bot.engine.options import RequestHistory, RunOptions, Shard
 from bot.engine.report import FAILED, OK, SKIPPED, PlainReporter, RunSummary
 from bot.errors import DockmendError
 from bot.platforms.base import Platform
@@ -34,6 +34,7 @@ from bot.state.store import RepoKey, RunCounts
 
 log = logging.getLogger(__name__)
 _UPDATED = frozenset({Kind.UPDATED, Kind.REBASED})
+_LEARNT_ONLY = frozenset({Kind.NOTHING, Kind.SKIPPED_CLOSED, Kind.DEFERRED})
 
 
 class TargetBusy(DockmendError):
@@ -67,7 +68,7 @@ def recorded_run(
     memory = StateMemory(sessions) if remember and repo is None else None
     options = RunOptions(
         target=target, repo=repo, offline=offline, run_id=run_id, ignored=ignored_codes(sessions),
-        shard=shard, memory=memory, stop=stop,
+        history=request_history(sessions), shard=shard, memory=memory, stop=stop,
     )  # fmt: skip
     listener = metrics.registry_listener() if metrics is not None else None
     if out is None or err is None:
@@ -119,6 +120,18 @@ def run_recorded(
     return summaries
 
 
+def request_history(sessions: sessionmaker[Session]) -> Callable[[str], RequestHistory]:
+    """The state store's requests per repository, for a run's fate look-ups and the
+    fixer-stop policy (read once, as the run starts)."""
+    read = requests.histories(sessions)
+
+    def history(full_name: str) -> RequestHistory:
+        found = read(full_name)
+        return RequestHistory(found.open_branches, found.closed_unmerged)
+
+    return history
+
+
 def request_state(kind: Kind) -> RequestState:
     if kind is Kind.CLOSED:
         return "closed"
@@ -151,28 +164,47 @@ def record_summary(
     counts = counts_of(summary)
     if summary.dry_run:
         return counts
+    ended: list[tuple[str, tuple[str, ...]]] = []  # (fate, codes) of the requests seen to end
     with sessions.begin() as session:
         for result in summary.results:
             platform = platforms.get(result.target, "")
-            if result.status != OK:
-                continue
             key = RepoKey(platform, result.repo)
+            if result.status != OK:  # an unchanged repository: only its requests' fates
+                for outcome in result.outcomes:
+                    ended += _learn(session, key, outcome)
+                continue
             store.note_run(session, key, summary.run_id)
             records = [FindingRecord(path, line or None, code, message) for path, code, line, message in result.found]
             findings.record_findings(session, summary.run_id, key, records)
             for outcome in result.outcomes:
+                ended += _learn(session, key, outcome)
                 _record_request(session, key, result.target, summary.run_id, outcome)
         if memory is not None:  # with the requests, in one transaction
             memory.write(session)
     if metrics is not None:
         _feed(metrics, summary, platforms)
+        for fate, codes in ended:
+            metrics.request_ended(fate, codes)
     return counts
 
 
+def _learn(session: Session, key: RepoKey, outcome: Outcome) -> list[tuple[str, tuple[str, ...]]]:
+    """What the forge said of the request found on the branch (merged, closed by a person);
+    the (fate, codes) of a request that ended by it."""
+    seen = outcome.seen
+    if seen is None:
+        return []
+    row = requests.learn_fate(session, key, seen.number, seen.state.value)
+    if row is None or row.fate not in ("merged", "closed"):
+        return []
+    return [(row.fate, requests.codes_of(row))]
+
+
 def _record_request(session: Session, key: RepoKey, target: str, run_id: str, outcome: Outcome) -> None:
-    """One request the run touched; a closed one (no plan this run) keeps its recorded title and fixes."""
+    """One request the run touched; a closed one (no plan this run) keeps its recorded title
+    and fixes. A request closed with this very fix set (SKIPPED_CLOSED) is only learnt."""
     number, plan = outcome.number, outcome.plan
-    if outcome.url is None or number is None or outcome.kind is Kind.NOTHING:
+    if outcome.url is None or number is None or outcome.kind in _LEARNT_ONLY:
         return
     requests.record_request(
         session,
@@ -187,7 +219,10 @@ def _record_request(session: Session, key: RepoKey, target: str, run_id: str, ou
         target=target,
         team=plan.team if plan is not None else None,
         run_id=run_id,
+        fate="fixed" if outcome.kind is Kind.CLOSED else None,
     )
+    if outcome.kind is Kind.CREATED:  # a newer request from the branch
+        requests.supersede(session, key, outcome.branch, number)
 
 
 def _feed(metrics: Metrics, summary: RunSummary, platforms: Mapping[str, str]) -> None:

@@ -200,6 +200,8 @@ class Target(Section):
     """Requests opened per run (updates are not capped)."""
     max_requests_per_repo: int = Field(default=1, ge=0)
     """Requests opened per repository per run."""
+    stop_after_closed: int = Field(default=2, ge=0)
+    """A fixer whose requests a repository closed unmerged this many times is no longer proposed there (0: never)."""
     template: Text | None = None
     """A Jinja2 template for the request body (relative to this file)."""
     title_template: str | None = Field(default=None, min_length=1, max_length=1000)
@@ -274,6 +276,7 @@ def target_settings(model: Target, images: Images, source: str | None) -> Target
         onboarding=model.onboarding,
         max_requests=model.max_requests,
         max_requests_per_repo=model.max_requests_per_repo,
+        stop_after_closed=model.stop_after_closed,
         template=_file(base, model.template),
         title_template=model.title_template,
         schedule=Schedule(model.schedule.cron, model.schedule.timezone),

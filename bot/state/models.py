@@ -157,7 +157,10 @@ class ChangeRequest(Base):
     url: Mapped[str] = mapped_column(String(1000))
     title: Mapped[str] = mapped_column(String(500), default="")
     branch: Mapped[str] = mapped_column(String(255))
-    state: Mapped[str] = mapped_column(String(16), index=True)  # open | merged | closed
+    state: Mapped[str] = mapped_column(String(16), index=True)  # open | merged | closed, as the forge says
+    # open | merged | closed (unmerged, by a person) | fixed (closed by the bot: its fixes
+    # landed) | superseded (a newer request replaced it on the same branch)
+    fate: Mapped[str] = mapped_column(String(16), index=True, default="open", server_default="open")
     fingerprint: Mapped[str] = mapped_column(String(128))  # of the fix set
     codes: Mapped[str] = mapped_column(String(500), default="")  # the fixes in it, comma-separated
     target: Mapped[str | None] = mapped_column(String(200), index=True)

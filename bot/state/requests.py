@@ -6,7 +6,9 @@ Like :mod:`bot.state.store`, functions flush and the caller commits.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal, get_args
 
@@ -17,6 +19,10 @@ from bot.state.models import ChangeRequest, IgnoredFix, Repository
 from bot.state.store import RepoLike, ensure_repository
 
 RequestState = Literal["open", "merged", "closed"]
+Fate = Literal["open", "merged", "closed", "fixed", "superseded"]
+FINAL = frozenset({"merged", "closed", "fixed", "superseded"})
+"""A request's fate: still open; merged; closed unmerged by a person; closed by the bot
+because its fixes landed (``fixed``); replaced by a newer request on its branch."""
 
 
 def _now(now: datetime | None) -> datetime:
@@ -37,15 +43,19 @@ def record_request(
     target: str | None = None,
     team: str | None = None,
     run_id: str | None = None,
+    fate: Fate | None = None,
     now: datetime | None = None,
 ) -> ChangeRequest:
     """Create or update the request ``number`` of ``repo`` (idempotent; closing stamps ``closed_at``).
 
     ``codes`` are the fixes in it (DM103, …); ``run_id`` the run that opened or updated it.
     Optional values left out (None; a request closed by a run that planned nothing for it
-    has no fingerprint of its own) keep what was recorded before."""
+    has no fingerprint of its own) keep what was recorded before. ``fate`` defaults to the
+    state's (a closed request: closed by a person); the bot closing its own passes "fixed"."""
     if state not in get_args(RequestState):
         raise ValueError(f"unknown request state {state!r}")
+    if fate is not None and fate not in get_args(Fate):
+        raise ValueError(f"unknown request fate {fate!r}")
     moment = _now(now)
     row = ensure_repository(session, repo)
     statement = select(ChangeRequest).where(ChangeRequest.repository_id == row.id, ChangeRequest.number == number)
@@ -65,9 +75,101 @@ def record_request(
     elif request.closed_at is None:
         request.closed_at = moment
     request.state = state
+    request.fate = fate or state
     request.updated_at = moment
     session.flush()
     return request
+
+
+def learn_fate(
+    session: Session, repo: RepoLike, number: int, state: RequestState, *, now: datetime | None = None
+) -> ChangeRequest | None:
+    """What the forge says of a recorded request (merged, closed, open). Returns the row
+    when its fate changed by this (None otherwise, or when the request was never recorded).
+
+    A request the bot closed stays "fixed" however the forge reports it later; a merge
+    is a merge whatever was recorded."""
+    if state not in get_args(RequestState):
+        raise ValueError(f"unknown request state {state!r}")
+    row = _request(session, repo, number)
+    if row is None or row.state == state or (row.fate == "fixed" and state == "closed"):
+        return None
+    if state == "open" and row.fate in FINAL:  # reopened by a person
+        row.closed_at = None
+    elif state != "open" and row.closed_at is None:
+        row.closed_at = _now(now)
+    row.state, row.fate = state, state
+    row.updated_at = _now(now)
+    session.flush()
+    return row
+
+
+def supersede(
+    session: Session, repo: RepoLike, branch: str, newer: int, *, now: datetime | None = None
+) -> list[ChangeRequest]:
+    """A new request ``newer`` from ``branch``: the older ones still recorded open there
+    were replaced (the forge said nothing else of them). Returns those marked."""
+    statement = (
+        select(ChangeRequest)
+        .join(ChangeRequest.repository)
+        .where(
+            Repository.platform == repo.platform,
+            Repository.full_name == repo.full_name,
+            ChangeRequest.branch == branch,
+            ChangeRequest.number != newer,
+            ChangeRequest.fate == "open",
+        )
+    )
+    rows = list(session.scalars(statement))
+    for row in rows:
+        row.state, row.fate = "closed", "superseded"
+        row.closed_at = row.closed_at or _now(now)
+        row.updated_at = _now(now)
+    session.flush()
+    return rows
+
+
+def _request(session: Session, repo: RepoLike, number: int) -> ChangeRequest | None:
+    statement = (
+        select(ChangeRequest)
+        .join(ChangeRequest.repository)
+        .where(
+            Repository.platform == repo.platform,
+            Repository.full_name == repo.full_name,
+            ChangeRequest.number == number,
+        )
+    )
+    return session.scalars(statement).one_or_none()
+
+
+@dataclass(frozen=True)
+class History:
+    """A repository's requests as recorded: the branches of its open ones, and how often
+    each fixer code was in a request closed unmerged by a person."""
+
+    open_branches: frozenset[str] = frozenset()
+    closed_unmerged: Mapping[str, int] = field(default_factory=dict)
+
+
+def histories(sessions: sessionmaker[Session]) -> Callable[[str], History]:
+    """Every repository's :class:`History` by full name (any platform, like ``ignore``),
+    read once as a run starts (one query)."""
+    branches: dict[str, set[str]] = {}
+    closed: dict[str, Counter[str]] = {}
+    statement = (
+        select(Repository.full_name, ChangeRequest.branch, ChangeRequest.fate, ChangeRequest.codes)
+        .join(ChangeRequest.repository)
+        .where(ChangeRequest.fate.in_(("open", "closed")))
+    )
+    with sessions() as session:
+        for full_name, branch, fate, codes in session.execute(statement):
+            if fate == "open":
+                branches.setdefault(full_name, set()).add(branch)
+            else:
+                closed.setdefault(full_name, Counter()).update(c for c in codes.split(",") if c)
+    names = set(branches) | set(closed)
+    found = {n: History(frozenset(branches.get(n, ())), dict(closed.get(n, Counter()))) for n in names}
+    return lambda full_name: found.get(full_name, History())
 
 
 def open_requests(session: Session, *, platform: str | None = None) -> Sequence[ChangeRequest]:
@@ -106,6 +208,18 @@ def requests_opened_since(session: Session, since: datetime, *, target: str | No
     )
     if target is not None:
         statement = statement.where(ChangeRequest.target == target)
+    return list(session.scalars(statement))
+
+
+def requests_ended_since(session: Session, since: datetime) -> Sequence[ChangeRequest]:
+    """Requests that ended (any fate but open) at or after ``since``, oldest end first:
+    what acceptance over time is computed from."""
+    statement = (
+        select(ChangeRequest)
+        .where(ChangeRequest.fate != "open", ChangeRequest.closed_at >= since)
+        .options(joinedload(ChangeRequest.repository))
+        .order_by(ChangeRequest.closed_at, ChangeRequest.id)
+    )
     return list(session.scalars(statement))
 
 

@@ -501,7 +501,9 @@ def test_a_ticked_rebase_box_recreates_the_branch_and_unticks_it(kind: str, tmp_
         asked = step(forge, "tick-3")
         assert asked.ran.exit_code == 0, asked.ran.err
         assert f"{name}: rebased" in asked.ran.err
-        assert branch_writes(asked.writes, name)  # the branch was written again
+        # the branch's commit was made again (within the same second as the first it is the
+        # very same commit, and GitHub's ref then needs no move)
+        assert [w for w in asked.writes if w.repo == name and re.search(r"/git/commits|/repository/commits", w.path)]
         state = asked.state[name]
         head = forge.commit(project, state.branches[BRANCH])
         assert head.parents == (state.branches["main"],) and head.author_email == forge.bot_email

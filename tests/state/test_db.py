@@ -10,7 +10,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.triggers.cron import CronTrigger
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, inspect, text
 
 from bot.errors import DockmendError
 from bot.state import db
@@ -145,3 +145,30 @@ def test_jobs_persisted_before_the_restructure_keep_their_function(database_url:
     (job,) = SQLAlchemyJobStore(engine=engine).get_all_jobs()
     assert job.func_ref == "bot.service.scheduler:run_scheduled_target"
     assert job.next_run_time == datetime(2026, 12, 7, 6, tzinfo=UTC)
+
+
+def test_requests_recorded_before_fates_get_theirs(database_url: str) -> None:
+    """Migration 0004: a request closed before fates were recorded was closed by the bot
+    (a person's close was left recorded as open), a merged one was merged; and back down."""
+    engine = db.create_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            command.upgrade(db.alembic_config(connection), "0003")
+            connection.execute(text("INSERT INTO repositories (id, platform, full_name) VALUES (1, 'gh', 'acme/api')"))
+            for number, state in ((1, "open"), (2, "merged"), (3, "closed")):
+                connection.execute(
+                    text(
+                        "INSERT INTO change_requests (repository_id, number, url, title, branch, state, fingerprint,"
+                        " codes, opened_at, updated_at) VALUES (1, :n, 'u', 't', 'b', :s, 'f', 'DM104', :t, :t)"
+                    ),
+                    {"n": number, "s": state, "t": datetime(2026, 1, 1, tzinfo=UTC)},
+                )
+        db.migrate(engine)
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT number, fate FROM change_requests ORDER BY number")).all()
+            assert [tuple(r) for r in rows] == [(1, "open"), (2, "merged"), (3, "fixed")]
+        with engine.begin() as connection:
+            command.downgrade(db.alembic_config(connection), "0003")
+        assert "fate" not in {c["name"] for c in inspect(engine).get_columns("change_requests")}
+    finally:
+        engine.dispose()

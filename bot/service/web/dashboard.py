@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from urllib.parse import parse_qsl
 
@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from bot import __version__
+from bot.service.web.acceptance import WEEKS, acceptance, hours_text, week_start
 from bot.service.web.auth import COOKIE, SESSION_SECONDS, Auth
 from bot.service.web.limits import LoginThrottle, retry_after
 from bot.service.web.model import WebServices
@@ -53,6 +54,7 @@ def templates() -> jinja2.Environment:
     )
     env.filters["when"] = when
     env.filters["duration"] = duration
+    env.filters["hours"] = hours_text
     return env
 
 
@@ -121,12 +123,16 @@ def add_dashboard_routes(app: FastAPI, ctx: DashboardContext) -> None:
         return Response(ctx.css, media_type="text/css", headers={"Cache-Control": "max-age=3600"})
 
 
-def _overview(services: WebServices) -> dict[str, object]:
+def _overview(services: WebServices, now: datetime | None = None) -> dict[str, object]:
     schedule = services.next_runs()
+    now = now or datetime.now(UTC)
+    open_requests = services.open_requests()
+    since = week_start(now) - timedelta(weeks=WEEKS - 1)
     return {
         "runs": services.recent_runs(RUNS_SHOWN),
         "repositories": services.repositories(REPOSITORIES_SHOWN),
-        "requests": services.open_requests(),
+        "requests": open_requests,
+        "acceptance": acceptance(services.ended_requests(since), open_requests, now),
         "schedule": schedule,
         "next_run": min((s.next_run for s in schedule if s.next_run is not None), default=None),
     }

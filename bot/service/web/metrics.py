@@ -7,14 +7,16 @@ counters.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from bot.httpwait import Listener
+from fixers.registry import FIXERS
 
 RUN_BUCKETS = (1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200)  # seconds
 REQUEST_ACTIONS = ("opened", "updated", "closed")
+FATES = ("merged", "closed")  # closed: unmerged, by a person
 MAX_REGISTRY_LABELS = 64
 
 
@@ -50,6 +52,10 @@ class Metrics:
             "dockmend_registry_requests", "Container registry requests, by registry host and answer class.",
             ["registry", "status"], registry=r,
         )  # fmt: skip
+        self.request_fates = Counter(
+            "dockmend_request_fates", "Requests merged, or closed unmerged by a person, by fixer code in them.",
+            ["code", "fate"], registry=r,
+        )  # fmt: skip
         self.chat_commands = Counter(
             "dockmend_chat_commands", "Chat commands received, by platform and command.", ["platform", "command"],
             registry=r,
@@ -69,6 +75,15 @@ class Metrics:
         if action not in REQUEST_ACTIONS:
             raise ValueError(f"request action must be one of {REQUEST_ACTIONS}, not {action!r}")
         self.requests.labels(platform, action).inc()
+
+    def request_ended(self, fate: str, codes: Iterable[str]) -> None:
+        """A request merged or closed unmerged: counted once for each fixer code in it
+        (labels from the fixers' codes only: anything else is not counted)."""
+        if fate not in FATES:
+            raise ValueError(f"request fate must be one of {FATES}, not {fate!r}")
+        for code in set(codes):
+            if code in FIXERS:
+                self.request_fates.labels(code, fate).inc()
 
     def api_call(self, platform: str, status: int | None, rate_limit_remaining: int | None = None) -> None:
         self.api_calls.labels(platform, status_class(status)).inc()

@@ -59,6 +59,8 @@ class RequestInfo:
     updated_at: datetime | None = None
     team: str | None = None  # the team it was routed to
     fixes: tuple[str, ...] = ()  # codes
+    fate: str = "open"  # open, merged, closed (unmerged, by a person), fixed (closed by the bot), superseded
+    closed_at: datetime | None = None  # when a run saw it end
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,10 @@ class WebServices(Protocol):
         ...
 
     def open_requests(self) -> Sequence[RequestInfo]: ...
+
+    def ended_requests(self, since: datetime) -> Sequence[RequestInfo]:
+        """Requests that ended (merged, closed, fixed, superseded) at or after ``since``."""
+        ...
 
     def next_runs(self) -> Sequence[ScheduledRun]: ...
 

@@ -76,12 +76,44 @@ def sample_schedule() -> list[ScheduledRun]:
     ]
 
 
+def sample_ended(now: datetime) -> list[RequestInfo]:
+    """Requests that ended in the weeks before ``now``: merged, closed by people, fixed."""
+    ended = []
+    for n, (fate, codes, team, days, hours) in enumerate(
+        [
+            ("merged", ("DM104",), "payments", 2, 5), ("merged", ("DM104", "DM106"), "web", 9, 30),
+            ("closed", ("DM106",), "web", 9, 50), ("merged", ("DM105",), "payments", 16, 2),
+            ("closed", ("DM104",), None, 23, 70), ("fixed", ("DM105",), "web", 3, 1),
+        ]
+    ):  # fmt: skip
+        closed_at = now - timedelta(days=days)
+        ended.append(
+            RequestInfo(
+                "github",
+                f"acme/service-{n}",
+                100 + n,
+                f"dockmend: request {n}",
+                f"https://forge/{n}",
+                fate,
+                "acme",
+                closed_at - timedelta(hours=hours),
+                closed_at,
+                team,
+                codes,
+                fate,
+                closed_at,
+            )
+        )
+    return ended
+
+
 @dataclass
 class FakeServices:
     runs: list[RunInfo] = field(default_factory=sample_runs)
     requests: list[RequestInfo] = field(default_factory=sample_requests)
     repos: list[RepositoryInfo] = field(default_factory=sample_repositories)
     schedule: list[ScheduledRun] = field(default_factory=sample_schedule)
+    ended: list[RequestInfo] = field(default_factory=lambda: sample_ended(NOW))
     checks: dict[str, bool] = field(default_factory=lambda: {"database": True, "scheduler": True})
     targets: tuple[str, ...] = ("acme", "acme-gl", "platform-team")
     triggered: list[tuple[str, str]] = field(default_factory=list)
@@ -99,6 +131,10 @@ class FakeServices:
     def open_requests(self) -> Sequence[RequestInfo]:
         self._check()
         return self.requests
+
+    def ended_requests(self, since: datetime) -> Sequence[RequestInfo]:
+        self._check()
+        return [r for r in self.ended if r.closed_at is not None and r.closed_at >= since]
 
     def next_runs(self) -> Sequence[ScheduledRun]:
         self._check()

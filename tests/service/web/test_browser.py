@@ -21,7 +21,10 @@ def test_dashboard_in_chromium(tmp_path: Path) -> None:
     with serve(app()) as base:
         page = drive("dashboard.mjs", base, shot, TOKEN)
     assert page["url"] == f"{base}/" and page["title"] == "dockmend"
-    assert page["headings"] == ["Open requests", "Recent runs", "Next scheduled runs", "Repositories with findings"]
+    assert page["headings"] == [
+        "Acceptance", "Waiting longest", "Open requests", "Recent runs", "Next scheduled runs",
+        "Repositories with findings",
+    ]  # fmt: skip
     assert len(page["runs"]) == 4 and "20250310T060000Z-9f3a21" in page["runs"][1] and "ok" in page["runs"][1]
     assert [
         "#412 dockmend: pin base images, clean apt caches",

@@ -5,19 +5,25 @@ file) against the GitHub emulator holding the integration estate, with unthrottl
 platforms as in ``tests/service/test_serve.py``, and served by uvicorn. Three real runs:
 
 1. ``POST /api/runs`` with the bearer token: the first run opens the estate's requests.
-2. People act: a request is merged; another repository gets the bot's fixes by hand.
+2. People act through the emulator's API: two requests are merged, two are closed
+   unmerged, and another repository gets the bot's fixes by hand.
 3. A Mattermost ``scan acme/api`` from an allowed user: the bot closes that request.
-4. The target's run as the scheduler starts it: the merged request's branch is deleted.
+4. The target's run as the scheduler starts it: the merged requests' branches are
+   deleted, and the closes (in repositories not changed since) are looked up: the
+   state database learns each request's fate.
 
-What the page shows is compared with the state database and the emulator; the
-full-page screenshot is written to ``docs/dashboard.png``.
+What the page shows (the acceptance charts' data points included) is compared with the
+state database and the emulator; the full-page screenshot is written to
+``docs/dashboard.png``.
 """
 
 from __future__ import annotations
 
 import shutil
 import time
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -25,9 +31,11 @@ import pytest
 
 from bot.platforms import build_platform
 from bot.service.app import Service, create_service
+from bot.service.web.acceptance import TOP_SERIES
 from bot.service.web.dashboard import when
 from bot.settings import config
 from bot.state import findings, store
+from bot.state import requests as state_requests
 from bot.state.execution import RunRequest, guarded_run
 from bot.state.models import Run
 from tests.integration import estate, story
@@ -38,10 +46,16 @@ from tests.service.web.serving import Recorder, serve
 TOKEN = "live-dashboard-token-0123456789abcdef"
 MM_TOKEN = "live-mattermost-token-0123456789"
 SCREENSHOT = Path(__file__).resolve().parents[3] / "docs" / "dashboard.png"
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 WAIT = 60.0  # seconds: an upper bound, not a pace
 MERGED = story.PROJECTS["svc-04"]  # a person merges the bot's request
+ALSO_MERGED = story.PROJECTS["svc-01"]
+CLOSED = (story.PROJECTS["web"], story.PROJECTS["gateway"])  # people close the bot's requests unmerged
 BY_HAND = story.PROJECTS["api"]  # a person applies the bot's fixes on the default branch
-HEADINGS = ["Open requests", "Recent runs", "Next scheduled runs", "Repositories with findings"]
+HEADINGS = [
+    "Acceptance", "Waiting longest", "Open requests", "Recent runs", "Next scheduled runs",
+    "Repositories with findings",
+]  # fmt: skip
 
 
 def _service(forge: GitHub, tmp: Path) -> Service:
@@ -105,6 +119,9 @@ def _chat_scan(base: str, repo: str) -> str:
 def _people_act(forge: GitHub) -> None:
     state = forge.snapshot()
     forge.merge(MERGED, _open_number(state, MERGED))
+    forge.merge(ALSO_MERGED, _open_number(state, ALSO_MERGED))
+    for project in CLOSED:
+        forge.close(project, _open_number(state, project))
     forge.human_commit(BY_HAND, "main", story.bot_changes(forge, BY_HAND, state[forge.name(BY_HAND)]))
 
 
@@ -127,7 +144,8 @@ def _run_service(forge: GitHub, service: Service, base: str) -> list[str]:
         service.sessions, RunRequest("acme", "schedule"), service.run_target, holder=service.scheduler.holder
     )
     assert scheduled.outcome == "ok"
-    assert BRANCH not in forge.snapshot()[estate.github_name(MERGED)].branches  # the merged request's
+    for project in (MERGED, ALSO_MERGED):
+        assert BRANCH not in forge.snapshot()[estate.github_name(project)].branches  # the merged request's
     return [first.id, chat.id, scheduled.run_id]
 
 
@@ -141,6 +159,31 @@ def _expected_requests(forge: GitHub) -> list[tuple[str, str]]:
     )
 
 
+def _check_charts(charts: list[dict[str, Any]], ended: set[tuple[str, str, tuple[str, ...]]]) -> None:
+    """The charts draw what the state database holds: per fixer, merged and closed counts
+    (totals) and this week's percentage (the runs all happened this week)."""
+    per_code: dict[str, dict[str, int]] = {}
+    for _, fate, codes in ended:
+        if fate in ("merged", "closed"):
+            for code in codes:
+                per_code.setdefault(code, {"merged": 0, "closed": 0})[fate] += 1
+    by_figure = {c["figure"]: c for c in charts}
+    assert set(by_figure) == {"chart-fixers", "chart-teams", "chart-totals"}
+    assert all(c["width"] > 300 for c in charts)  # drawn, not collapsed
+    bars = {(code, part): value for code, part, value in by_figure["chart-totals"]["bars"]}
+    assert bars == {
+        (code, part): n
+        for code, tally in per_code.items()
+        for part, n in (("merged", tally["merged"]), ("closed unmerged", tally["closed"]))
+    }
+    shown = {series: value for series, _, value in by_figure["chart-fixers"]["points"]}
+    top = sorted(per_code, key=lambda code: (-sum(per_code[code].values()), code))[:TOP_SERIES]
+    assert shown == {
+        code: pytest.approx(100 * per_code[code]["merged"] / sum(per_code[code].values()), abs=0.05) for code in top
+    }
+    assert [value for _, _, value in by_figure["chart-teams"]["points"]] == [50]  # no teams: one line
+
+
 @pytest.mark.skipif(missing() is not None, reason=missing() or "")
 def test_the_dashboard_of_a_live_service_in_chromium(forge: GitHub, tmp_path: Path) -> None:
     service = _service(forge, tmp_path)
@@ -152,6 +195,10 @@ def test_the_dashboard_of_a_live_service_in_chromium(forge: GitHub, tmp_path: Pa
         with service.sessions() as session:
             runs = store.recent_runs(session)
             with_findings = [(r, f) for r, f in findings.repositories_with_findings(session) if f]
+            ended = {
+                (r.repository.full_name, r.fate, state_requests.codes_of(r))
+                for r in state_requests.requests_ended_since(session, EPOCH)
+            }
         (next_run,) = service.scheduler.next_runs()
     finally:
         service.stop()
@@ -171,9 +218,9 @@ def test_the_dashboard_of_a_live_service_in_chromium(forge: GitHub, tmp_path: Pa
     # open requests: what the emulator holds open, linked to it; not the merged or closed ones
     requests = page["requests"]
     assert sorted((r["text"], r["href"]) for r in requests) == _expected_requests(forge)
-    assert len(requests) == len(estate.fixable("github")) - 2
+    assert len(requests) == len(estate.fixable("github")) - 5
     shown = {r["href"].split("/")[4] for r in requests}
-    assert MERGED.name not in shown and BY_HAND.name not in shown
+    assert not {p.name for p in (MERGED, ALSO_MERGED, BY_HAND, *CLOSED)} & shown
     assert all(r["fixes"] and all(c.startswith("DM") for c in r["fixes"]) for r in requests)
 
     # the weekly schedule, and the repositories with their findings (opened, visible)
@@ -186,6 +233,15 @@ def test_the_dashboard_of_a_live_service_in_chromium(forge: GitHub, tmp_path: Pa
     assert [r["codes"] for r in repos] == [[f.code for f in found] for _, found in with_findings]
     assert "DM201" in next(r["codes"] for r in repos if r["name"] == estate.github_name(story.PROJECTS["ml"]))
     assert all(r["visible"] for r in repos)
+
+    # fates: learnt from the forge, as people decided (the bot's own close is "fixed")
+    fates = {name: fate for name, fate, _ in ended}
+    decided = [(MERGED, "merged"), (ALSO_MERGED, "merged"), (CLOSED[0], "closed"), (CLOSED[1], "closed")]
+    assert fates == {**{estate.github_name(p): fate for p, fate in decided}, estate.github_name(BY_HAND): "fixed"}
+    assert page["acceptance"] == "2 merged, 2 closed unmerged (50% merged)"
+    assert page["timeToMerge"].endswith(("min", "h"))
+    _check_charts(page["charts"], ended)
+    assert len(page["waiting"]) == min(10, len(requests))
 
     shot = tmp_path / "dashboard.png"
     assert shot.stat().st_size > 20_000

@@ -1,5 +1,5 @@
 // Signs in to a live service's dashboard in Debian's Chromium, opens every repository's
-// findings, reports what the page shows (JSON on stdout, one line) and saves a full-page
+// findings, reports what the page shows (the acceptance charts' drawn data points too) (JSON on stdout, one line) and saves a full-page
 // screenshot 1280 pixels wide.
 // Usage: DOCKMEND_TOKEN=... node live.mjs BASE_URL OUT.png
 import { chromium } from "playwright-core";
@@ -40,6 +40,19 @@ try {
       codes: [...d.querySelectorAll(".findings code")].map((c) => c.textContent),
       visible: d.querySelector(".findings").getBoundingClientRect().height > 0,
     }))),
+    acceptance: (await page.locator("#acceptance-overall").innerText()).trim(),
+    timeToMerge: (await page.locator("#time-to-merge").innerText()).trim(),
+    charts: await page.locator("figure svg.chart").evaluateAll((all) => all.map((svg) => ({
+      figure: svg.parentElement.id,
+      width: svg.getBoundingClientRect().width,
+      points: [...svg.querySelectorAll("circle[data-value]")].map((c) => [
+        c.parentElement.dataset.series, c.dataset.label, Number(c.dataset.value),
+      ]),
+      bars: [...svg.querySelectorAll("rect[data-part]")].map((r) => [
+        r.parentElement.dataset.label, r.dataset.part, Number(r.dataset.value),
+      ]),
+    }))),
+    waiting: await page.locator("#waiting tbody tr").evaluateAll((rows) => rows.map((tr) => tr.querySelector("a").textContent)),
     stylesLoaded: await page.evaluate(() => getComputedStyle(document.querySelector(".topbar")).backgroundColor),
   };
   await page.screenshot({ path: out, fullPage: true });
