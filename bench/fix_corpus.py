@@ -85,14 +85,20 @@ def whole_process(files: list[Path]) -> list[str]:
 TARGETED = ("DL3009", "DL3020", "DL4000")  # apt lists, ADD for local files, MAINTAINER
 
 
+def _rewritten(reports: list[FileReport], folder: str) -> list[Path]:
+    """Each report's result as a file in ``folder``, in the reports' order."""
+    paths = []
+    for i, report in enumerate(reports):
+        target = Path(folder) / f"{i}.Dockerfile"
+        target.write_bytes(report.after)
+        paths.append(target)
+    return paths
+
+
 def lint_both(files: list[Path], reports: list[FileReport]) -> tuple[list[Counter[str]], list[Counter[str]]]:
     """hadolint's findings per file, before and after the rewrites (in ``files`` order)."""
     with tempfile.TemporaryDirectory() as tmp:
-        rewritten = []
-        for i, report in enumerate(reports):
-            target = Path(tmp) / f"{i}.Dockerfile"
-            target.write_bytes(report.after)
-            rewritten.append(target)
+        rewritten = _rewritten(reports, tmp)
         before, after = hadolint.lint(files), hadolint.lint(rewritten)
         return [before[f] for f in files], [after[f] for f in rewritten]
 
@@ -116,11 +122,7 @@ def cache_findings(files: list[Path], reports: list[FileReport]) -> tuple[tuple[
     """Cache findings before and after: all of them, and those DM104 is meant to remove
     (in stages that ship, not already removed in a form hadolint misses)."""
     with tempfile.TemporaryDirectory() as tmp:
-        rewritten = []
-        for i, report in enumerate(reports):
-            target = Path(tmp) / f"{i}.Dockerfile"
-            target.write_bytes(report.after)
-            rewritten.append(target)
+        rewritten = _rewritten(reports, tmp)
         before, after = hadolint.lint_lines(files), hadolint.lint_lines(rewritten)
     pairs = [(f.read_bytes(), before[f], r.after, after[t]) for f, t, r in zip(files, rewritten, reports, strict=True)]
     pairs = [p for p in pairs if not any(c == hadolint.PARSE_ERROR for _, c in p[1])]
