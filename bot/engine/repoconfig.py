@@ -45,6 +45,9 @@ _REMOTE = re.compile(r"(?P<repo>[\w.-]+(?:/[\w.-]+)+):(?P<path>[^:\s]+)")
 Reader = Callable[[str, str], bytes]  # (repository full name, file path) -> contents
 
 
+MAX_DEPTH = 16  # levels of lists and mappings: the settings need four
+
+
 class RepoConfigError(DockmendError):
     """The repository's ``.dockmend.yml`` cannot be used."""
 
@@ -112,12 +115,33 @@ def _load(data: bytes, path: str) -> dict[str, Any] | None:
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
         raise RepoConfigError(f"invalid YAML: {problem}", path=path, line=line, column=column) from None
+    except RecursionError:  # the parser recurses once per level of nesting
+        raise RepoConfigError(f"nested too deeply (more than {MAX_DEPTH} levels)", path=path) from None
     if raw is None:
         return None
+    if _depth(raw) > MAX_DEPTH:
+        raise RepoConfigError(f"nested too deeply (more than {MAX_DEPTH} levels)", path=path)
     if not isinstance(raw, dict):
         raise RepoConfigError("must be a mapping", path=path)
     _known(raw, KEYS, "", path)
     return raw
+
+
+def _depth(node: Any) -> int:
+    """How deeply ``node`` nests lists and mappings (without recursion; aliases visited once)."""
+    deepest, seen = 0, set()
+    stack: list[tuple[Any, int]] = [(node, 1)]
+    while stack:
+        item, level = stack.pop()
+        if not isinstance(item, dict | list) or id(item) in seen:
+            continue
+        seen.add(id(item))
+        deepest = max(deepest, level)
+        if deepest > MAX_DEPTH:
+            break
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((child, level + 1) for child in children)
+    return deepest
 
 
 def _extended(

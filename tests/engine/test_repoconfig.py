@@ -213,3 +213,10 @@ def test_a_large_remote_preset_is_refused() -> None:
     big = {"acme/c:a.yml": "# " + "x" * repoconfig.MAX_SIZE + "\n"}
     with pytest.raises(repoconfig.RepoConfigError, match=r"acme/c:a\.yml: larger than"):
         repoconfig.parse(b"extends: acme/c:a.yml\n", read=reader(big), owner="acme")
+
+
+@pytest.mark.parametrize("levels", [20, 20_000])
+def test_deep_nesting_is_a_configuration_error_not_a_crash(levels: int) -> None:
+    data = b"fixers: " + b"[" * levels + b"]" * levels + b"\n"
+    with pytest.raises(RepoConfigError, match=r"nested too deeply \(more than 16 levels\)"):
+        parse(data)
