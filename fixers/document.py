@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from array import array
 from bisect import bisect_right
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import overload
@@ -217,6 +217,7 @@ class Document:
     stages: list[Stage]
     directives: dict[str, str]
     global_args: dict[str, str]
+    _inherited: dict[str, dict[int, bool]] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @classmethod
     def parse(cls, data: bytes | str, bom: bool = False, budget: Budget | None = None) -> Document:
@@ -301,6 +302,21 @@ class Document:
         while found[-1].parent is not None:
             found.append(self.stages[found[-1].parent])
         return found
+
+    def inherited(self, stage: Stage, name: str, own: Callable[[Stage], bool]) -> bool:
+        """Whether ``own`` holds for a stage of ``stage``'s lineage. Each stage is asked once
+        per ``name`` (the answers are kept), so asking for every stage is linear."""
+        known = self._inherited.setdefault(name, {})
+        chain: list[Stage] = []
+        step: Stage | None = stage
+        while step is not None and step.index not in known:
+            chain.append(step)
+            step = self.stages[step.parent] if step.parent is not None else None
+        value = known[step.index] if step is not None else False
+        for item in reversed(chain):
+            value = value or own(item)
+            known[item.index] = value
+        return value
 
     def root(self, stage: Stage) -> Stage:
         """The last of :meth:`lineage` (the stage built FROM an image), in constant time."""

@@ -335,22 +335,31 @@ def _ignored(comments: list[str]) -> set[str]:
 
 def posix(doc: Document, stage: Stage) -> bool:
     """Not a Windows stage, and under a backtick escape only when clearly Linux."""
-    lineage = doc.lineage(stage)
-    base = lineage[-1].base_resolved
+    base = doc.root(stage).base_resolved
     if doc.is_windows(stage) or (doc.escape == "`" and ("$" in base or not base)):
         return False
-    shells = [i for s in lineage for i in s.instructions if i.keyword == "SHELL"]
-    return all(i.args and _POSIX_SHELL.fullmatch(i.args[0]) for i in shells)
+    return not doc.inherited(stage, "non-POSIX SHELL", _other_shell)
+
+
+def _other_shell(stage: Stage) -> bool:
+    shells = [i for i in stage.instructions if i.keyword == "SHELL"]
+    return not all(i.args and _POSIX_SHELL.fullmatch(i.args[0]) for i in shells)
+
+
+def _sets(stage: Stage, pattern: re.Pattern[str]) -> bool:
+    return any(i.keyword in ("ENV", "ARG") and pattern.search(" ".join(i.args)) for i in stage.instructions)
+
+
+_MOVES_PIP_CACHE = re.compile(r"\b(XDG_CACHE_HOME|PIP_CACHE_DIR)\b")
+_PIP_NO_CACHE = re.compile(r"PIP_NO_CACHE_DIR")
 
 
 def _pip_cache_moved(doc: Document, stage: Stage) -> bool:
-    sets = [i for s in doc.lineage(stage) for i in s.instructions if i.keyword in ("ENV", "ARG")]
-    return any(re.search(r"\b(XDG_CACHE_HOME|PIP_CACHE_DIR)\b", " ".join(i.args)) for i in sets)
+    return doc.inherited(stage, "pip cache moved", lambda s: _sets(s, _MOVES_PIP_CACHE))
 
 
 def _pip_env(doc: Document, stage: Stage) -> bool:
-    sets = [i for s in doc.lineage(stage) for i in s.instructions if i.keyword in ("ENV", "ARG")]
-    return any("PIP_NO_CACHE_DIR" in " ".join(i.args) for i in sets)
+    return doc.inherited(stage, "PIP_NO_CACHE_DIR", lambda s: _sets(s, _PIP_NO_CACHE))
 
 
 def _yarn_off(doc: Document, ctx: Context) -> set[str]:
@@ -368,8 +377,9 @@ def later_lists(doc: Document, runs: dict[int, Run | None]) -> set[int]:
     removal of the lists in between), in their stage or a stage built FROM it."""
     at_start: dict[int, bool] = {}
     result: set[int] = set()
+    consumers = _consumers(doc)
     for stage in reversed(doc.stages):
-        needed = any(at_start.get(child.index, False) for child in _consumers(doc, stage))
+        needed = any(at_start.get(child.index, False) for child in consumers.get(stage.index, ()))
         needed = needed or any(i.keyword == "ONBUILD" and _apt_effect(i, None) == "reads" for i in stage.instructions)
         for inst in reversed(stage.instructions):
             if needed:
@@ -394,14 +404,23 @@ def _apt_effect(inst: Instruction, run: Run | None) -> str:
     return "resets" if resets else ""
 
 
-def _consumers(doc: Document, stage: Stage) -> list[Stage]:
-    """Stages built FROM ``stage``, or copying its apt lists."""
-    found = [s for s in doc.stages if s.parent == stage.index]
-    refs = {str(stage.index), stage.name or str(stage.index)}
-    for other in doc.stages[stage.index + 1 :]:
+def _consumers(doc: Document) -> dict[int, list[Stage]]:
+    """For each stage, the stages built FROM it or copying its apt lists (one pass)."""
+    found: dict[int, list[Stage]] = {}
+    by_ref: dict[str, Stage] = {}
+    for stage in doc.stages:
+        if stage.parent is not None and stage.parent >= 0:
+            found.setdefault(stage.parent, []).append(stage)
+    for other in doc.stages:
         for inst in other.instructions:
-            source = (inst.flag("from") or "").lower()
-            paths = inst.args[:-1] if inst.keyword in ("COPY", "ADD") and source in refs else ()
+            source = by_ref.get((inst.flag("from") or "").lower()) if inst.keyword in ("COPY", "ADD") else None
+            paths = inst.args[:-1] if source is not None else ()
             if any("/var/lib/apt/lists/".startswith(p.rstrip("/") + "/") for p in paths):
-                found.append(other)
+                assert source is not None
+                if other not in found.setdefault(source.index, []):
+                    found[source.index].append(other)
+        # only earlier stages can be copied from (as a stage); refs are known after the stage
+        by_ref[str(other.index)] = other
+        if other.name:
+            by_ref[other.name.lower()] = other
     return found
