@@ -105,7 +105,7 @@ def fix(doc: Document, ctx: Context) -> FixResult:
         if not posix(doc, stage):
             continue
         stage_off = off | ({"pip"} if _pip_env(doc, stage) else set())
-        root = doc.lineage(stage)[-1].base_resolved
+        root = doc.root(stage).base_resolved
         base = _Base(root, pm.pip_no_cache_dir(root), pm.apk_no_cache(root), _pip_cache_moved(doc, stage), apk_kept)
         for inst in stage.instructions:
             run = None if inst.index in folded else runs.get(inst.index)
@@ -138,7 +138,7 @@ def shipped(doc: Document) -> set[int]:
     while todo:
         for stage in doc.lineage(todo.pop()):
             if stage.index in shipped:
-                continue
+                break  # its lineage was walked when it was marked
             shipped.add(stage.index)
             for inst in stage.instructions:
                 source = doc.stage_by_ref(inst.flag("from") or "") if inst.keyword in ("COPY", "ADD") else None
