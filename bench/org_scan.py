@@ -96,10 +96,10 @@ def config_text(forge: str, url: str, repos: int, concurrency: int) -> str:
             f"gh: {{type: github, url: {url}, token: ${{{env}}}, concurrency: {concurrency}, "
             "seconds_between_requests: 0, seconds_between_writes: 0}"
         )
-        target = f"{{name: acme, platform: gh, owner: {OWNER}, max_requests: {repos}}}"
+        target = f"{{name: acme, platform: gh, owner: {OWNER}, max_requests: {repos}, onboarding: false}}"
     else:
         platform = f"gl: {{type: gitlab, url: {url}, token: ${{{env}}}, concurrency: {concurrency}}}"
-        target = f"{{name: acme, platform: gl, group: {OWNER}, max_requests: {repos}}}"
+        target = f"{{name: acme, platform: gl, group: {OWNER}, max_requests: {repos}, onboarding: false}}"
     return f"platforms:\n  {platform}\ntargets:\n  - {target}\n"
 
 
