@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from bot.engine import repoconfig
+from bot.engine.plan import file_updates
 from bot.engine.repoconfig import RepoConfig
 from bot.engine.selection import selected_fixers
 from bot.platforms.base import Platform, PlatformError, PlatformUnavailable, Repo, RepoFile
@@ -150,10 +151,18 @@ def pin_base(platform: Platform, repo: Repo, found: RepoScan) -> str:
     The files were listed by the default branch's name; its head now must hold the very
     files the scan saw, or the branch moved meanwhile and the repository is scanned again
     at the end of the run (a commit on the new head with fixes of the old files could undo
-    someone's change). Where the head's answer names its tree (GitHub), the same tree sha
-    says so; otherwise the head's files are listed again."""
+    someone's change). Where the forge's answers to the reads named their commit (GitLab's
+    files API), that commit is the base, once every written file is checked to be as
+    listed there. Otherwise the head is asked: where its answer names its tree (GitHub),
+    the same tree sha says so; otherwise the head's files are listed again."""
     if found.base_sha:
         return found.base_sha
+    listed = {f.path: f.sha for f in found.files}
+    written = [u.path for u in file_updates(found.reports, found.modes) if u.path in listed]
+    read = platform.read_at(repo, {path: listed[path] for path in written})
+    if read is not None:  # the reads' answers named the commit, and the written files are as listed there
+        found.base_sha = read
+        return read
     tip = platform.branch_tip(repo, repo.default_branch)
     if tip is None:
         raise PlatformError(f"{repo.full_name}: default branch {repo.default_branch} not found")

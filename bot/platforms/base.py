@@ -11,7 +11,7 @@ Platforms raise :class:`PlatformError` for a repository-level failure and
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
@@ -178,6 +178,14 @@ class Platform(Protocol):
 
     def branch_tip(self, repo: Repo, branch: str) -> Tip | None:
         """The commit a branch points at (one call), or None when it does not exist."""
+
+    def read_at(self, repo: Repo, files: Mapping[str, str]) -> str | None:
+        """The default branch's commit at which ``files`` (path -> blob sha, as listed)
+        were read, when the forge's answers to the scan's reads named it (GitLab's files
+        API does; a written file the scan did not read, its blob found in the cache, is
+        read here). None when the forge's reads name no commit: the caller asks
+        :meth:`branch_tip`. Raises PlatformUnavailable when a file is not as listed any
+        more (the branch moved during the scan)."""
 
     def write_branch(self, repo: Repo, plan: ChangePlan, force: bool) -> str:
         """One commit with ``plan.files`` on ``plan.base_sha``; create the branch, or move it

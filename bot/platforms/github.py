@@ -328,6 +328,9 @@ class GitHubPlatform:
             self._slug = self._clients.app_slug()
         return self._slug
 
+    def read_at(self, repo: Repo, files: Mapping[str, str]) -> str | None:
+        return None  # a blob's answer names no commit: the write's parent is one branch read
+
     @_relocating
     def branch_tip(self, repo: Repo, branch: str) -> Tip | None:
         gh = self._gh(repo)

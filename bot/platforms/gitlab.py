@@ -33,6 +33,7 @@ from bot.platforms.base import (
     ChangePlan,
     ChangeRequest,
     PlatformError,
+    PlatformUnavailable,
     Repo,
     RepoFile,
     RequestState,
@@ -55,6 +56,7 @@ _SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 # root files GitLab's licence detection (licensee) may read: none, and the project has no licence
 _LICENCE_LIKE = re.compile(r"(?:un)?licen[cs]e|copy(?:ing|right)|ofl|patents", re.I)
 _TREES_KEPT = 64  # listings by sha, for the write that follows a pin: a few per thread
+_READS_KEPT = 1024  # projects whose reads wait for read_at (a run's threads: a few each)
 _STATES = {"opened": RequestState.OPEN, "locked": RequestState.OPEN, "merged": RequestState.MERGED}
 # GitLab names licences by lower-cased SPDX ids (Licensee keys); "other" is not one.
 _SPDX_IDS = """0BSD AFL-3.0 AGPL-3.0 Apache-2.0 Artistic-2.0 BSD-2-Clause BSD-3-Clause BSD-3-Clause-Clear BSD-4-Clause
@@ -111,6 +113,9 @@ class GitLabPlatform:
         # merge requests by source branch says (bot.platforms.survey)
         self._groups: dict[str, str] = {}
         self._survey = Survey()
+        # per project, what the files API answered while scanning it: path -> (commit, blob
+        # sha, mode), read back once by read_at when a request needs its base
+        self._read: dict[str, dict[str, tuple[str, str, str]]] = {}
 
     def listen(self, listener: Listener) -> None:
         """Tell ``listener`` (the service's metrics) about every HTTP answer."""
@@ -220,11 +225,71 @@ class GitLabPlatform:
         return self._roots.get((repo.id, ref))
 
     def read_file(self, repo: Repo, file: RepoFile) -> bytes:
+        """By path on the default branch (the files API): the answer names the commit it
+        read, which pins a request's base without another call (:meth:`read_at`). A file
+        that is not as listed any more is read by its blob sha, as listed."""
+        read = self._read_by_path(repo, file.path)
+        if read is not None and read[1] == file.sha:
+            return read[0]
         with self._calling(f"read {file.path} of {repo.full_name}"):
             data = self._project(repo).repository_raw_blob(file.sha)
         if not isinstance(data, bytes):
             raise PlatformError(f"GitLab {self.name}: {file.path} of {repo.full_name}: unexpected answer")
         return data
+
+    def _read_by_path(self, repo: Repo, path: str) -> tuple[bytes, str] | None:
+        """(content, blob sha) of ``path`` at the default branch's head, and what was read
+        where kept for :meth:`read_at`; None when the answer is not a file's."""
+        with self._calling(f"read {path} of {repo.full_name}"):
+            try:
+                answer = self._project(repo).files.get(file_path=path, ref=repo.default_branch)
+            except gitlab.GitlabGetError as exc:
+                if exc.response_code == 404:
+                    return None
+                raise
+        a = answer.attributes
+        commit, blob, content = a.get("commit_id"), a.get("blob_id"), a.get("content")
+        if not (isinstance(commit, str) and isinstance(blob, str) and isinstance(content, str)):
+            return None
+        mode = "100755" if a.get("execute_filemode") else "100644"
+        with self._trees_lock:
+            read = self._read.setdefault(repo.id, {})
+            if len(self._read) > _READS_KEPT:  # only read back by the same repository's pin
+                self._read.clear()
+                read = self._read.setdefault(repo.id, {})
+            read[path] = (commit, blob, mode)
+        return base64.b64decode(content), blob
+
+    def read_at(self, repo: Repo, files: Mapping[str, str]) -> str | None:
+        """The commit the files API named for every one of ``files``, read at one commit.
+        Files found in the cache (no answer yet), or answered at different commits (the
+        branch moved between reads), are read again, by path: one call each."""
+        with self._trees_lock:
+            read = dict(self._read.pop(repo.id, {}))
+        if not files:
+            return None  # nothing written to check: the head's answer pins it
+        missing = [path for path in files if path not in read]
+        for _ in range(2):  # the files not read yet; then, if they span commits, all again
+            for path in missing:
+                if self._read_by_path(repo, path) is None:
+                    raise PlatformUnavailable(f"{repo.full_name}: {path} is gone from the default branch")
+            with self._trees_lock:
+                read.update(self._read.pop(repo.id, {}))
+            if len({read[path][0] for path in files}) == 1:
+                break
+            missing = list(files)
+        answers = {path: read[path] for path in files}
+        commits = {commit for commit, _, _ in answers.values()}
+        listed = self._trees.get((repo.id, f"files of {repo.default_branch}"))
+        modes = {f.path: f.mode for f in listed} if listed is not None else {}
+        if len(commits) != 1 or any(
+            blob != files[path] or modes.get(path, mode) != mode for path, (_, blob, mode) in answers.items()
+        ):
+            raise PlatformUnavailable(f"{repo.full_name}: the default branch moved during the scan")
+        (commit,) = commits
+        if listed is not None:  # as listed where the write looks (the written files: just checked)
+            self._keep((repo.id, commit), listed)
+        return commit
 
     def repo_metadata(self, repo: Repo) -> RepoInfo:
         listed = self._listed.get(repo.full_name)

@@ -106,6 +106,9 @@ class LocalPlatform:
     def tree_of(self, repo: Repo, ref: str) -> str | None:
         return None  # listings are by sha here (``Repo.head_sha``): never pinned again
 
+    def read_at(self, repo: Repo, files: Mapping[str, str]) -> str | None:
+        return None  # listed by sha already (``Repo.head_sha``), or a branch_tip away
+
     def branch_tip(self, repo: Repo, branch: str) -> Tip | None:
         if _is_plain(repo):
             sha = repo.head_sha if branch == repo.default_branch else None

@@ -525,3 +525,33 @@ def test_the_bots_manners_on_gitlab(emulator: GitLabEmulator, platform: GitLabPl
     assert close_if_fixed(platform, cli, "dockmend/remediate").kind is Kind.CLOSED
     assert [m.state for m in emulator.merge_requests(path)] == ["closed", "closed"]
     assert platform.branch_head(cli, "dockmend/remediate") is None
+
+
+def test_reads_by_path_name_the_commit_that_pins_the_base(emulator: GitLabEmulator, platform: GitLabPlatform) -> None:
+    """The files API answers with the commit it read (``commit_id``): a request's base is
+    pinned with no branch or tree call. A written file found in the cache (never read in
+    this scan) is read by path, one call; one that differs from the listing is refused."""
+    billing = repo_of(emulator, "acme/platform/billing")
+    files = {f.path: f for f in platform.list_files(billing, "main")}
+    api, worker = files["services/api/Dockerfile"], files["services/worker/Dockerfile"]
+    since = len(emulator.requests)
+    assert platform.read_file(billing, api).startswith(b"FROM")
+    assert len(api_paths(emulator, since)) == 1 and "/repository/files/" in api_paths(emulator, since)[0]
+    since = len(emulator.requests)
+    head = platform.read_at(billing, {api.path: api.sha})
+    assert head == head_of(emulator, "acme/platform/billing")
+    assert api_paths(emulator, since) == []  # no branch read, no tree read
+    assert platform.list_files(billing, head) == tuple(files.values())  # kept for the write: no call
+
+    since = len(emulator.requests)  # the cache had it: one read by path, for its commit
+    assert platform.read_at(billing, {worker.path: worker.sha}) == head
+    assert len(api_paths(emulator, since)) == 1
+
+    platform.list_files(billing, "main")
+    platform.read_file(billing, api)
+    emulator.commit("acme/platform/billing", "main", {api.path: "FROM alpine:3.20\n"})
+    try:
+        with pytest.raises(PlatformUnavailable, match="moved during the scan"):
+            platform.read_at(billing, {api.path: api.sha, worker.path: worker.sha})  # read again: api changed
+    finally:
+        emulator.commit("acme/platform/billing", "main", {api.path: platform.read_file(billing, api).decode()})
