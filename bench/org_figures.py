@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import math
 import os
+import posixpath
 import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from urllib.parse import unquote
+
+from fixers.names import is_dockerfile_name
 
 Logged = tuple[str, str, int]
 READS = frozenset({"GET", "HEAD"})
@@ -35,6 +39,7 @@ def route(path: str) -> str:
     bare, _, query = path.partition("?")
     bare = _GITHUB_REPO.sub("/repos/{repo}", bare)
     bare = _GITLAB_PROJECT.sub("/projects/{project}", bare)
+    bare = re.sub(r"/repository/files/[^/]+", "/repository/files/{path}", bare)
     bare = _SHA.sub("{sha}", bare)
     bare = _NUMBER.sub("/{n}", bare).removeprefix("/api/v3").removeprefix("/api/v4")
     keys = sorted({pair.split("=", 1)[0] for pair in query.split("&") if pair and not pair.startswith("page=")})
@@ -54,6 +59,10 @@ def kind(method: str, path: str, dockerfile_blobs: frozenset[str]) -> str:
     sha = blob_sha(path)
     if sha is not None:
         return "dockerfile blob" if sha in dockerfile_blobs else "context blob"
+    by_path = re.search(r"/repository/files/([^/?]+)(?:\?|$)", path)
+    if by_path:  # GitLab's files API: a file by path (the answer names the commit it read)
+        name = posixpath.basename(unquote(by_path.group(1)))
+        return "dockerfile blob" if is_dockerfile_name(name) else "context blob"
     if (r.startswith(("/orgs/", "/users/")) and r.endswith("/repos")) or (
         r.startswith("/groups/") and r.endswith("/projects")
     ):
@@ -95,9 +104,21 @@ class RunFigures:
         return Counter(kind(m, p, self.dockerfile_blobs) for m, p, _ in self.log)
 
     @property
+    def heads(self) -> int:
+        """GitHub: one read of the default branch's head per branch the run creates. A new
+        commit names its parent's sha, and no answer of the scan carries it (the listing
+        has no head sha, a tree read by the branch's name answers the tree's sha, a blob
+        names no commit). GitLab names none: its files API answers with the commit read,
+        and its commit API takes a start branch."""
+        if not any(path.startswith("/api/v3/") for _, path, _ in self.log):
+            return 0
+        return sum(1 for method, path, _ in self.log if method == "POST" and route(path) == "/repos/{repo}/git/refs")
+
+    @property
     def minimum(self) -> int:
-        """List pages + one tree per repository + one read per Dockerfile + the writes made."""
-        return math.ceil(self.repos / 100) + self.trees + self.dockerfiles + self.kinds["write"]
+        """List pages + one tree per repository + one read per Dockerfile + the writes made
+        (+ on GitHub, the head a new branch's commit names as its parent)."""
+        return math.ceil(self.repos / 100) + self.trees + self.dockerfiles + self.kinds["write"] + self.heads
 
     @property
     def bound(self) -> float:
@@ -107,13 +128,15 @@ class RunFigures:
         """Routes whose requests the minimum does not count, most first (writes never)."""
         counts: Counter[str] = Counter()
         pages = math.ceil(self.repos / 100)
-        trees, dockerfiles = self.trees, self.dockerfiles
+        trees, dockerfiles, heads = self.trees, self.dockerfiles, self.heads
         for method, path, _ in self.log:
             what = kind(method, path, self.dockerfile_blobs)
             if what == "write":
                 continue
             if what == "listing" and pages > 0:
                 pages -= 1
+            elif heads > 0 and method == "GET" and re.fullmatch(r"/repos/\{repo\}/branches/[^/]+", route(path)):
+                heads -= 1
             elif what == "tree" and trees > 0:
                 trees -= 1
             elif what == "dockerfile blob" and dockerfiles > 0:
@@ -150,7 +173,9 @@ def report(fig: RunFigures, first: bool) -> list[str]:
         pages = math.ceil(fig.repos / 100)
         lines.append(
             f"  minimum            {fig.minimum} (list pages {pages} + trees {fig.trees} + Dockerfiles "
-            f"{fig.dockerfiles} + writes {kinds['write']}); requests/minimum {ratio:.3f} "
+            f"{fig.dockerfiles} + writes {kinds['write']}"
+            + (f" + new branches' parent heads {fig.heads}" if fig.heads else "")
+            + f"); requests/minimum {ratio:.3f} "
             f"[target <= {FIRST_RUN_RATIO}: {verdict(ratio <= FIRST_RUN_RATIO)}]"
         )
         lines.append(

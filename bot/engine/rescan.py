@@ -5,7 +5,10 @@ rate limit, not the CPU, bounds the bot. After a completed scan the runner remem
 per repository, three things (in the state database, see :mod:`bot.service.memory`):
 
 * the listing's change marker (GitHub ``pushed_at``, GitLab ``last_activity_at``, a
-  checkout's head), read again after the bot's own writes so they do not count as a push;
+  checkout's head), as it is after the bot's own writes so they do not count as a push
+  (GitHub's pull request answer carries ``pushed_at``; GitLab's write answers give the
+  time the marker can have reached by them, kept as a bound: see
+  :func:`bot.platforms.base.same_marker`);
 * the scan key: dockmend's version and every setting that shapes the fixes and requests;
 * the registry look-ups the fixers made, each with a hash of its answer.
 

@@ -44,7 +44,7 @@ from bot.engine.scan import BlobCache, RepoScan, ScanSettings, scan
 from bot.engine.selection import selected_fixers
 from bot.errors import DockmendError
 from bot.platforms import build_platform
-from bot.platforms.base import Platform, PlatformError, PlatformUnavailable, Repo, skip_reason
+from bot.platforms.base import Platform, PlatformError, PlatformUnavailable, Repo, same_marker, skip_reason
 from bot.registry.cache import default_path
 from bot.registry.client import RegistryClient, resolver_from_config
 from bot.runid import new_run_id
@@ -218,7 +218,7 @@ class Runner:
         if memory is None or self.options.dry_run or repo.marker is None:
             return False
         seen = memory.seen(repo)
-        if seen is None or seen.marker != repo.marker or seen.scan_key != key:
+        if seen is None or not same_marker(seen.marker, repo.marker) or seen.scan_key != key:
             return False
         return same_answers(self.resolver, seen.lookups)
 

@@ -10,6 +10,7 @@ Platforms raise :class:`PlatformError` for a repository-level failure and
 
 from __future__ import annotations
 
+import datetime as dt
 import fnmatch
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,6 +22,31 @@ from fixers.base import RepoInfo
 
 if TYPE_CHECKING:  # `dockmend fix` reads a checkout's metadata without the settings models
     from bot.settings.targets import Target
+
+
+BOUND = "<="  # a remembered marker that is a time: any listed time up to it is the bot's own doing
+
+
+def bound_marker(when: dt.datetime) -> str:
+    """The marker a forge says after the bot's own writes when their answers give the time
+    the listing's marker can have reached by them, and no later (GitLab)."""
+    return BOUND + when.isoformat()
+
+
+def same_marker(remembered: str, listed: str | None) -> bool:
+    """The listing's marker says nothing happened since ``remembered`` was noted: the same
+    value, or, for a :func:`bound_marker`, a time at or before the bound."""
+    if listed is None:
+        return False
+    if remembered == listed:
+        return True
+    if not remembered.startswith(BOUND):
+        return False
+    try:
+        bound, now = dt.datetime.fromisoformat(remembered[len(BOUND) :]), dt.datetime.fromisoformat(listed)
+    except ValueError:
+        return False
+    return bound.tzinfo is not None and now.tzinfo is not None and now <= bound
 
 
 class PlatformError(Exception):

@@ -14,6 +14,7 @@ bot.platforms.base over python-gitlab); splitting it would scatter one contract.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import logging
 import re
@@ -38,6 +39,7 @@ from bot.platforms.base import (
     RepoFile,
     RequestState,
     Tip,
+    bound_marker,
     skip_reason,
 )
 from bot.platforms.gitlab_retry import RetryingSession, RetryPolicy, policy_from_settings
@@ -116,6 +118,8 @@ class GitLabPlatform:
         # per project, what the files API answered while scanning it: path -> (commit, blob
         # sha, mode), read back once by read_at when a request needs its base
         self._read: dict[str, dict[str, tuple[str, str, str]]] = {}
+        # per project, the latest time the answers to the bot's writes gave (see marker)
+        self._acted: dict[str, dt.datetime] = {}
 
     def listen(self, listener: Listener) -> None:
         """Tell ``listener`` (the service's metrics) about every HTTP answer."""
@@ -188,6 +192,16 @@ class GitLabPlatform:
         )
 
     def marker(self, repo: Repo) -> str | None:
+        """After the bot's own writes, with no call: the latest time GitLab gave in their
+        answers, as a bound (:func:`bot.engine.rescan.same_marker`). The project's
+        ``last_activity_at`` moves to the time of an event, and at most once an hour
+        (GitLab's ``Event::RESET_PROJECT_ACTIVITY_INTERVAL = 1.hour``, app/models/event.rb):
+        what the bot did leaves it at or before its last answer's time, and anything later
+        that moves it moves it past."""
+        with self._trees_lock:
+            acted = self._acted.pop(repo.id, None)
+        if acted is not None:
+            return bound_marker(acted)
         with self._calling(f"read {repo.full_name}"):
             found = self._gl.projects.get(repo.id).attributes.get("last_activity_at")
         return str(found) if found else None
@@ -367,7 +381,9 @@ class GitLabPlatform:
         self._survey.written(repo.id)  # from now on, its branch is looked up
         with self._calling(f"commit to {plan.branch} of {repo.full_name}"):
             try:
-                return str(self._project(repo).commits.create(data).id)
+                commit = self._project(repo).commits.create(data)
+                self._answered(repo, commit.attributes, "created_at", "committed_date")
+                return str(commit.id)
             except gitlab.GitlabCreateError as exc:
                 if force or exc.response_code != 400:
                     raise
@@ -441,7 +457,9 @@ class GitLabPlatform:
             log.info("GitLab %s: team reviewers are a GitHub feature; ignored", self.name)
         with self._calling(f"open a merge request from {plan.branch} in {repo.full_name}"):
             try:
-                return _request(self._project(repo).mergerequests.create(data).attributes)
+                created = self._project(repo).mergerequests.create(data).attributes
+                self._answered(repo, created, "created_at", "updated_at")
+                return _request(created)
             except gitlab.GitlabCreateError as exc:
                 existing = self.find_request(repo, plan.branch) if exc.response_code == 409 else None
                 if existing is None or existing.state is not RequestState.OPEN:
@@ -468,17 +486,27 @@ class GitLabPlatform:
             change["add_labels"] = ",".join(labels)
         with self._calling(f"update merge request !{request.id} of {repo.full_name}"):
             answer = self._project(repo).mergerequests.update(request.id, change)
+        self._answered(repo, answer, "updated_at")
         return _request(answer)
 
     def close_request(self, repo: Repo, request: ChangeRequest, comment: str) -> None:
         self.comment(repo, request, comment)
         with self._calling(f"close merge request !{request.id} of {repo.full_name}"):
-            self._project(repo).mergerequests.update(request.id, {"state_event": "close"})
+            answer = self._project(repo).mergerequests.update(request.id, {"state_event": "close"})
+        self._answered(repo, answer, "updated_at", "closed_at")
 
     def comment(self, repo: Repo, request: ChangeRequest, text: str) -> None:
         with self._calling(f"comment on merge request !{request.id} of {repo.full_name}"):
             mr = self._project(repo).mergerequests.get(request.id, lazy=True)
-            mr.notes.create({"body": text})
+            note = mr.notes.create({"body": text})
+        self._answered(repo, note.attributes, "created_at", "updated_at")
+
+    def _answered(self, repo: Repo, answer: Mapping[str, Any], *fields: str) -> None:
+        """Keep the latest of the times a write's answer gives (the bound :meth:`marker` says)."""
+        times = [t for t in (_time(answer.get(f)) for f in fields) if t is not None]
+        if times:
+            with self._trees_lock:
+                self._acted[repo.id] = max([*times, *([self._acted[repo.id]] if repo.id in self._acted else [])])
 
     # -- plumbing
 
@@ -502,6 +530,17 @@ class GitLabPlatform:
     def _scrub(self, text: str) -> str:
         token = self._token.reveal()
         return text.replace(token, "***") if token else text
+
+
+def _time(value: object) -> dt.datetime | None:
+    """An answer's ISO 8601 time (``2026-12-06T11:50:01.123Z``), None when it is not one."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else None
 
 
 def _root(items: Iterable[Mapping[str, Any]]) -> str:

@@ -26,6 +26,7 @@ from bot.platforms.base import (
     Repo,
     RepoFile,
     RequestState,
+    same_marker,
 )
 from bot.platforms.gitlab import GitLabPlatform, from_settings
 from bot.platforms.gitlab_retry import RetryPolicy
@@ -555,3 +556,36 @@ def test_reads_by_path_name_the_commit_that_pins_the_base(emulator: GitLabEmulat
             platform.read_at(billing, {api.path: api.sha, worker.path: worker.sha})  # read again: api changed
     finally:
         emulator.commit("acme/platform/billing", "main", {api.path: platform.read_file(billing, api).decode()})
+
+
+def test_after_its_writes_the_marker_is_a_bound_from_their_answers(
+    emulator: GitLabEmulator, platform: GitLabPlatform
+) -> None:
+    """No call after the bot's writes: the times their answers give bound the project's
+    ``last_activity_at``. The listing then shows a time within the bound (the bot's own
+    doing); a later event moves it past."""
+    billing = repo_of(emulator, "acme/platform/billing")
+    head = head_of(emulator, "acme/platform/billing")
+    platform.write_branch(billing, plan(head, {"services/api/Dockerfile": b"FROM alpine:3.20\n"}), force=False)
+    platform.open_request(billing, plan(head, {}))
+    since = len(emulator.requests)
+    marker = platform.marker(billing)
+    assert api_paths(emulator, since) == [] and marker is not None and marker.startswith("<=")
+    assert same_marker(marker, emulator.project("acme/platform/billing").last_activity_at)
+    emulator.commit("acme/platform/billing", "main", {"NOTES.md": "later\n"})
+    try:
+        now = emulator.project("acme/platform/billing").last_activity_at
+        assert not same_marker(marker, now)
+        assert platform.marker(billing) == now  # read: one call
+    finally:
+        emulator.commit("acme/platform/billing", "main", {"NOTES.md": None})
+
+
+def test_same_marker() -> None:
+    assert same_marker("2026-12-06T11:00:00Z", "2026-12-06T11:00:00Z")
+    assert not same_marker("2026-12-06T11:00:00Z", "2026-12-06T11:00:01Z")
+    assert not same_marker("2026-12-06T11:00:00Z", None)
+    bound = "<=2026-12-06T11:00:00.500000+00:00"
+    assert same_marker(bound, "2026-12-06T11:00:00.400Z") and same_marker(bound, "2026-12-06T11:00:00.500Z")
+    assert not same_marker(bound, "2026-12-06T11:00:00.501Z")
+    assert not same_marker(bound, "not a time") and not same_marker("<=garbage", "2026-12-06T11:00:00Z")
