@@ -49,7 +49,20 @@ MAX_DEPTH = 16  # levels of lists and mappings: the settings need four
 
 
 class RepoConfigError(DockmendError):
-    """The repository's ``.dockmend.yml`` cannot be used."""
+    """The repository's ``.dockmend.yml`` cannot be used. ``at``: the keys down to the
+    value at fault, for :func:`parse` to give its line and column."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+        at: tuple[str | int, ...] = (),
+    ) -> None:
+        super().__init__(message, path=path, line=line, column=column)
+        self.at = at
 
 
 @dataclass(frozen=True)
@@ -73,12 +86,34 @@ def parse(data: bytes, path: str = NAMES[0], read: Reader | None = None, owner: 
     """The settings of ``data`` (the file at ``path``) with its presets merged below it.
     ``read`` reads a file of another repository of ``owner`` (the repository's organisation
     or top-level group); without it, only built-in presets can be named."""
-    raw = _load(data, path)
-    if raw is None:
-        return RepoConfig()
-    if "extends" in raw:
-        raw = _extended(raw, data, path, read, owner, (path,))
-    return _validated(raw, path)
+    try:
+        raw = _load(data, path)
+        if raw is None:
+            return RepoConfig()
+        if "extends" in raw:
+            raw = _extended(raw, data, path, read, owner, (path,))
+        return _validated(raw, path)
+    except RepoConfigError as exc:
+        raise _located(exc, data, path) from None
+
+
+def _located(exc: RepoConfigError, data: bytes, path: str) -> RepoConfigError:
+    """``exc`` with the line and column of the key it names in this file (the round-trip
+    loader keeps positions; the file is parsed again only for an error). A key that is
+    not written here (a preset's) is placed at its nearest written parent."""
+    if exc.line is not None or exc.path != path or not exc.at:
+        return exc
+    from ruamel.yaml import YAML  # an error's path only
+    from ruamel.yaml.error import YAMLError
+
+    from bot.settings.source import where
+
+    try:
+        tree = YAML(typ="rt", pure=True).load(data.decode("utf-8"))
+    except (YAMLError, UnicodeDecodeError, RecursionError):
+        return exc
+    line, column, _ = where(tree, exc.at)
+    return RepoConfigError(exc.message, path=path, line=line, column=column, at=exc.at)
 
 
 def platform_reader(platform: Platform, repo: Repo) -> Reader:
@@ -122,8 +157,11 @@ def _load(data: bytes, path: str) -> dict[str, Any] | None:
     if _depth(raw) > MAX_DEPTH:
         raise RepoConfigError(f"nested too deeply (more than {MAX_DEPTH} levels)", path=path)
     if not isinstance(raw, dict):
-        raise RepoConfigError("must be a mapping", path=path)
-    _known(raw, KEYS, "", path)
+        raise RepoConfigError("must be a mapping", path=path, line=1, column=1)
+    try:
+        _known(raw, KEYS, (), path)
+    except RepoConfigError as exc:  # a preset's too: placed in the file that has it
+        raise _located(exc, data, path) from None
     return raw
 
 
@@ -195,65 +233,69 @@ def _error(message: str, data: bytes, needle: str, path: str) -> RepoConfigError
 def _validated(raw: dict[str, Any], path: str) -> RepoConfig:
     enabled = raw.get("enabled", True)
     if not isinstance(enabled, bool):
-        raise RepoConfigError("'enabled' must be true or false", path=path)
+        raise RepoConfigError("'enabled' must be true or false", path=path, at=("enabled",))
     fixers = raw.get("fixers") or {}
     if not isinstance(fixers, dict):
-        raise RepoConfigError("'fixers' must be a mapping with select/ignore", path=path)
-    _known(fixers, ("select", "ignore"), "fixers.", path)
+        raise RepoConfigError("'fixers' must be a mapping with select/ignore", path=path, at=("fixers",))
+    _known(fixers, ("select", "ignore"), ("fixers",), path)
     values, given = _labels(raw.get("labels"), path)
     return RepoConfig(
         enabled=enabled,
-        select=_codes(fixers.get("select"), "fixers.select", path),
-        ignore=_codes(fixers.get("ignore"), "fixers.ignore", path),
+        select=_codes(fixers.get("select"), ("fixers", "select"), path),
+        ignore=_codes(fixers.get("ignore"), ("fixers", "ignore"), path),
         labels=values,
         label_settings=given,
-        reviewers=_names(raw.get("reviewers"), "reviewers", path),
+        reviewers=_names(raw.get("reviewers"), ("reviewers",), path),
         severity=_severity(raw.get("severity"), path),
     )
 
 
-def _known(node: dict[Any, Any], allowed: tuple[str, ...], prefix: str, path: str) -> None:
+def _known(node: dict[Any, Any], allowed: tuple[str, ...], at: tuple[str, ...], path: str) -> None:
     for key in node:
         if key not in allowed:
-            raise RepoConfigError(f"unknown key {prefix}{key} (expected one of: {', '.join(allowed)})", path=path)
+            name = ".".join((*at, str(key)))
+            expected = ", ".join(allowed)
+            raise RepoConfigError(f"unknown key {name} (expected one of: {expected})", path=path, at=(*at, key))
 
 
-def _names(value: Any, key: str, path: str) -> tuple[str, ...]:
+def _names(value: Any, at: tuple[str, ...], path: str) -> tuple[str, ...]:
     if value is None:
         return ()
     if isinstance(value, str):
         value = [part.strip() for part in value.split(",")]
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        raise RepoConfigError(f"'{key}' must be a list of names", path=path)
+        raise RepoConfigError(f"'{'.'.join(at)}' must be a list of names", path=path, at=at)
     return tuple(value)
 
 
-def _codes(value: Any, key: str, path: str) -> tuple[str, ...]:
-    names = _names(value, key, path)
+def _codes(value: Any, at: tuple[str, ...], path: str) -> tuple[str, ...]:
+    names = _names(value, at, path)
     try:
         return tuple(sorted(resolve_codes(list(names))))
     except DockmendError as exc:
-        raise RepoConfigError(f"{key}: {exc.message}", path=path) from None
+        raise RepoConfigError(f"{'.'.join(at)}: {exc.message}", path=path, at=at) from None
 
 
 def _labels(value: Any, path: str) -> tuple[dict[str, str], dict[str, Any]]:
     if value is not None and not isinstance(value, dict):
-        raise RepoConfigError("'labels' must map label keys to text values (and profile, alone, titles)", path=path)
+        message = "'labels' must map label keys to text values (and profile, alone, titles)"
+        raise RepoConfigError(message, path=path, at=("labels",))
     try:
         return labels.split(value)
     except labels.LabelsError as exc:
-        raise RepoConfigError(f"labels: {exc}", path=path) from None
+        raise RepoConfigError(f"labels: {exc}", path=path, at=("labels",)) from None
 
 
 def _severity(value: Any, path: str) -> dict[str, str]:
     if value is None:
         return {}
     if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
-        raise RepoConfigError("'severity' must map fixer codes to error, warning or info", path=path)
+        raise RepoConfigError("'severity' must map fixer codes to error, warning or info", path=path, at=("severity",))
     result = {}
     for key, level in value.items():
         if level not in LEVELS:
-            raise RepoConfigError(f"severity.{key}: {level!r} is not one of {', '.join(LEVELS)}", path=path)
-        (code,) = _codes([key], f"severity.{key}", path)
+            message = f"severity.{key}: {level!r} is not one of {', '.join(LEVELS)}"
+            raise RepoConfigError(message, path=path, at=("severity", key))
+        (code,) = _codes([key], ("severity", key), path)
         result[code] = level
     return result

@@ -56,6 +56,24 @@ def test_invalid_is_an_error_for_the_repository(text: str, message: str | None) 
         assert message in str(info.value)
 
 
+@pytest.mark.parametrize(
+    ("text", "place"),
+    [
+        ("# settings\nenabled: no-thanks\n", ".dockmend.yml:2:1: 'enabled'"),
+        ("enabled: true\nfixers:\n  select: [DM105]\n  skip: [DM101]\n", ".dockmend.yml:4:3: unknown key fixers.skip"),
+        ("fixers:\n  ignore: [DM999]\n", ".dockmend.yml:2:3: fixers.ignore: unknown fixer"),
+        ("reviewers:\n  a: b\n", ".dockmend.yml:1:1: 'reviewers' must be a list"),
+        ("severity:\n  DM205: warning\n  DM206: fatal\n", ".dockmend.yml:3:3: severity.DM206: 'fatal'"),
+        ("labels:\n  - a\n", ".dockmend.yml:1:1: 'labels' must map"),
+        ("? [a, b]\n: 1\n", ".dockmend.yml:1:"),  # a list as a key: the YAML's own error, placed
+    ],
+)
+def test_problems_are_placed_at_their_line_and_column(text: str, place: str) -> None:
+    with pytest.raises(RepoConfigError) as info:
+        parse(text.encode())
+    assert str(info.value).startswith(place), str(info.value)
+
+
 def test_size_limit_and_finding_the_file() -> None:
     with pytest.raises(RepoConfigError, match="larger than"):
         parse(b"#" * (MAX_SIZE + 1))
@@ -183,7 +201,7 @@ def test_extends_builtin_and_remote_in_order_with_the_file_on_top() -> None:
             {"acme/c:a.yml": "extends: [acme/c:b.yml]\n", "acme/c:b.yml": "extends: [acme/c:a.yml]\n"},
             "acme/c:b.yml:1:11: extends: a cycle of presets: acme/c:a.yml -> acme/c:b.yml -> acme/c:a.yml",
         ),
-        ("extends: [acme/c:a.yml]\n", {"acme/c:a.yml": "fixer: {}\n"}, "acme/c:a.yml: unknown key fixer"),
+        ("extends: [acme/c:a.yml]\n", {"acme/c:a.yml": "fixer: {}\n"}, "acme/c:a.yml:1:1: unknown key fixer"),
         ("extends: [acme/c:a.yml]\n", {"acme/c:a.yml": "a: [\n"}, "acme/c:a.yml:2:1: invalid YAML"),
         ("extends: {a: 1}\n", {}, ".dockmend.yml:1:1: 'extends' must be a preset name or a list of them"),
     ],
