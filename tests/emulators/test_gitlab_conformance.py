@@ -23,27 +23,10 @@ import pytest
 import requests
 
 from tests.emulators.faults import Faults
+from tests.emulators.github import MIT_LICENSE
 from tests.emulators.gitlab import TOKEN, GitLabEmulator
 
 REFERENCE = Path(__file__).resolve().parents[1] / "data" / "apis" / "gitlab-v4-reference.json"
-MIT = """MIT License
-
-Copyright (c) 2024 Acme
-
-Permission is hereby granted, free of charge, to any person obtaining a copy of this software and associated
-documentation files (the "Software"), to deal in the Software without restriction, including without limitation
-the rights to use, copy, modify, merge, publish, distribute, sublicense, and/or sell copies of the Software, and
-to permit persons to whom the Software is furnished to do so, subject to the following conditions:
-
-The above copyright notice and this permission notice shall be included in all copies or substantial portions of
-the Software.
-
-THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR IMPLIED, INCLUDING BUT NOT LIMITED TO
-THE WARRANTIES OF MERCHANTABILITY, FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE
-AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER LIABILITY, WHETHER IN AN ACTION OF
-CONTRACT, TORT OR OTHERWISE, ARISING FROM, OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS
-IN THE SOFTWARE.
-"""
 # Null in GitLab's answers in a state the documentation's examples do not show: a field
 # name, or "<endpoint path> <location>" for one place only.
 NULL_WHEN = {
@@ -142,7 +125,7 @@ def exercised(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GitLabEmulat
     app = seed / "acme" / "platform" / "app"
     (app / "svc").mkdir(parents=True)
     (app / "svc" / "Dockerfile").write_text("FROM alpine:3.20\n")
-    (app / "LICENSE").write_text(MIT)
+    (app / "LICENSE").write_text(MIT_LICENSE)
     (app / "README.md").write_text("# app\n")
     (seed / "acme" / "web").mkdir(parents=True)
     (seed / "acme" / "web" / "Dockerfile").write_text("FROM nginx\n")

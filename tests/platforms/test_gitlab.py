@@ -34,8 +34,8 @@ from bot.settings.secrets import Secret
 from bot.settings.targets import PlatformSettings, Target
 from fixers.base import RepoInfo
 from tests.emulators.faults import SHARED_KINDS, Faults
+from tests.emulators.github import MIT_LICENSE as MIT
 from tests.emulators.gitlab import TOKEN, GitLabEmulator
-from tests.emulators.test_gitlab_conformance import MIT
 
 BOT_EMAIL = "dockmend@noreply.invalid"
 DOCKERFILE = b"FROM alpine:latest\nRUN apk add curl\n"
