@@ -5,8 +5,19 @@ every fixer and check, the safety gate. Both programs run as separate processes,
 interleaved (the order alternates every round, so a slow moment of the machine hits both
 alike); the figures are medians of wall time and of CPU time (user + system of the
 child). dockmend runs with ``--offline`` (what the pre-commit hooks run; hadolint makes no
-network calls either) from this checkout (``python -m bot``, the code the ``dockmend``
-script runs).
+network calls either).
+
+dockmend runs the way a user's installed copy runs: the ``dockmend`` console script (the
+text pip writes for ``[project.scripts]``) of a fresh virtual environment, started by that
+environment's Python, with ``site`` as usual. The environment finds this checkout and the
+dependencies already installed for this Python through one ``.pth`` file of plain paths,
+so it runs this checkout's code but none of the start-up hooks other ``.pth`` files of
+this interpreter run (an editable install's finder, a sandbox's certificate hook): a
+``pip install .`` into a virtual environment has none either. Bytecode is cached (under a
+temporary ``PYTHONPYCACHEPREFIX``, warmed by the first run) as pip compiles it at install
+time; ``PYTHONDONTWRITEBYTECODE`` and ``PYTHONPATH`` of the calling environment are not
+passed on. Nothing of dockmend's own work is skipped: every import and the whole command
+run in the measured process.
 
     python bench/latency.py [--rounds 20] [--target 1.5] [--json] [FILE]
 
@@ -25,12 +36,49 @@ import shutil
 import statistics
 import subprocess
 import sys
+import sysconfig
+import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_FILE = ROOT / "deploy" / "Dockerfile"
+# What pip writes for `dockmend = "bot.cli:run"` (pip's console-script template).
+CONSOLE_SCRIPT = """#!{python}
+# -*- coding: utf-8 -*-
+import re
+import sys
+from bot.cli import run
+if __name__ == '__main__':
+    sys.argv[0] = re.sub(r'(-script\\.pyw|\\.exe)?$', '', sys.argv[0])
+    sys.exit(run())
+"""
+
+
+def installed_copy(where: Path) -> Path:
+    """A virtual environment in ``where`` whose ``dockmend`` script runs this checkout
+    (see the module's docstring); returns the script."""
+    venv = where / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    site = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    dependencies = dict.fromkeys(sysconfig.get_paths()[key] for key in ("purelib", "platlib"))
+    (Path(site) / "dockmend_bench.pth").write_text("".join(f"{p}\n" for p in [str(ROOT), *dependencies]))
+    script = venv / "bin" / "dockmend"
+    script.write_text(CONSOLE_SCRIPT.format(python=python))
+    script.chmod(0o755)
+    return script
+
+
+def environment(where: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONPATH", "PYTHONHOME")}
+    return {**env, "NO_COLOR": "1", "PYTHONPYCACHEPREFIX": str(where / "pycache")}
 
 
 def measure(command: Sequence[str], env: dict[str, str]) -> tuple[float, float]:
@@ -45,11 +93,18 @@ def measure(command: Sequence[str], env: dict[str, str]) -> tuple[float, float]:
 
 
 def bench(file: Path, rounds: int, hadolint: str) -> dict[str, float]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"}
-    dockmend = [sys.executable, "-m", "bot", "fix", "--check", "--offline", str(file)]
+    with tempfile.TemporaryDirectory(prefix="dockmend-latency-") as tmp:
+        script = installed_copy(Path(tmp))
+        return interleaved(script, file, rounds, hadolint, environment(Path(tmp)))
+
+
+def interleaved(script: Path, file: Path, rounds: int, hadolint: str, env: dict[str, str]) -> dict[str, float]:
+    dockmend = [str(script), "fix", "--check", "--offline", str(file)]
     lint = [hadolint, "--no-fail", str(file)]
     runs: dict[str, list[tuple[float, float]]] = {"dockmend": [], "hadolint": []}
-    measure(dockmend, env)  # warm the file system cache and the bytecode once, for both
+    warm = subprocess.run(dockmend, env=env, capture_output=True, text=True, check=False)  # bytecode, file cache
+    if warm.returncode not in (0, 1) or "checked" not in warm.stdout:  # a broken copy would be fast
+        raise SystemExit(f"dockmend did not run (exit {warm.returncode}): {warm.stderr.strip()}")
     measure(lint, env)
     for index in range(rounds):
         order = [("dockmend", dockmend), ("hadolint", lint)]
