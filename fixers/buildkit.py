@@ -27,12 +27,9 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import json
 import os
 import re
-import select
 import struct
-import subprocess
 import sys
 import threading
 import time
@@ -194,7 +191,11 @@ def guard(text: str, escape: str = "\\") -> None:
 
 
 class _Child:
+    """A parser process (its modules are loaded only when a file is parsed in a child)."""
+
     def __init__(self) -> None:
+        import subprocess
+
         env = {**os.environ, "GOMEMLIMIT": os.environ.get("DOCKMEND_PARSE_MEMORY", DEFAULT_MEMORY)}
         self.pid_owner = os.getpid()
         self.proc = subprocess.Popen(
@@ -213,11 +214,15 @@ class _Child:
         self.proc.stdin.flush()
         fd = self.proc.stdout.fileno()
         size = _HEADER.unpack(self._read(fd, _HEADER.size, deadline))[0]
+        import json
+
         answer: dict[str, Any] = json.loads(self._read(fd, size, deadline))
         return answer
 
     @staticmethod
     def _read(fd: int, size: int, deadline: float) -> bytes:
+        import select
+
         chunks: list[bytes] = []
         left = size
         while left:
