@@ -23,7 +23,10 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal, NamedTuple, TextIO
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TextIO
+
+if TYPE_CHECKING:
+    from bot.cli import fix as fixcmd
 
 FAIL_ON = ("error", "warning", "info", "never")
 FORMATS = ("text", "json", "sarif", "github", "gitlab")
@@ -106,7 +109,6 @@ def parse(argv: Sequence[str]) -> FixArgs | None:
 def execute(args: FixArgs) -> int:
     """The command: the exit status (see the command's help), after printing what it found."""
     from bot.cli import fix as fixcmd
-    from bot.cli.formats import use_color
     from bot.errors import DockmendError
 
     try:
@@ -121,18 +123,7 @@ def execute(args: FixArgs) -> int:
             if args.output != "text" and not (args.check or args.diff):
                 raise DockmendError("- (stdin) writes the fixed file to stdout: --format needs --check or --diff")
         settings = fixcmd.Settings.load(Path(args.config_file)) if args.config_file else fixcmd.Settings()
-        options = fixcmd.Options(
-            check=args.check,
-            diff=args.diff,
-            offline=args.offline,
-            output=args.output,
-            fail_on=args.fail_on,
-            quiet=args.quiet,
-            color=use_color(args.color, sys.stdout, os.environ),
-            exclude=args.exclude,
-            select=args.select,
-            ignore=args.ignore,
-        )
+        options = _options(args)
         chosen = fixcmd.fixers_for(settings, fixcmd.NO_REPO_CONFIG, options)  # unknown names: an error before any file
         skipped = [f.CODE for f in chosen if f.NEEDS_NETWORK] if args.offline else []
         if skipped and not args.quiet:
@@ -143,6 +134,24 @@ def execute(args: FixArgs) -> int:
             raise
         print(f"dockmend: error: {exc}", file=sys.stderr, flush=True)
         return exc.exit_code
+
+
+def _options(args: FixArgs) -> fixcmd.Options:
+    from bot.cli import fix as fixcmd
+    from bot.cli.formats import use_color
+
+    return fixcmd.Options(
+        check=args.check,
+        diff=args.diff,
+        offline=args.offline,
+        output=args.output,
+        fail_on=args.fail_on,
+        quiet=args.quiet,
+        color=use_color(args.color, sys.stdout, os.environ),
+        exclude=args.exclude,
+        select=args.select,
+        ignore=args.ignore,
+    )
 
 
 def main(args: FixArgs) -> int:

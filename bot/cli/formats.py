@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot import __version__
+from bot.cli.fixentry import FORMATS
 from fixers.base import Finding, Fixer, Risk
 from fixers.diff import unified_diff
 from fixers.engine import AppliedFix, FileReport
@@ -36,7 +37,6 @@ from fixers.severity import Severity, at_or_above, severity_of
 
 __all__ = ["FORMATS", "Result", "Style", "at_or_above", "explain_text", "severity_of"]
 
-FORMATS = ("text", "json", "sarif", "github", "gitlab")
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 GITHUB_COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
