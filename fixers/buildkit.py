@@ -8,21 +8,28 @@ limit: the calling process (the web app, health checks, the scheduler) keeps ans
 and a child over its time is killed. Children are kept and reused (one per concurrent
 caller), so the common path costs one round trip on a pipe, not a process start.
 
+A file small and plain enough that its parse is bounded far below any budget
+(:func:`in_process`: at most :data:`IN_PROCESS_MAX_BYTES`, ``${`` nested at most
+:data:`IN_PROCESS_MAX_DEPTH` deep, at most :data:`IN_PROCESS_MAX_CONTINUED` continued
+lines) is parsed in the calling process instead: the worst such file takes a few tens of
+milliseconds, while a child costs a Python start (what one `dockmend fix` on one file
+would pay twice). Everything else goes to a child.
+
 Limits (see docs/security.md): :data:`DEFAULT_TIMEOUT` seconds per file
 (``DOCKMEND_PARSE_TIMEOUT``), :data:`DEFAULT_MEMORY` for the Go heap of a child
 (``GOMEMLIMIT``, ``DOCKMEND_PARSE_MEMORY``).
+
+Over 300 lines: the guard, the in-process decision, the child's protocol and its pool
+belong together: each is a line of the same defence.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
-import json
 import os
 import re
-import select
 import struct
-import subprocess
 import sys
 import threading
 import time
@@ -35,6 +42,12 @@ MAX_SUBSTITUTION_DEPTH = 16  # ${…} nested deeper than this is refused before 
 # lines continued into one instruction: BuildKit's parser is quadratic in them (10,000:
 # 0.3 s; 40,000: 3.3 s; 150,000: about a minute)
 MAX_CONTINUATION_LINES = 10_000
+# In-process parsing: the parser's time is about linear in size under these bounds (the
+# worst shapes measured, 16 KiB of heredocs or nested defaults: ~25 ms; 1,000 continued
+# lines: ~4 ms), so the Python lock is never held long enough to stall a health check.
+IN_PROCESS_MAX_BYTES = 16 * 1024
+IN_PROCESS_MAX_DEPTH = 16
+IN_PROCESS_MAX_CONTINUED = 1_000
 _HEADER = struct.Struct(">I")
 _SUBSTITUTION_TOKENS = re.compile(r"\$\{|\}|\n")
 
@@ -178,7 +191,11 @@ def guard(text: str, escape: str = "\\") -> None:
 
 
 class _Child:
+    """A parser process (its modules are loaded only when a file is parsed in a child)."""
+
     def __init__(self) -> None:
+        import subprocess
+
         env = {**os.environ, "GOMEMLIMIT": os.environ.get("DOCKMEND_PARSE_MEMORY", DEFAULT_MEMORY)}
         self.pid_owner = os.getpid()
         self.proc = subprocess.Popen(
@@ -197,11 +214,15 @@ class _Child:
         self.proc.stdin.flush()
         fd = self.proc.stdout.fileno()
         size = _HEADER.unpack(self._read(fd, _HEADER.size, deadline))[0]
+        import json
+
         answer: dict[str, Any] = json.loads(self._read(fd, size, deadline))
         return answer
 
     @staticmethod
     def _read(fd: int, size: int, deadline: float) -> bytes:
+        import select
+
         chunks: list[bytes] = []
         left = size
         while left:
@@ -254,6 +275,13 @@ class _Pool:
 _POOL = _Pool()
 
 
+def prepare() -> None:
+    """Load the parser in this process and have one parser child started and answering:
+    for callers that time files (bench/scaling.py) and must not time these start-ups."""
+    _parse_here("FROM a\n")
+    _parse_in_child("FROM a\n", Budget.start())
+
+
 def shutdown() -> None:
     """Stop the idle parser children (they are started again when needed)."""
     _POOL.close()
@@ -262,23 +290,31 @@ def shutdown() -> None:
 atexit.register(shutdown)
 
 
-def parse(text: str, budget: Budget) -> tuple[Command, ...]:
-    """Parse ``text`` in a child process that is killed at the budget's deadline.
+def in_process(text: str, escape: str = "\\") -> bool:
+    """Whether ``text`` is parsed in this process: small, valid UTF-8, shallow ``${``
+    nesting and short continued instructions (the known slow shapes), so its parse is
+    bounded; anything else is parsed in a child under the time budget."""
+    if len(text) > IN_PROCESS_MAX_BYTES:
+        return False
+    try:
+        size = len(text.encode("utf-8"))
+    except UnicodeEncodeError:  # lone surrogates: the child refuses them (a per-file error)
+        return False
+    if size > IN_PROCESS_MAX_BYTES:
+        return False
+    depth, _, continued, _ = _scan(text, escape)
+    return depth <= IN_PROCESS_MAX_DEPTH and continued <= IN_PROCESS_MAX_CONTINUED
+
+
+def parse(text: str, budget: Budget, escape: str = "\\") -> tuple[Command, ...]:
+    """Parse ``text``: in this process when :func:`in_process` says it is bounded, else in
+    a child process that is killed at the budget's deadline.
 
     Raises :class:`ParseError` (the parser's refusal), :class:`TooComplex` (out of time)
     or :class:`Refused` (the child died, e.g. out of memory)."""
     if budget.deadline <= time.monotonic():
         raise budget.over()
-    child = _POOL.take()
-    try:
-        answer = child.ask(text, budget.deadline)
-    except TimeoutError:
-        child.kill()
-        raise budget.over() from None
-    except (OSError, EOFError, ValueError):
-        child.kill()
-        raise Refused("the parser process failed on this file (out of memory?)") from None
-    _POOL.give(child)
+    answer = _parse_here(text) if in_process(text, escape) else _parse_in_child(text, budget)
     if "parse_error" in answer:
         raise ParseError(answer["parse_error"])
     if "crash" in answer:
@@ -297,3 +333,44 @@ def parse(text: str, budget: Budget) -> tuple[Command, ...]:
         )
         for cmd, sub, is_json, original, start, end, flags, value, heredocs in answer["commands"]
     )
+
+
+def _parse_here(text: str) -> dict[str, Any]:
+    """The child's answer, computed in this process (the same fields, the same errors)."""
+    import dockerfile  # a Go extension: loaded only when a file is parsed here
+
+    try:
+        return {
+            "commands": [
+                [
+                    c.cmd,
+                    c.sub_cmd,
+                    c.json,
+                    c.original,
+                    c.start_line,
+                    c.end_line,
+                    list(c.flags),
+                    list(c.value),
+                    [[h.name, h.content] for h in c.heredocs],
+                ]
+                for c in dockerfile.parse_string(text)
+            ]
+        }
+    except dockerfile.GoParseError as exc:
+        return {"parse_error": str(exc)}
+    except Exception as exc:  # what the child reports as a crash
+        return {"crash": f"{type(exc).__name__}: {exc}"}
+
+
+def _parse_in_child(text: str, budget: Budget) -> dict[str, Any]:
+    child = _POOL.take()
+    try:
+        answer = child.ask(text, budget.deadline)
+    except TimeoutError:
+        child.kill()
+        raise budget.over() from None
+    except (OSError, EOFError, ValueError):
+        child.kill()
+        raise Refused("the parser process failed on this file (out of memory?)") from None
+    _POOL.give(child)
+    return answer

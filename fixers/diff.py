@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-import difflib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from fixers.engine import FileReport
+if TYPE_CHECKING:
+    from fixers.engine import FileReport
 
 
 def unified_diff(report: FileReport) -> str:
+    import difflib  # only when a diff is shown
+
     pairs = [(report.path, report.before, report.after)]
     pairs += [(str(Path(report.path).parent / c.path), c.before, c.after) for c in report.files]
     chunks: list[str] = []

@@ -406,7 +406,7 @@ def _unterminated_heredoc_line(lines: list[str]) -> int:
 def _buildkit(text: str, lines: list[str], escape: str, budget: Budget) -> tuple[buildkit.Command, ...]:
     try:
         buildkit.guard(text, escape)
-        return buildkit.parse(text, budget)
+        return buildkit.parse(text, budget, escape)
     except buildkit.TooComplex as exc:
         raise TooComplex(exc.message, exc.line) from None
     except buildkit.Refused as exc:

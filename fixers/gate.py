@@ -8,18 +8,14 @@ Idempotence (a fixed point) is checked by the engine, which reruns the fixers.
 from __future__ import annotations
 
 import io
-import logging
 import re
 from collections import Counter
-
-from dockerfile_parse import DockerfileParser
 
 from fixers.base import FileChange
 from fixers.buildkit import Budget
 from fixers.document import Document, DocumentError, TooComplex
 
 _TAG_OR_DIGEST = re.compile(r"(@[^@/]+|:[^:/@]+)$")
-_log = logging.getLogger(__name__)
 
 
 class GateError(Exception):
@@ -43,6 +39,10 @@ def _heredocs(doc: Document) -> Counter[str]:
 
 
 def _dfp_from_count(text: str) -> int:
+    import logging
+
+    from dockerfile_parse import DockerfileParser  # only when there is a rewrite to check
+
     logging.getLogger("dockerfile_parse").setLevel(logging.ERROR)
     parser = DockerfileParser(fileobj=io.BytesIO(text.encode("utf-8")), env_replace=False)
     return sum(1 for item in parser.structure if item["instruction"] == "FROM")

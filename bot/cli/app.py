@@ -130,40 +130,25 @@ def fix(
     ),
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
 ) -> None:
-    from bot.cli import fix as fixcmd
-    from bot.cli.formats import use_color
+    from bot.cli.fixentry import FixArgs, execute
 
-    try:
-        if explain:
-            typer.echo(fixcmd.explain(explain), nl=False)
-            raise typer.Exit(0)
-        targets = [Path(p) for p in paths or ["."]]
-        if fixcmd.STDIN in [str(p) for p in targets]:
-            if len(targets) > 1:
-                raise DockmendError("- (stdin) cannot be combined with other paths")
-            if output is not OutputFormat.text and not (check or diff):
-                raise DockmendError("- (stdin) writes the fixed file to stdout: --format needs --check or --diff")
-        settings = fixcmd.Settings.load(Path(config_file)) if config_file else fixcmd.Settings()
-        options = fixcmd.Options(
-            check=check,
-            diff=diff,
-            offline=offline,
-            output=output.value,
-            fail_on=fail_on.value,
-            quiet=quiet,
-            color=use_color(color.value, sys.stdout, os.environ),
-            exclude=tuple(exclude or ()),
-            select=tuple(select or ()),
-            ignore=tuple(ignore or ()),
-        )
-        chosen = fixcmd.fixers_for(settings, fixcmd.NO_REPO_CONFIG, options)  # unknown names: an error before any file
-        skipped = [f.CODE for f in chosen if f.NEEDS_NETWORK] if offline else []
-        if skipped and not quiet:
-            typer.echo(f"note: --offline: skipping {', '.join(skipped)} (they need a registry)", err=True)
-        code = fixcmd.run(targets, settings, options, sys.stdout, sys.stderr)
-    except DockmendError as exc:
-        _fail(exc, debug)
-    raise typer.Exit(code)
+    args = FixArgs(
+        paths=tuple(paths or ()),
+        check=check,
+        diff=diff,
+        select=tuple(select or ()),
+        ignore=tuple(ignore or ()),
+        offline=offline,
+        config_file=config_file,
+        exclude=tuple(exclude or ()),
+        fail_on=fail_on.value,
+        explain=explain,
+        output=output.value,
+        quiet=quiet,
+        color=color.value,
+        debug=debug,
+    )
+    raise typer.Exit(execute(args))
 
 
 @app.command()

@@ -49,7 +49,6 @@ if TYPE_CHECKING:
     from bot.settings.config import Config
 
 STDIN = "-"
-FAIL_ON = ("error", "warning", "info", "never")
 DEFAULT_FAIL_ON = "warning"
 NO_REPO_CONFIG = RepoConfig()
 

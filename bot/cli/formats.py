@@ -22,15 +22,13 @@ model.
 
 from __future__ import annotations
 
-import difflib
-import hashlib
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
 from bot import __version__
+from bot.cli.fixentry import FORMATS
 from fixers.base import Finding, Fixer, Risk
 from fixers.diff import unified_diff
 from fixers.engine import AppliedFix, FileReport
@@ -39,7 +37,6 @@ from fixers.severity import Severity, at_or_above, severity_of
 
 __all__ = ["FORMATS", "Result", "Style", "at_or_above", "explain_text", "severity_of"]
 
-FORMATS = ("text", "json", "sarif", "github", "gitlab")
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 GITHUB_COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
@@ -149,6 +146,8 @@ def summary_line(results: Sequence[Result], writes: bool) -> str:
 
 
 def write(kind: str, results: Sequence[Result], fail_on: str, out: TextIO, err: TextIO) -> None:
+    import json  # json, hashlib and difflib: only for the documents, not the text output
+
     if kind == "json":
         json.dump(as_json(results, fail_on), out, indent=2)
         out.write("\n")
@@ -240,6 +239,8 @@ def _location(path: str, line: int) -> dict[str, Any]:
 def replacements(before: bytes, after: bytes) -> list[dict[str, Any]]:
     """SARIF replacements turning ``before`` into ``after``: byte ranges of ``before``
     (by whole lines) and the text that replaces them, in order."""
+    import difflib
+
     old, new = before.splitlines(keepends=True), after.splitlines(keepends=True)
     offsets = [0]
     for line in old:
@@ -341,7 +342,13 @@ def _result(
 
 def _fingerprint(path: str, code: str, message: str) -> str:
     """Stable while lines move: the file, the code and the message (not the line)."""
-    return hashlib.sha256(f"{_relative(path)}\0{code}\0{message}".encode()).hexdigest()
+    return _sha256(f"{_relative(path)}\0{code}\0{message}")
+
+
+def _sha256(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _escape_data(text: str) -> str:
@@ -388,7 +395,7 @@ def as_gitlab(results: Sequence[Result]) -> list[dict[str, Any]]:
     def issue(code: str, severity: Severity, message: str, path: str, line: int) -> None:
         base = _fingerprint(path, code, message)
         seen[base] = seen.get(base, 0) + 1  # the same message twice in a file: two issues
-        fingerprint = hashlib.sha256(f"{base}\0{seen[base]}".encode()).hexdigest()
+        fingerprint = _sha256(f"{base}\0{seen[base]}")
         issues.append(
             {
                 "type": "issue",

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from pathlib import Path
 
 from fixers.engine import FileReport
@@ -73,6 +72,8 @@ def _unchanged(path: Path, before: bytes, shown: Path) -> None:
 def _replace(target: Path, before: bytes, data: bytes) -> None:
     _remove_stale(target)
     try:
+        import tempfile  # only when a file is written (with shutil, a tenth of a lean start)
+
         info = target.stat()
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=SUFFIX)
     except OSError as exc:

@@ -19,12 +19,14 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from bot.errors import DockmendError
-from bot.platforms.base import Platform, PlatformError
 
 if TYPE_CHECKING:  # bot.settings.targets imports bot.platforms.base: no import cycle at run time
+    # (and `dockmend fix`, which reads a checkout through bot.platforms.localrepo, loads
+    # neither the platform interface nor the settings models)
+    from bot.platforms.base import Platform
     from bot.settings.targets import PlatformSettings
 
-Builder = Callable[["PlatformSettings", Mapping[str, str]], Platform]
+Builder = Callable[["PlatformSettings", Mapping[str, str]], "Platform"]
 
 
 def _local(settings: PlatformSettings, env: Mapping[str, str]) -> Platform:
@@ -60,6 +62,8 @@ def build_platform(
     settings: PlatformSettings, env: Mapping[str, str] | None = None, builders: Mapping[str, Builder] = BUILDERS
 ) -> Platform:
     """The platform for one ``platforms:`` entry; configuration problems are DockmendErrors."""
+    from bot.platforms.base import PlatformError
+
     builder = builders.get(settings.type)
     if builder is None:
         raise DockmendError(f"platform {settings.name!r}: unknown type {settings.type!r}")

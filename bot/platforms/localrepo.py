@@ -6,7 +6,6 @@ link that leaves the folder, and never executed.
 
 from __future__ import annotations
 
-import configparser
 import re
 from pathlib import Path
 
@@ -62,6 +61,8 @@ def origin_url(root: Path) -> str | None:
     config = root / ".git" / "config"
     if not config.is_file():
         return None
+    import configparser  # only inside a git checkout
+
     parser = configparser.ConfigParser(strict=False, interpolation=None)
     try:
         parser.read_string(config.read_text(encoding="utf-8", errors="replace"))

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from fixers import baseimages
+from typing import TYPE_CHECKING
+
 from fixers.base import Context, Fix, FixResult, ImageUnreachable, Risk
-from fixers.baseimages import Bump, Site
 from fixers.document import Document
+
+if TYPE_CHECKING:
+    from fixers.baseimages import Bump, Site
 
 CODE = "DM102"
 NAME = "bump-base-tag"
@@ -29,6 +32,8 @@ NEEDS_NETWORK = True
 
 
 def _message(site: Site, bump: Bump) -> str:
+    from fixers import baseimages
+
     old = site.written.with_(site.written.tag, site.written.digest)
     if bump.tag == site.written.tag and bump.digest:
         new = f"@{baseimages.short(bump.digest)}"
@@ -41,6 +46,8 @@ def _message(site: Site, bump: Bump) -> str:
 def fix(doc: Document, ctx: Context) -> FixResult:
     if ctx.resolver is None:
         return FixResult()
+    from fixers import baseimages  # with its tag arithmetic: loaded only when a registry is at hand
+
     changes, found = [], {}
     for site in baseimages.sites(doc):
         try:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 
 from fixers import entrypoint as ep
@@ -156,4 +155,6 @@ def _edit(doc: Document, inst: Instruction, words: tuple[str, ...]) -> Edit | No
         return None
     start = inst.start + match.end()
     space = "" if match.group(1) else " "
+    import json  # only for a rewrite (a clean file's run loads no JSON encoder)
+
     return Edit(start, inst.header_end, space + json.dumps(list(words), ensure_ascii=False))

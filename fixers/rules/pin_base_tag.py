@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from fixers import baseimages
 from fixers.base import Context, Fix, FixResult, ImageUnreachable, Risk
 from fixers.document import Document
 
@@ -26,6 +25,8 @@ NEEDS_NETWORK = True
 def fix(doc: Document, ctx: Context) -> FixResult:
     if ctx.resolver is None:
         return FixResult()
+    from fixers import baseimages  # with its tag arithmetic: loaded only when a registry is at hand
+
     changes, lines = [], {}
     for site in baseimages.sites(doc):
         if not baseimages.needs_pin(site.written):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from fixers import baseimages
 from fixers.base import Context, Finding, FixResult, ImageUnreachable, Risk
 from fixers.document import Document
 
@@ -25,6 +24,8 @@ NEEDS_NETWORK = True
 def fix(doc: Document, ctx: Context) -> FixResult:
     if ctx.resolver is None or ctx.offline:
         return FixResult()
+    from fixers import baseimages  # with its tag arithmetic: loaded only when a registry is at hand
+
     findings = []
     for site in baseimages.sites(doc):
         written = site.written

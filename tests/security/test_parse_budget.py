@@ -116,3 +116,79 @@ def test_healthz_answers_within_a_second_while_the_service_scans_a_hostile_file(
     said = out.getvalue()
     assert "too complex to parse within 4 s" in said
     assert "apt-get" in said  # the other Dockerfile was fixed (the dry run's diff)
+
+
+# Where the parse runs: a small, plain file in this process (no child's start), the rest in
+# a child under the budget. The bounds keep the worst in-process parse to milliseconds.
+SMALL = "FROM alpine:3.20\nRUN echo ${a:-x}\n"
+
+
+def continued(lines: int, escape: str = "\\") -> str:
+    """An instruction of ``lines`` lines ending in the escape character, then its last line."""
+    return f"FROM a\nRUN echo {escape}\n" + f"  a {escape}\n" * (lines - 1) + "  end\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "escape", "here"),
+    [
+        (SMALL, "\\", True),
+        ("FROM a\n" + "RUN echo hello\n" * 1000, "\\", True),  # 15 KB
+        ("FROM a\n" + "RUN echo hello\n" * 1200, "\\", False),  # over 16 KiB
+        ("FROM a\nRUN echo " + "é" * 8200 + "\n", "\\", False),  # 16 KiB of text, over it in bytes
+        (nested(16).decode(), "\\", True),
+        (nested(17).decode(), "\\", False),
+        (continued(1000), "\\", True),
+        (continued(1001), "\\", False),
+        (continued(1001, "`"), "`", False),
+        (continued(1001, "`"), "\\", True),  # the escape decides what continues a line
+        ("FROM a\nRUN echo \udcff\n", "\\", False),  # not UTF-8: the child's refusal
+    ],
+    ids=lambda value: value[:12] if isinstance(value, str) else str(value),
+)
+def test_what_is_parsed_in_process(text: str, escape: str, here: bool) -> None:
+    assert buildkit.in_process(text, escape) is here
+
+
+class NoChild:
+    def __init__(self) -> None:
+        raise AssertionError("a parser child was started")
+
+
+def test_a_small_file_starts_no_child_and_a_large_one_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(buildkit, "_Child", NoChild)
+    commands = buildkit.parse(SMALL, buildkit.Budget.start())
+    assert [c.cmd for c in commands] == ["FROM", "RUN"]
+    with pytest.raises(AssertionError, match="a parser child was started"):
+        buildkit.parse(continued(1001), buildkit.Budget.start())
+
+
+CORPUS = sorted((Path(__file__).parent.parent / "data" / "corpus" / "files").iterdir())
+
+
+def test_in_process_answers_are_the_childs_for_the_corpus() -> None:
+    """Every corpus file small enough, plus parse errors: the same commands or error."""
+    texts = [p.read_text("utf-8", "surrogateescape") for p in CORPUS]
+    texts = [t for t in texts if buildkit.in_process(t)]
+    texts += ["", "# only a comment\n", "FROM a\nRUN <<EOF\nno end\n", "FROM a\nRUN " + "x" * 70000 + "\n"]
+    assert len(texts) > 400
+    budget = buildkit.Budget.start()
+    for text in texts:
+        assert buildkit._parse_here(text) == buildkit._parse_in_child(text, budget), text[:200]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "FROM a\n" + "RUN <<EOF\nhello\nEOF\n" * 800,
+        "FROM a\nRUN echo " + "${a:-" * 16 + "x" + "}" * 16 + "\n",
+        "FROM a\n" + ("RUN echo " + "${a:-" * 16 + "x" + "}" * 16 + "\n") * 150,
+        "FROM a\n" + "ENV a=${b:-c} d=$e\n" * 800,
+        continued(1000),
+    ],
+    ids=["heredocs", "nested-16", "many-nested-16", "env-defaults", "continued-1000"],
+)
+def test_the_worst_in_process_shapes_parse_in_milliseconds(text: str) -> None:
+    assert buildkit.in_process(text)
+    start = time.monotonic()
+    buildkit._parse_here(text)
+    assert time.monotonic() - start < 0.25  # measured: ~25 ms at most; the bound is for a loaded machine
