@@ -32,6 +32,7 @@ from bot.platforms.base import (
     BranchHead,
     ChangePlan,
     ChangeRequest,
+    Issue,
     PlatformError,
     Repo,
     RepoFile,
@@ -111,6 +112,7 @@ class GitLabPlatform:
         # merge requests by source branch says (bot.platforms.survey)
         self._groups: dict[str, str] = {}
         self._survey = Survey()
+        self._user: str | None = None  # the token's username (issues are listed by their author)
 
     def listen(self, listener: Listener) -> None:
         """Tell ``listener`` (the service's metrics) about every HTTP answer."""
@@ -346,19 +348,70 @@ class GitLabPlatform:
         group = self._groups.get(repo.id)
         return self.survey and group is not None and self._survey.knows_nothing(group, branch, repo.id, self._search)
 
-    def _search(self, group: str, branch: str) -> frozenset[str] | None:
-        """The ids of the projects with a merge request from ``branch`` in any state; None
-        when the listing failed (every project is then looked up)."""
-        filters = {"source_branch": branch, "state": "all", "scope": "all", "non_archived": False}
+    def _search(self, group: str, selector: str) -> Mapping[str, tuple[str, ...]] | None:
+        """The ids of the projects with a merge request from the branch ``selector`` in any
+        state (or, for ``opened:<prefix>``, an open one from a branch beginning with the
+        prefix), each with its open ones' descriptions; None when the listing failed (every
+        project is then looked up)."""
+        prefix = selector.removeprefix("opened:") if selector.startswith("opened:") else ""
+        filters: dict[str, Any] = {"state": "opened" if prefix else "all", "scope": "all", "non_archived": False}
+        if not prefix:
+            filters["source_branch"] = selector
+        found: dict[str, list[str]] = {}
         try:
-            with self._calling(f"list the merge requests of {group} from {branch}"):
+            with self._calling(f"list the merge requests of {group} from {selector}"):
                 listing = self._gl.groups.get(group, lazy=True).mergerequests.list(
                     iterator=True, per_page=self.per_page, **filters
                 )
-                return frozenset(str(mr.attributes["project_id"]) for mr in listing)
+                for mr in listing:
+                    a = mr.attributes
+                    if prefix and not str(a.get("source_branch") or "").startswith(prefix):
+                        continue
+                    bodies = found.setdefault(str(a["project_id"]), [])
+                    if a.get("state") in ("opened", "locked"):
+                        bodies.append(str(a.get("description") or ""))
         except PlatformError as exc:
             log.info("%s; every project is looked up", exc)
             return None
+        return {project: tuple(bodies) for project, bodies in found.items()}
+
+    # -- the status issue
+
+    def surveyed(self, repo: Repo, prefix: str, issues: bool) -> tuple[str, ...] | None:
+        """The group's open merge requests from the bot's branches, in one listing; its
+        issues are not surveyed (the status issue is looked up per project)."""
+        group = self._groups.get(repo.id)
+        if not self.survey or group is None or not prefix or issues:
+            return None
+        return self._survey.bodies(group, f"opened:{prefix}", repo.id, self._search)
+
+    def find_issue(self, repo: Repo, marker: str) -> Issue | None:
+        author = self._username()
+        filters = {"author_username": author, "state": "opened", "order_by": "created_at", "sort": "asc"}
+        with self._calling(f"list the issues of {author} in {repo.full_name}"):
+            for item in self._project(repo).issues.list(iterator=True, per_page=self.per_page, **filters):
+                if marker in (item.attributes.get("description") or ""):
+                    return _issue(item.attributes)
+        return None
+
+    def _username(self) -> str:
+        """The token's user, as issues name their author (one call, when first needed)."""
+        if self._user is None:
+            with self._calling("read the token's user"):
+                self._gl.auth()
+            self._user = str(self._gl.user.username) if self._gl.user is not None else ""
+        return self._user
+
+    def open_issue(self, repo: Repo, title: str, body: str) -> Issue:
+        with self._calling(f"open an issue in {repo.full_name}"):
+            return _issue(self._project(repo).issues.create({"title": title, "description": body}).attributes)
+
+    def update_issue(self, repo: Repo, issue: Issue, title: str, body: str) -> Issue:
+        with self._calling(f"update issue #{issue.id} of {repo.full_name}"):
+            found = self._project(repo).issues.get(issue.id, lazy=True)
+            found.title, found.description = title, body
+            found.save()
+            return _issue(found.attributes)
 
     def open_request(self, repo: Repo, plan: ChangePlan) -> ChangeRequest:
         data: dict[str, Any] = {
@@ -466,6 +519,10 @@ def _request(a: Mapping[str, Any]) -> ChangeRequest:
         body=a.get("description") or "",
         labels=tuple(a.get("labels") or ()),
     )
+
+
+def _issue(a: Mapping[str, Any]) -> Issue:
+    return Issue(str(a["iid"]), a.get("web_url") or "", a.get("title") or "", a.get("description") or "")
 
 
 def _is_draft(title: str) -> bool:
