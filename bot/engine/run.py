@@ -193,7 +193,9 @@ class Runner:
             return RepoResult(name, repo.full_name, SKIPPED, STOPPING)
         if self._unchanged(repo, job.key):
             fates, bodies = self._fates(job)
-            if not self._ticked(job, bodies):
+            # a request closed or merged since: the status issue would say it is pending
+            ended = job.settings.status_issue and any(o.seen and o.seen.state.value != "open" for o in fates)
+            if not ended and not self._ticked(job, bodies):
                 return RepoResult(name, repo.full_name, SKIPPED, UNCHANGED, outcomes=fates, stopped=job.stopped)
             log.info("%s: a box was ticked; scanning it although nothing was pushed", repo.full_name)
         try:

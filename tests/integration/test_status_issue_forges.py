@@ -18,9 +18,11 @@ from bot.engine import status
 from bot.engine.changes import Kind
 from bot.engine.options import RunOptions
 from bot.engine.report import FAILED, PlainReporter, RunSummary
-from bot.engine.run import Runner
+from bot.engine.run import UNCHANGED, Runner
 from bot.platforms import build_platform
+from bot.service.memory import StateMemory
 from bot.settings import config
+from bot.state import db
 from tests.integration.estate import APT, PIP, README, Project
 from tests.integration.estate import Kind as Estate
 from tests.integration.forges import FORGES, Forge, Issue, started
@@ -31,7 +33,9 @@ BROKEN = Project("broken", Estate.FIXES, {"": PIP}, {".dockmend.yml": "enable: f
 BOT = {"github": "dockmend-bot", "gitlab": "dockmend-bot"}
 
 
-def run(forge: Forge, run_id: str, *, cap: int, dry_run: bool = False) -> tuple[RunSummary, str]:
+def run(
+    forge: Forge, run_id: str, *, cap: int, dry_run: bool = False, memory: StateMemory | None = None
+) -> tuple[RunSummary, str]:
     """``dockmend run --offline`` with ``status_issue: true`` and ``max_requests: cap``."""
     text = forge.config_text().replace("max_requests: 50", f"max_requests: {cap}, status_issue: true")
     assert "status_issue: true" in text
@@ -40,8 +44,11 @@ def run(forge: Forge, run_id: str, *, cap: int, dry_run: bool = False) -> tuple[
     cfg = config.load(path)
     platforms = {n: build_platform(s, forge.env, builders=forge.builders()) for n, s in cfg.platforms.items()}
     out = io.StringIO()
-    options = RunOptions(dry_run=dry_run, offline=True, run_id=run_id)
-    return Runner(cfg, platforms, PlainReporter(out, out), options).run(), out.getvalue()
+    options = RunOptions(dry_run=dry_run, offline=True, run_id=run_id, memory=memory)
+    summary = Runner(cfg, platforms, PlainReporter(out, out), options).run()
+    if memory is not None:
+        memory.flush()
+    return summary, out.getvalue()
 
 
 def the_issue(forge: Forge, project: Project) -> Issue:
@@ -143,3 +150,27 @@ def test_a_dry_run_prints_the_issue_and_writes_nothing(kind: str, tmp_path: Path
         assert forge.writes_since(mark) == [] and forge.issues(API) == []
         assert f"{forge.name(API)}: status issue would be opened" in printed
         assert status.MARKER in printed and "- [ ] <!-- dockmend:now:DM104 -->" in printed
+
+
+@pytest.mark.parametrize("kind", FORGES)
+def test_a_box_ticked_in_an_unchanged_repository_is_acted_on_in_the_next_run(kind: str, tmp_path: Path) -> None:
+    """The rescan memory would skip the repository (nothing was pushed); the ticked box in
+    its status issue (GitHub: the owner's search for the bot's issues; GitLab: the
+    project's issues) brings it back."""
+    engine, sessions = db.open_database(f"sqlite:///{tmp_path / 'state.db'}")
+    memory = StateMemory(sessions)
+    try:
+        with started(kind, tmp_path / "forge", [WORKER]) as forge:
+            run(forge, "run-1", cap=5)
+            (opened,) = forge.snapshot()[forge.name(WORKER)].requests
+            forge.close(WORKER, opened.number)
+            second, _ = run(forge, "run-2", cap=5, memory=memory)
+            assert outcomes(second, forge, WORKER) == [Kind.SKIPPED_CLOSED]
+            third, _ = run(forge, "run-3", cap=5, memory=memory)
+            assert [r.reason for r in third.results] == [UNCHANGED]  # what the memory does
+            tick(forge, WORKER, the_issue(forge, WORKER), "unignore")
+            fourth, _ = run(forge, "run-4", cap=5, memory=memory)
+            assert outcomes(fourth, forge, WORKER) == [Kind.CREATED]
+            assert "## Ignored" not in the_issue(forge, WORKER).body
+    finally:
+        engine.dispose()
