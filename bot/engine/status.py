@@ -21,6 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from bot.engine.changes import Kind, Outcome, rebase_asked
+from bot.engine.markdown import md
 from bot.platforms.base import Issue, IssueTracker, Repo
 from fixers.registry import FIXERS
 
@@ -128,11 +129,11 @@ def render(status: Status) -> str:
     ]
     if status.errors:
         lines += ["## Configuration errors", ""]
-        lines += [f"- `.dockmend.yml`: {error}" for error in status.errors]
+        lines += [f"- {md(' '.join(error.split()))}" for error in status.errors]  # the repository's words: inert
         lines += ["", "dockmend does nothing else here until the file is fixed.", ""]
     lines += ["## Pending", ""]
     if status.pending:
-        lines += [f"- [{p.title}]({p.url}): {', '.join(_name(c) for c in p.codes)}" for p in status.pending]
+        lines += [f"- [{md(p.title)}]({p.url}): {', '.join(_name(c) for c in p.codes)}" for p in status.pending]
     else:
         lines += ["No open request."]
     if status.deferred:
