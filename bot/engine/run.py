@@ -268,6 +268,8 @@ class Runner:
         boxes read first (they change what the scan proposes), then the issue written."""
         tracker = status.tracker_of(job.platform)
         if tracker is None or not self._forge(job):
+            if job.settings.status_issue:
+                log.info("%s: no status issue: a local folder has no issues", job.repo.full_name)
             return self._changes(job)
         issue = tracker.find_issue(job.repo, status.MARKER) if job.settings.status_issue else None
         try:
