@@ -238,7 +238,7 @@ class Runner:
         surveyed = tracker.surveyed(job.repo, f"{job.settings.branch_prefix}/", wanted)
         if surveyed is not None:
             return status.asked(surveyed)
-        issue = tracker.find_issue(job.repo, status.MARKER) if wanted else None
+        issue = self._issue(job) if wanted else None
         return status.asked([*looked_up, *([issue.body] if issue is not None else [])])
 
     def _unchanged(self, repo: Repo, key: str) -> bool:
@@ -271,7 +271,7 @@ class Runner:
             if job.settings.status_issue:
                 log.info("%s: no status issue: a local folder has no issues", job.repo.full_name)
             return self._changes(job)
-        issue = tracker.find_issue(job.repo, status.MARKER) if job.settings.status_issue else None
+        issue = self._issue(job) if job.settings.status_issue else None
         try:
             scanned = self._changes(self._asking(job, issue))
         except RepoConfigError as exc:  # the issue says so, then the repository fails as before
@@ -279,7 +279,7 @@ class Runner:
                 self._publish(job, issue, status.Status(errors=(str(exc),)))
             raise
         if scanned.wants_status and not job.settings.status_issue:  # asked for by .dockmend.yml
-            issue = tracker.find_issue(job.repo, status.MARKER)
+            issue = self._issue(job)
             if issue is not None and status.ticks(issue.body):
                 scanned = self._changes(self._asking(job, issue))
         if not (job.settings.status_issue if scanned.wants_status is None else scanned.wants_status):
@@ -293,8 +293,10 @@ class Runner:
         )  # fmt: skip
         done = self._publish(job, issue, now)
         note = f"{done.action} {done.url or ''}".strip() if done.action in ("opened", "updated") else ""
+        note = f"failed: {done.body}" if done.action == "failed" else note
         result = replace(result, unignored=tuple(sorted(asked.unignore)), status_issue=note)
-        return replace(scanned, result=result, wrote=bool(note) and not self.options.dry_run)
+        wrote = done.action in ("opened", "updated") and not self.options.dry_run
+        return replace(scanned, result=result, wrote=wrote)
 
     def _forge(self, job: RepoJob) -> bool:
         entry = self.config.platforms.get(job.settings.target.platform)
@@ -311,10 +313,29 @@ class Runner:
         key = scan_key(job.target_key, ignored)
         return replace(job, ignored=ignored, stopped=stopped, key=key, asked=asked)
 
+    def _issue(self, job: RepoJob) -> Issue | None:
+        """The status issue, or None; a forge that refuses issues (turned off for the
+        project, a token without the permission) costs the issue, not the repository."""
+        tracker = status.tracker_of(job.platform)
+        assert tracker is not None
+        try:
+            return tracker.find_issue(job.repo, status.MARKER)
+        except PlatformUnavailable:
+            raise
+        except PlatformError as exc:
+            log.warning("%s: cannot read the status issue: %s", job.repo.full_name, exc)
+            return None
+
     def _publish(self, job: RepoJob, issue: Issue | None, now: status.Status) -> status.Published:
         tracker = status.tracker_of(job.platform)
         assert tracker is not None
-        done = status.publish(tracker, job.repo, issue, now, dry_run=self.options.dry_run)
+        try:
+            done = status.publish(tracker, job.repo, issue, now, dry_run=self.options.dry_run)
+        except PlatformUnavailable:
+            raise
+        except PlatformError as exc:
+            log.warning("%s: cannot write the status issue: %s", job.repo.full_name, exc)
+            return status.Published("failed", None, str(exc))
         if self.options.dry_run and done.action in ("opened", "updated"):
             self.reporter.status_preview(job.repo.full_name, done.action, status.TITLE, done.body)
         return done
