@@ -1,6 +1,10 @@
 """The bot's pull/merge requests, and the fixes people asked it to leave alone.
 
 Like :mod:`bot.state.store`, functions flush and the caller commits.
+
+Over 300 lines: the requests' fates and the ignores (chat ``ignore``, a fix asked for
+again from the status issue) are read together by a run's history, so they stay in one
+module with the queries that join them.
 """
 
 from __future__ import annotations
