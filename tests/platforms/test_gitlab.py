@@ -34,6 +34,7 @@ from bot.settings.targets import PlatformSettings, Target
 from fixers.base import RepoInfo
 from tests.emulators.faults import SHARED_KINDS, Faults
 from tests.emulators.gitlab import TOKEN, GitLabEmulator
+from tests.emulators.gitlab_model import Issue
 from tests.emulators.test_gitlab_conformance import MIT
 
 BOT_EMAIL = "dockmend@noreply.invalid"
@@ -525,3 +526,22 @@ def test_the_bots_manners_on_gitlab(emulator: GitLabEmulator, platform: GitLabPl
     assert close_if_fixed(platform, cli, "dockmend/remediate").kind is Kind.CLOSED
     assert [m.state for m in emulator.merge_requests(path)] == ["closed", "closed"]
     assert platform.branch_head(cli, "dockmend/remediate") is None
+
+
+def test_the_status_issue_is_the_bots_own_found_by_its_marker(
+    emulator: GitLabEmulator, platform: GitLabPlatform
+) -> None:
+    path = "acme/docs"
+    p, project = emulator.project(path), repo_of(emulator, path)
+    marker = "<!-- dockmend:status -->"
+    alice = emulator.world.user("alice")
+    assert alice is not None
+    emulator.world.issues.append(
+        Issue(emulator.world.next_id("issue"), 90, p.id, "Status", f"{marker} quoted", alice.id)
+    )
+    assert platform.find_issue(project, marker) is None  # a person's issue, even with the marker
+    opened = platform.open_issue(project, "Status", f"{marker}\nfirst")
+    assert platform.find_issue(project, marker) == opened
+    edited = platform.update_issue(project, opened, "Status", f"{marker}\nsecond")
+    assert (edited.id, edited.body) == (opened.id, f"{marker}\nsecond")
+    assert platform.surveyed(project, "dockmend/", issues=True) is None  # issues are read per project
