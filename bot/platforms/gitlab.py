@@ -55,6 +55,7 @@ BOT_NAME, BOT_EMAIL = "dockmend[bot]", "dockmend@noreply.invalid"
 _SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 # root files GitLab's licence detection (licensee) may read: none, and the project has no licence
 _LICENCE_LIKE = re.compile(r"(?:un)?licen[cs]e|copy(?:ing|right)|ofl|patents", re.I)
+ISSUES = "issues"  # the survey's selector for the bot's open issues (the status issue)
 _TREES_KEPT = 64  # listings by sha, for the write that follows a pin: a few per thread
 _STATES = {"opened": RequestState.OPEN, "locked": RequestState.OPEN, "merged": RequestState.MERGED}
 # GitLab names licences by lower-cased SPDX ids (Licensee keys); "other" is not one.
@@ -349,6 +350,11 @@ class GitLabPlatform:
         return self.survey and group is not None and self._survey.knows_nothing(group, branch, repo.id, self._search)
 
     def _search(self, group: str, selector: str) -> Mapping[str, tuple[str, ...]] | None:
+        if selector == ISSUES:
+            return self._issues(group)
+        return self._requests(group, selector)
+
+    def _requests(self, group: str, selector: str) -> Mapping[str, tuple[str, ...]] | None:
         """The ids of the projects with a merge request from the branch ``selector`` in any
         state (or, for ``opened:<prefix>``, an open one from a branch beginning with the
         prefix), each with its open ones' descriptions; None when the listing failed (every
@@ -378,14 +384,38 @@ class GitLabPlatform:
     # -- the status issue
 
     def surveyed(self, repo: Repo, prefix: str, issues: bool) -> tuple[str, ...] | None:
-        """The group's open merge requests from the bot's branches, in one listing; its
-        issues are not surveyed (the status issue is looked up per project)."""
+        """The group's open merge requests from the bot's branches, in one listing, and (with
+        ``issues``) the bot's open issues in the group, in another ("List group issues")."""
         group = self._groups.get(repo.id)
-        if not self.survey or group is None or not prefix or issues:
+        if not self.survey or group is None or not prefix:
             return None
-        return self._survey.bodies(group, f"opened:{prefix}", repo.id, self._search)
+        requests = self._survey.bodies(group, f"opened:{prefix}", repo.id, self._search)
+        mine = self._survey.bodies(group, ISSUES, repo.id, self._search) if issues else ()
+        return None if requests is None or mine is None else (*requests, *mine)
+
+    def _issues(self, group: str) -> Mapping[str, tuple[str, ...]] | None:
+        """The ids of the group's projects with an open issue of the bot, each with those
+        issues' descriptions; None when the listing failed."""
+        filters = {"author_username": self._username(), "state": "opened", "scope": "all", "non_archived": False}
+        found: dict[str, list[str]] = {}
+        try:
+            with self._calling(f"list the issues of {filters['author_username']} in {group}"):
+                listing = self._gl.groups.get(group, lazy=True).issues.list(
+                    iterator=True, per_page=self.per_page, **filters
+                )
+                for item in listing:
+                    found.setdefault(str(item.attributes["project_id"]), []).append(
+                        str(item.attributes.get("description") or "")
+                    )
+        except PlatformError as exc:
+            log.info("%s; every project's issues are looked up", exc)
+            return None
+        return {project: tuple(bodies) for project, bodies in found.items()}
 
     def find_issue(self, repo: Repo, marker: str) -> Issue | None:
+        group = self._groups.get(repo.id)
+        if self.survey and group is not None and self._survey.knows_nothing(group, ISSUES, repo.id, self._search):
+            return None  # the group's listing names no issue of the bot there
         author = self._username()
         filters = {"author_username": author, "state": "opened", "order_by": "created_at", "sort": "asc"}
         with self._calling(f"list the issues of {author} in {repo.full_name}"):

@@ -93,6 +93,21 @@ def list_issues(w: World, req: Req) -> Reply:
     return paginate(req, found, lambda i: body(w, i, req.base))
 
 
+def group_issues(w: World, req: Req) -> Reply:
+    """The issues of every project of a group and its subgroups ("List group issues");
+    those of archived projects are left out unless ``non_archived=false``."""
+    groups = {g.id for g in w.subgroups(w.group(req.args["id"]))}
+    non_archived = req.flag("non_archived", True) is not False
+    projects = {p.id for p in w.projects.values() if p.group.id in groups and not (non_archived and p.archived)}
+    state = req.text("state") or "all"
+    found = [i for i in w.issues if i.project_id in projects and state in ("all", i.state)]
+    author = req.text("author_username")
+    if author:
+        found = [i for i in found if w.users[i.author_id].username == author]
+    found.sort(key=lambda i: (i.created_at, i.id), reverse=(req.text("sort") or "desc") == "desc")
+    return paginate(req, found, lambda i: body(w, i, req.base))
+
+
 def create_issue(w: World, req: Req) -> Reply:
     p = w.project(req.args["id"])
     title = req.required("title")
@@ -127,4 +142,5 @@ ROUTES: list[Route] = [
     ("GET", ISSUES, list_issues),
     ("POST", ISSUES, create_issue),
     ("PUT", f"{ISSUES}/:issue_iid", update_issue),
+    ("GET", "/groups/:id/issues", group_issues),
 ]

@@ -544,4 +544,10 @@ def test_the_status_issue_is_the_bots_own_found_by_its_marker(
     assert platform.find_issue(project, marker) == opened
     edited = platform.update_issue(project, opened, "Status", f"{marker}\nsecond")
     assert (edited.id, edited.body) == (opened.id, f"{marker}\nsecond")
-    assert platform.surveyed(project, "dockmend/", issues=True) is None  # issues are read per project
+    assert platform.surveyed(project, "dockmend/", issues=True) is None  # not listed through its group
+    fresh = make(emulator, [])  # a new run: the group's issues of the bot in one listing, with their bodies
+    listed = {r.full_name: r for r in fresh.list_repos(target())}
+    mark = len(emulator.requests)
+    assert fresh.surveyed(listed[path], "dockmend/", issues=True) == (edited.body,)
+    assert fresh.find_issue(listed["acme/web"], marker) is None  # the listing names no issue there
+    assert not any("/issues" in r["path"] and "/projects/" in r["path"] for r in emulator.requests[mark:])
