@@ -81,6 +81,17 @@ schema this page is made from, for editors (`dockmend config schema` prints it).
   Closed unmerged: dockmend opens nothing there again (it finds the closed request on
   every run). A repository where dockmend opened requests before, or with nothing to fix,
   is not asked; a local folder never is. `onboarding: false` opens the fixes at once.
+* **Status issue** (`targets[].status_issue`, default `false`; `status_issue: true|false`
+  in a `.dockmend.yml` wins for its repository): one issue per repository on GitHub or
+  GitLab that every run keeps true: the bot's open requests and their fixes, the fixes
+  the caps deferred (with `max_requests` and `max_requests_per_repo`), the fixes ignored
+  (a request closed unmerged, chat `ignore`, `stop_after_closed`) and a broken
+  `.dockmend.yml`. Its boxes ask the next run to open a deferred fix past the caps
+  (`<!-- dockmend:now:CODE -->`) or to propose an ignored one again
+  (`<!-- dockmend:unignore:CODE -->`: the state database forgets the chat `ignore` and
+  restarts the closed-unmerged count for that repository and code); the run then writes
+  the issue again, unticked. Found by the `<!-- dockmend:status -->` marker among the
+  bot's own issues, written only when its text changes; a local folder has none.
 
 This page is generated from the configuration's models: run `{REGENERATE}` after changing them."""
 

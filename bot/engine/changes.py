@@ -173,8 +173,11 @@ class _Steps:
     update: bool = False
 
 
-def _decide(plan: ChangePlan, request: ChangeRequest | None, head: BranchHead | None, bot_email: str) -> _Steps:
-    if request and request.state is RequestState.CLOSED and fingerprint_in(request.body) == plan.fingerprint:
+def _decide(
+    plan: ChangePlan, request: ChangeRequest | None, head: BranchHead | None, bot_email: str, again: bool = False
+) -> _Steps:
+    closed = request is not None and request.state is RequestState.CLOSED
+    if closed and not again and request is not None and fingerprint_in(request.body) == plan.fingerprint:
         return _Steps(Kind.SKIPPED_CLOSED)
     if head is not None and not bot_only(head, bot_email):
         return _Steps(Kind.SKIPPED_HUMAN)
@@ -205,12 +208,20 @@ def _decide(plan: ChangePlan, request: ChangeRequest | None, head: BranchHead | 
 
 
 def ensure_change_request(
-    platform: Platform, repo: Repo, plan: ChangePlan, *, allow_new: bool = True, dry_run: bool = False
+    platform: Platform,
+    repo: Repo,
+    plan: ChangePlan,
+    *,
+    allow_new: bool = True,
+    dry_run: bool = False,
+    again: bool = False,
 ) -> Outcome:
     """Bring the bot's branch and request for ``plan`` up to date, politely.
 
     ``allow_new`` False (a cap is reached) turns what would be a new request into
     DEFERRED, with nothing written. ``dry_run`` computes the outcome and writes nothing.
+    ``again`` (a person asked for these fixes again in the status issue): a request closed
+    with this very fix set does not keep it away.
 
     With no request from the branch in any state, the branch is most likely absent too:
     it is created without looking first, and only when it turns out to exist (a run died
@@ -220,11 +231,12 @@ def ensure_change_request(
     head = None if optimistic else platform.branch_head(repo, plan.branch)
     try:
         try:
-            return _apply(platform, repo, plan, request, head, allow_new, dry_run)
+            return _apply(platform, repo, plan, request, head, (allow_new, dry_run, again))
         except BranchExists:
             if not optimistic:
                 raise
-        return _apply(platform, repo, plan, request, platform.branch_head(repo, plan.branch), allow_new, dry_run)
+        head = platform.branch_head(repo, plan.branch)
+        return _apply(platform, repo, plan, request, head, (allow_new, dry_run, again))
     except Refused as exc:  # a ruleset or protection: the outcome, not a failure to retry
         return Outcome(Kind.REFUSED, plan.branch, request.url if request else None, detail=str(exc))
 
@@ -235,10 +247,10 @@ def _apply(
     plan: ChangePlan,
     request: ChangeRequest | None,
     head: BranchHead | None,
-    allow_new: bool,
-    dry_run: bool,
+    flags: tuple[bool, bool, bool],  # allow_new, dry_run, again
 ) -> Outcome:
-    steps = _decide(plan, request, head, platform.bot_email)
+    allow_new, dry_run, again = flags
+    steps = _decide(plan, request, head, platform.bot_email, again)
     seen = seen_of(request)
     if steps.open and not allow_new:
         if head is not None and not dry_run:  # an orphan (a run died before its request): not kept past the cap
@@ -301,11 +313,12 @@ def _close_if_fixed(platform: Platform, repo: Repo, branch: str, dry_run: bool, 
     return Outcome(Kind.CLOSED, branch, request.url, dry_run=dry_run, number=number_of(request), seen=seen)
 
 
-def look_up(platform: Platform, repo: Repo, branch: str) -> Outcome:
+def look_up(platform: Platform, repo: Repo, branch: str) -> tuple[Outcome, ChangeRequest | None]:
     """Only learn the fate of the request from ``branch`` (a repository unchanged since
-    the last run is not scanned, but a request can be merged or closed meanwhile)."""
+    the last run is not scanned, but a request can be merged or closed meanwhile); the
+    request as found (its body may carry a ticked box)."""
     request = platform.find_request(repo, branch)
-    return Outcome(Kind.NOTHING, branch, dry_run=False, number=number_of(request), seen=seen_of(request))
+    return Outcome(Kind.NOTHING, branch, dry_run=False, number=number_of(request), seen=seen_of(request)), request
 
 
 def _delete_merged(platform: Platform, repo: Repo, request: ChangeRequest, head: BranchHead, dry_run: bool) -> Outcome:

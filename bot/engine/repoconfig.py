@@ -40,7 +40,7 @@ if TYPE_CHECKING:  # `dockmend fix` reads this file without the platforms
 
 NAMES = (".dockmend.yml", ".dockmend.yaml")
 MAX_SIZE = 64 * 1024
-KEYS = ("enabled", "fixers", "labels", "reviewers", "severity", "extends")
+KEYS = ("enabled", "fixers", "labels", "reviewers", "severity", "extends", "status_issue")
 _REMOTE = re.compile(r"(?P<repo>[\w.-]+(?:/[\w.-]+)+):(?P<path>[^:\s]+)")
 Reader = Callable[[str, str], bytes]  # (repository full name, file path) -> contents
 
@@ -74,6 +74,7 @@ class RepoConfig:
     label_settings: Mapping[str, Any] = field(default_factory=dict)  # profile, alone, titles given here
     reviewers: tuple[str, ...] = ()
     severity: Mapping[str, str] = field(default_factory=dict)  # code: error, warning or info
+    status_issue: bool | None = None  # None: the target's setting
 
 
 def find(files: Sequence[RepoFile]) -> RepoFile | None:
@@ -234,6 +235,9 @@ def _validated(raw: dict[str, Any], path: str) -> RepoConfig:
     enabled = raw.get("enabled", True)
     if not isinstance(enabled, bool):
         raise RepoConfigError("'enabled' must be true or false", path=path, at=("enabled",))
+    status_issue = raw.get("status_issue")
+    if status_issue is not None and not isinstance(status_issue, bool):
+        raise RepoConfigError("'status_issue' must be true or false", path=path, at=("status_issue",))
     fixers = raw.get("fixers") or {}
     if not isinstance(fixers, dict):
         raise RepoConfigError("'fixers' must be a mapping with select/ignore", path=path, at=("fixers",))
@@ -247,6 +251,7 @@ def _validated(raw: dict[str, Any], path: str) -> RepoConfig:
         label_settings=given,
         reviewers=_names(raw.get("reviewers"), ("reviewers",), path),
         severity=_severity(raw.get("severity"), path),
+        status_issue=status_issue,
     )
 
 

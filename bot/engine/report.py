@@ -38,6 +38,10 @@ class RepoResult:
     found: tuple[tuple[str, str, int, str], ...] = ()
     fix_codes: tuple[str, ...] = ()
     stopped: tuple[str, ...] = ()  # fixer codes left out: the repository closed their requests unmerged too often
+    unignored: tuple[
+        str, ...
+    ] = ()  # codes a person asked for again in the status issue (the state store forgets their ignores)
+    status_issue: str = ""  # what the run did to the status issue ("updated URL"), when anything
 
 
 @dataclass
@@ -78,6 +82,9 @@ class Reporter(Protocol):
 
     def preview(self, repo: str, plan: ChangePlan, outcome: Outcome, reports: Sequence[FileReport]) -> None: ...
 
+    def status_preview(self, repo: str, action: str, title: str, body: str) -> None:
+        """A dry run: the status issue the run would open or update."""
+
     def finish(self, summary: RunSummary) -> None: ...
 
 
@@ -98,10 +105,11 @@ def _stopped(result: RepoResult) -> str:
 
 
 def _status(result: RepoResult) -> str:
+    issue = f"; status issue {result.status_issue}" if result.status_issue else ""
     if result.status == OK:
         text = "; ".join(describe(o) for o in result.outcomes if o.kind is not Kind.NOTHING)
-        return (text or "nothing to do") + _stopped(result)
-    return f"{result.status}: {result.reason}{_stopped(result)}"
+        return (text or "nothing to do") + _stopped(result) + issue
+    return f"{result.status}: {result.reason}{_stopped(result)}{issue}"
 
 
 class PlainReporter:
@@ -118,6 +126,11 @@ class PlainReporter:
 
     def preview(self, repo: str, plan: ChangePlan, outcome: Outcome, reports: Sequence[FileReport]) -> None:
         self.out.write(preview_text(repo, plan, outcome, reports))
+
+    def status_preview(self, repo: str, action: str, title: str, body: str) -> None:
+        rule = "=" * 72
+        self.out.write(f"{rule}\n{repo}: status issue would be {action}\n{rule}\n--- issue title ---\n{title}\n")
+        self.out.write(f"--- issue body ---\n{body}\n")
 
     def finish(self, summary: RunSummary) -> None:
         table(summary, Console(file=self.out, width=1000, no_color=True))  # links stay on one line

@@ -6,8 +6,9 @@ reported; anything else about a repository (not found, forbidden, a bad
 ``.dockmend.yml``, even a bug) is reported and the run goes on. Caps: requests opened
 per run (``max_requests``, default 10) and per repository (``max_requests_per_repo``, 1).
 
-Slightly over 300 lines: the Runner's steps read top to bottom as one run does;
-options and the request budget live in their own modules.
+Over 300 lines: the Runner's steps read top to bottom as one run does, the status
+issue's around the scan included (its boxes change what the scan proposes); options,
+the request budget and the status issue's text live in their own modules.
 """
 
 from __future__ import annotations
@@ -23,12 +24,13 @@ from dataclasses import dataclass, field, replace
 from typing import TextIO
 
 from bot import __version__
-from bot.engine import onboarding
+from bot.engine import onboarding, status
 from bot.engine.body import check_template
 from bot.engine.budget import Budget
 from bot.engine.changes import WRITES, Kind, Outcome, PlanDetail, close_if_fixed, ensure_change_request, look_up
 from bot.engine.options import RunOptions
 from bot.engine.plan import PlanContext, branch_name, build_plan, check_title_template, fixer_branches
+from bot.engine.repoconfig import RepoConfigError
 from bot.engine.report import (
     FAILED,
     OK,
@@ -44,7 +46,7 @@ from bot.engine.scan import BlobCache, RepoScan, ScanSettings, scan
 from bot.engine.selection import selected_fixers
 from bot.errors import DockmendError
 from bot.platforms import build_platform
-from bot.platforms.base import Platform, PlatformError, PlatformUnavailable, Repo, same_marker, skip_reason
+from bot.platforms.base import Issue, Platform, PlatformError, PlatformUnavailable, Repo, same_marker, skip_reason
 from bot.registry.cache import default_path
 from bot.registry.client import RegistryClient, resolver_from_config
 from bot.runid import new_run_id
@@ -74,6 +76,8 @@ class RepoJob:
     last_try: bool = False  # the end-of-run retry: a registry outage now fails the repository
     stopped: tuple[str, ...] = ()  # codes left out by the fixer-stop policy (closed unmerged too often)
     known: frozenset[str] = frozenset()  # branches with a request the state store believes open
+    target_key: str = ""  # the target's part of ``key``
+    asked: status.Ticks = field(default_factory=status.Ticks)  # what the status issue's ticked boxes ask of this run
 
 
 @dataclass
@@ -84,6 +88,8 @@ class _Scanned:
     lookups: Mapping[str, str] = field(default_factory=dict)
     head_sha: str | None = None
     complete: bool = False  # nothing deferred or failed: safe to skip next time if unchanged
+    wants_status: bool | None = None  # the repository's .dockmend.yml on the status issue (None: silent)
+    wrote: bool = False  # the status issue was written (GitLab counts it as activity)
 
 
 class Runner:
@@ -136,7 +142,7 @@ class Runner:
             ignored |= frozenset(stopped)
             return RepoJob(
                 platform, settings, repo, budget, scan_key(key, ignored), ignored, last_try, stopped,
-                history.open_branches,
+                history.open_branches, key,
             )  # fmt: skip
 
         def one(repo: Repo) -> None:
@@ -186,9 +192,14 @@ class Runner:
         if self.options.stop is not None and self.options.stop.is_set():
             return RepoResult(name, repo.full_name, SKIPPED, STOPPING)
         if self._unchanged(repo, job.key):
-            return RepoResult(name, repo.full_name, SKIPPED, UNCHANGED, outcomes=self._fates(job), stopped=job.stopped)
+            fates, bodies = self._fates(job)
+            # a request closed or merged since: the status issue would say it is pending
+            ended = job.settings.status_issue and any(o.seen and o.seen.state.value != "open" for o in fates)
+            if not ended and not self._ticked(job, bodies):
+                return RepoResult(name, repo.full_name, SKIPPED, UNCHANGED, outcomes=fates, stopped=job.stopped)
+            log.info("%s: a box was ticked; scanning it although nothing was pushed", repo.full_name)
         try:
-            scanned = self._changes(job)
+            scanned = self._with_status(job)
         except PlatformUnavailable:
             raise
         except (PlatformError, DockmendError) as exc:
@@ -199,19 +210,36 @@ class Runner:
         self._remember(job, scanned)
         return scanned.result
 
-    def _fates(self, job: RepoJob) -> tuple[Outcome, ...]:
+    def _fates(self, job: RepoJob) -> tuple[tuple[Outcome, ...], list[str]]:
         """An unchanged repository is not scanned, but its open requests may have been
-        merged or closed since: look them up (one call each) for the state store."""
-        found = []
+        merged or closed since: look them up (one call each) for the state store; and the
+        bodies of the open ones (a ticked rebase box)."""
+        found, bodies = [], []
         for branch in sorted(job.known):
             try:
-                outcome = look_up(job.platform, job.repo, branch)
+                outcome, request = look_up(job.platform, job.repo, branch)
             except PlatformError as exc:  # learnt at a later run
                 log.info("%s: cannot look up the request from %s: %s", job.repo.full_name, branch, exc)
                 continue
             if outcome.seen is not None:
                 found.append(outcome)
-        return tuple(found)
+            if request is not None and outcome.seen is not None and outcome.seen.state.value == "open":
+                bodies.append(request.body)
+        return tuple(found), bodies
+
+    def _ticked(self, job: RepoJob, looked_up: list[str]) -> bool:
+        """Whether a person ticked a box (rebase / retry, or the status issue's) in an
+        unchanged repository: from the organisation-wide look-up's bodies when it answered,
+        else from the repository's own (its open requests, its status issue)."""
+        tracker = status.tracker_of(job.platform)
+        if tracker is None:
+            return status.asked(looked_up)
+        wanted = job.settings.status_issue
+        surveyed = tracker.surveyed(job.repo, f"{job.settings.branch_prefix}/", wanted)
+        if surveyed is not None:
+            return status.asked(surveyed)
+        issue = self._issue(job) if wanted else None
+        return status.asked([*looked_up, *([issue.body] if issue is not None else [])])
 
     def _unchanged(self, repo: Repo, key: str) -> bool:
         memory = self.options.memory
@@ -227,13 +255,90 @@ class Runner:
         if memory is None or self.options.dry_run or not scanned.complete or repo.marker is None:
             return
         marker: str | None = repo.marker
-        if any(o.kind in WRITES or o.kind is Kind.SKIPPED_HUMAN for o in scanned.result.outcomes):
+        if scanned.wrote or any(o.kind in WRITES or o.kind is Kind.SKIPPED_HUMAN for o in scanned.result.outcomes):
             try:
                 marker = job.platform.marker(repo)  # our own push moved it
             except PlatformError:
                 return
         if marker is not None:
             memory.remember(repo, Seen(marker, job.key, scanned.lookups), scanned.head_sha)
+
+    def _with_status(self, job: RepoJob) -> _Scanned:
+        """The scan, with the status issue around it when wanted (GitHub, GitLab): its ticked
+        boxes read first (they change what the scan proposes), then the issue written."""
+        tracker = status.tracker_of(job.platform)
+        if tracker is None or not self._forge(job):
+            if job.settings.status_issue:
+                log.info("%s: no status issue: a local folder has no issues", job.repo.full_name)
+            return self._changes(job)
+        issue = self._issue(job) if job.settings.status_issue else None
+        try:
+            scanned = self._changes(self._asking(job, issue))
+        except RepoConfigError as exc:  # the issue says so, then the repository fails as before
+            if job.settings.status_issue:
+                self._publish(job, issue, status.Status(errors=(str(exc),)))
+            raise
+        if scanned.wants_status and not job.settings.status_issue:  # asked for by .dockmend.yml
+            issue = self._issue(job)
+            if issue is not None and status.ticks(issue.body):
+                scanned = self._changes(self._asking(job, issue))
+        if not (job.settings.status_issue if scanned.wants_status is None else scanned.wants_status):
+            return scanned
+        asked = status.ticks(issue.body) if issue is not None else status.Ticks()
+        result = scanned.result
+        chat = set(job.ignored) - set(job.stopped) - asked.unignore
+        now = status.status_of(
+            result.outcomes, chat, set(job.stopped) - asked.unignore,
+            max_requests=job.settings.max_requests, per_repo=job.settings.max_requests_per_repo,
+        )  # fmt: skip
+        done = self._publish(job, issue, now)
+        note = f"{done.action} {done.url or ''}".strip() if done.action in ("opened", "updated") else ""
+        note = f"failed: {done.body}" if done.action == "failed" else note
+        result = replace(result, unignored=tuple(sorted(asked.unignore)), status_issue=note)
+        wrote = done.action in ("opened", "updated") and not self.options.dry_run
+        return replace(scanned, result=result, wrote=wrote)
+
+    def _forge(self, job: RepoJob) -> bool:
+        entry = self.config.platforms.get(job.settings.target.platform)
+        return entry is not None and entry.type in onboarding.FORGES
+
+    def _asking(self, job: RepoJob, issue: Issue | None) -> RepoJob:
+        """The job as the status issue's ticked boxes want it: ignored codes asked for again
+        are proposed (and a request closed with them does not keep them away)."""
+        asked = status.ticks(issue.body) if issue is not None else status.Ticks()
+        if not asked:
+            return job
+        ignored = job.ignored - asked.unignore
+        stopped = tuple(c for c in job.stopped if c not in asked.unignore)
+        key = scan_key(job.target_key, ignored)
+        return replace(job, ignored=ignored, stopped=stopped, key=key, asked=asked)
+
+    def _issue(self, job: RepoJob) -> Issue | None:
+        """The status issue, or None; a forge that refuses issues (turned off for the
+        project, a token without the permission) costs the issue, not the repository."""
+        tracker = status.tracker_of(job.platform)
+        assert tracker is not None
+        try:
+            return tracker.find_issue(job.repo, status.MARKER)
+        except PlatformUnavailable:
+            raise
+        except PlatformError as exc:
+            log.warning("%s: cannot read the status issue: %s", job.repo.full_name, exc)
+            return None
+
+    def _publish(self, job: RepoJob, issue: Issue | None, now: status.Status) -> status.Published:
+        tracker = status.tracker_of(job.platform)
+        assert tracker is not None
+        try:
+            done = status.publish(tracker, job.repo, issue, now, dry_run=self.options.dry_run)
+        except PlatformUnavailable:
+            raise
+        except PlatformError as exc:
+            log.warning("%s: cannot write the status issue: %s", job.repo.full_name, exc)
+            return status.Published("failed", None, str(exc))
+        if self.options.dry_run and done.action in ("opened", "updated"):
+            self.reporter.status_preview(job.repo.full_name, done.action, status.TITLE, done.body)
+        return done
 
     def _changes(self, job: RepoJob) -> _Scanned:
         settings, repo = job.settings, job.repo
@@ -242,9 +347,10 @@ class Runner:
         scan_settings = ScanSettings(config, settings.grouping, self.options.offline, recorder, job.ignored)
         found = scan(job.platform, repo, scan_settings, self.cache)  # finished: base pinned when needed
         lookups = dict(recorder.lookups) if recorder is not None else {}
+        wants = found.config.status_issue
         if found.skip:
             return _Scanned(
-                RepoResult(settings.name, repo.full_name, SKIPPED, found.skip), lookups, found.base_sha, True
+                RepoResult(settings.name, repo.full_name, SKIPPED, found.skip), lookups, found.base_sha, True, wants
             )
         fixes, findings = sum(len(r.fixes) for r in found.reports), len(found.findings)
         if found.retry_later:
@@ -263,7 +369,7 @@ class Runner:
                 result = RepoResult(
                     settings.name, repo.full_name, OK, asked.reason, fixes, findings, done, found_, codes
                 )
-                return _Scanned(result, lookups, found.base_sha, all(o.kind is not Kind.DEFERRED for o in done))
+                return _Scanned(result, lookups, found.base_sha, all(o.kind is not Kind.DEFERRED for o in done), wants)
         outcomes = self._plans(job, found)
         outcomes += self._close(job, found, outcomes)
         if onboarding.answered(settings, kind, found):  # its merged onboarding branch goes
@@ -274,7 +380,7 @@ class Runner:
         )
         # deferred or refused: asked again next run, whether or not anything was pushed
         complete = all(o.kind not in (Kind.DEFERRED, Kind.REFUSED) for o in outcomes)
-        return _Scanned(result, lookups, found.base_sha, complete)
+        return _Scanned(result, lookups, found.base_sha, complete, wants)
 
     def _ask(self, job: RepoJob, found: RepoScan) -> onboarding.Decision:
         take = functools.partial(job.budget.take, job.repo.full_name)
@@ -292,20 +398,24 @@ class Runner:
             plan = build_plan(context, code, reports)
             if plan is None:
                 continue
-            allow = opened < settings.max_requests_per_repo and job.budget.take(repo.full_name)
+            codes = tuple(sorted({fix.code for report in reports for fix in report.fixes}))
+            forced = bool(job.asked.now & set(codes))  # the status issue asks for it now, whatever the caps
+            took = not forced and opened < settings.max_requests_per_repo and job.budget.take(repo.full_name)
+            again = bool(job.asked.unignore & set(codes))
             try:
-                outcome = ensure_change_request(job.platform, repo, plan, allow_new=allow, dry_run=self.options.dry_run)
+                outcome = ensure_change_request(
+                    job.platform, repo, plan, allow_new=forced or took, dry_run=self.options.dry_run, again=again
+                )
             except BaseException:
-                if allow:
+                if took:
                     job.budget.give_back()
                 raise
             if outcome.kind is Kind.CREATED:
                 opened += 1
-            elif allow:
+            elif took:
                 job.budget.give_back()
             if self.options.dry_run:
                 self.reporter.preview(repo.full_name, plan, outcome, reports)
-            codes = tuple(sorted({fix.code for report in reports for fix in report.fixes}))
             team = plan.team_reviewers[0] if plan.team_reviewers else None
             outcomes.append(replace(outcome, plan=PlanDetail(plan.branch, plan.title, plan.fingerprint, codes, team)))
             if outcome.kind is Kind.REFUSED:  # a ruleset or protection: once per repository and run

@@ -15,7 +15,7 @@ import fnmatch
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from bot.httpwait import Listener
 from fixers.base import RepoInfo
@@ -241,3 +241,34 @@ class Platform(Protocol):
 
     def listen(self, listener: Listener) -> None:
         """Tell ``listener`` (the service's metrics) about every HTTP answer."""
+
+
+@dataclass(frozen=True)
+class Issue:
+    """An open issue of the bot (the status issue)."""
+
+    id: str  # GitHub number, GitLab iid
+    url: str
+    title: str
+    body: str
+
+
+@runtime_checkable
+class IssueTracker(Protocol):
+    """A forge with issues (GitHub, GitLab): the status issue's primitives. A local folder has none."""
+
+    def find_issue(self, repo: Repo, marker: str) -> Issue | None:
+        """The bot's own open issue whose body holds ``marker`` (the oldest, if several), or None.
+        Found by its author and the marker, never by its title."""
+
+    def open_issue(self, repo: Repo, title: str, body: str) -> Issue:
+        """Open an issue as the bot."""
+
+    def update_issue(self, repo: Repo, issue: Issue, title: str, body: str) -> Issue:
+        """Change the issue's title and body."""
+
+    def surveyed(self, repo: Repo, prefix: str, issues: bool) -> tuple[str, ...] | None:
+        """The bodies of the bot's open requests from branches beginning with ``prefix`` (and,
+        with ``issues``, of its open issues) in ``repo``, as the organisation-wide look-up
+        answered them (no call of its own for the repository); None when that look-up is
+        off or did not answer completely."""

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 from github import Github, InputGitAuthor, InputGitTreeElement
 from github.GitCommit import GitCommit
+from github.Issue import Issue as GitHubIssue
 from github.PullRequest import PullRequest
 from github.Repository import Repository
 
@@ -34,6 +35,7 @@ from bot.platforms.base import (
     BranchHead,
     ChangePlan,
     ChangeRequest,
+    Issue,
     PlatformError,
     Refused,
     Repo,
@@ -45,7 +47,7 @@ from bot.platforms.base import (
 from bot.platforms.github_auth import Clients, Tuning, clients_from_settings
 from bot.platforms.github_moves import Moved, following
 from bot.platforms.github_retry import RequestFailed, retrying
-from bot.platforms.github_survey import branch_prefix, search
+from bot.platforms.github_survey import ISSUES, branch_prefix, search
 from bot.platforms.survey import Survey
 from bot.settings.targets import Target
 from fixers.base import RepoInfo
@@ -110,6 +112,7 @@ class GitHubPlatform:
         self._slug: str | None = None  # the App's slug (one call, when first needed)
         self._created: set[tuple[str, str]] = set()  # branches this process created (full name, branch)
         self._moved: dict[str, str] = {}  # renamed repositories: listed full name -> where it is now
+        self._user: str | None = None  # a token's login (one call, when first needed)
 
     def listen(self, listener: Listener) -> None:
         """Tell ``listener`` (the service's metrics) about every HTTP answer."""
@@ -441,7 +444,7 @@ class GitHubPlatform:
         owner = repo.full_name.split("/")[0]
         return self.survey and bool(prefix) and self._survey.knows_nothing(owner, prefix, repo.full_name, self._search)
 
-    def _search(self, owner: str, prefix: str) -> frozenset[str] | None:
+    def _search(self, owner: str, prefix: str) -> Mapping[str, tuple[str, ...]] | None:
         """The owner's repositories with a pull request of the bot from ``prefix`` (one search)."""
         client = self._clients.for_owner(owner)
 
@@ -460,6 +463,50 @@ class GitHubPlatform:
         if self._author is None:
             self._author = f"app/{self._clients_slug()}" if self._clients.is_app else "@me"
         return self._author
+
+    # -- the status issue -------------------------------------------------------------
+
+    def surveyed(self, repo: Repo, prefix: str, issues: bool) -> tuple[str, ...] | None:
+        if not self.survey or not prefix:
+            return None
+        owner = repo.full_name.split("/")[0]
+        pulls = self._survey.bodies(owner, prefix, repo.full_name, self._search)
+        mine = self._survey.bodies(owner, ISSUES, repo.full_name, self._search) if issues else ()
+        return None if pulls is None or mine is None else (*pulls, *mine)
+
+    @_relocating
+    def find_issue(self, repo: Repo, marker: str) -> Issue | None:
+        owner = repo.full_name.split("/")[0]
+        if self.survey and self._survey.knows_nothing(owner, ISSUES, repo.full_name, self._search):
+            return None  # the owner's search names no issue of the bot there
+        gh, creator = self._gh(repo), self._login()
+        # PyGithub sends a login given as text as it is (its hint names NamedUser only)
+        listing = gh.get_issues(state="open", creator=creator, sort="created", direction="asc")  # type: ignore[arg-type]
+        found = self._retry(f"{repo.full_name}: issues of {creator}", lambda: list(listing))
+        # the listing holds the bot's pull requests too: their bodies never carry the marker
+        mine = [i for i in found if marker in (i.body or "")]
+        return _issue(mine[0]) if mine else None
+
+    def _login(self) -> str:
+        """The bot's login, as issues name their author: ``<slug>[bot]`` for an App (one call
+        for the slug), the token's user otherwise (one call)."""
+        if self._clients.is_app:
+            return f"{self._clients_slug()}[bot]"
+        if self._user is None:
+            client = self._clients.for_owner("")
+            self._user = self._retry("who am I", lambda: client.get_user().login)
+        return self._user
+
+    @_relocating
+    def open_issue(self, repo: Repo, title: str, body: str) -> Issue:
+        gh = self._gh(repo)
+        return _issue(self._retry(f"{repo.full_name}: open an issue", lambda: gh.create_issue(title=title, body=body)))
+
+    @_relocating
+    def update_issue(self, repo: Repo, issue: Issue, title: str, body: str) -> Issue:
+        found = self._gh(repo).get_issue(int(issue.id))
+        self._retry(f"{repo.full_name}#{issue.id}: update", lambda: found.edit(title=title, body=body))
+        return _issue(found)
 
     def _find(self, repo: Repo, branch: str, state: str) -> list[PullRequest]:
         owner, gh = self._where(repo).split("/")[0], self._gh(repo)
@@ -572,6 +619,10 @@ def _request(pull: PullRequest) -> ChangeRequest:
     state = RequestState.MERGED if pull.merged_at else RequestState(pull.state)
     labels = tuple(label.name for label in pull.labels)
     return ChangeRequest(str(pull.number), pull.html_url, state, pull.head.ref, pull.title, pull.body or "", labels)
+
+
+def _issue(issue: GitHubIssue) -> Issue:
+    return Issue(str(issue.number), issue.html_url, issue.title, issue.body or "")
 
 
 def from_settings(settings: PlatformSettings, env: Mapping[str, str], tuning: Tuning | None = None) -> GitHubPlatform:

@@ -18,7 +18,7 @@ repository is then looked up as before.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from bot.platforms.base import PlatformError
@@ -35,15 +35,23 @@ def branch_prefix(branch: str) -> str:
     return f"{head}{slash}" if slash else ""
 
 
+ISSUES = "is:issue"  # the selector of the search for the bot's issues (the status issues)
+
+
 def query(owner: str, prefix: str, author: str | None) -> str:
-    words = ["is:pr", f"head:{prefix}", f"user:{owner}"]
+    """The pull requests of the bot from branches beginning with ``prefix``; its issues when
+    ``prefix`` is :data:`ISSUES`."""
+    words = ["is:issue", f"user:{owner}"] if prefix == ISSUES else ["is:pr", f"head:{prefix}", f"user:{owner}"]
     return " ".join([*words[:1], *([f"author:{author}"] if author else []), *words[1:]])
 
 
-def search(fetch: Fetch, owner: str, prefix: str, author: str | None, per_page: int = 100) -> frozenset[str] | None:
-    """The repositories named by the search, or None when its answer is not complete."""
+def search(
+    fetch: Fetch, owner: str, prefix: str, author: str | None, per_page: int = 100
+) -> Mapping[str, tuple[str, ...]] | None:
+    """The repositories named by the search, each with the bodies of its open items (a
+    ticked box there asks for a scan), or None when the answer is not complete."""
     q, page, total = query(owner, prefix, author), 1, 0
-    found: set[str] = set()
+    found: dict[str, list[str]] = {}
     try:
         while True:
             answer = fetch({"q": q, "per_page": per_page, "page": page})
@@ -52,14 +60,17 @@ def search(fetch: Fetch, owner: str, prefix: str, author: str | None, per_page: 
             if answer.get("incomplete_results") or total > MAX_RESULTS:
                 log.info("search for %s: incomplete; every repository is looked up", owner)
                 return None
-            found.update(_repository(item) for item in items)
+            for item in items:
+                bodies = found.setdefault(_repository(item), [])
+                if item.get("state") == "open":
+                    bodies.append(str(item.get("body") or ""))
             if not items or page * per_page >= total:
                 break
             page += 1
     except PlatformError as exc:  # lost: today's per-repository look-ups
         log.info("search for %s failed (%s); every repository is looked up", owner, exc)
         return None
-    return frozenset(found)
+    return {name: tuple(bodies) for name, bodies in found.items()}
 
 
 def _repository(item: dict[str, Any]) -> str:

@@ -33,6 +33,7 @@ from bot.platforms.base import (
     BranchHead,
     ChangePlan,
     ChangeRequest,
+    Issue,
     PlatformError,
     PlatformUnavailable,
     Repo,
@@ -57,6 +58,7 @@ BOT_NAME, BOT_EMAIL = "dockmend[bot]", "dockmend@noreply.invalid"
 _SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 # root files GitLab's licence detection (licensee) may read: none, and the project has no licence
 _LICENCE_LIKE = re.compile(r"(?:un)?licen[cs]e|copy(?:ing|right)|ofl|patents", re.I)
+ISSUES = "issues"  # the survey's selector for the bot's open issues (the status issue)
 _TREES_KEPT = 64  # listings by sha, for the write that follows a pin: a few per thread
 _READS_KEPT = 1024  # projects whose reads wait for read_at (a run's threads: a few each)
 _STATES = {"opened": RequestState.OPEN, "locked": RequestState.OPEN, "merged": RequestState.MERGED}
@@ -120,6 +122,7 @@ class GitLabPlatform:
         self._read: dict[str, dict[str, tuple[str, str, str]]] = {}
         # per project, the latest time the answers to the bot's writes gave (see marker)
         self._acted: dict[str, dt.datetime] = {}
+        self._user: str | None = None  # the token's username (issues are listed by their author)
 
     def listen(self, listener: Listener) -> None:
         """Tell ``listener`` (the service's metrics) about every HTTP answer."""
@@ -427,19 +430,102 @@ class GitLabPlatform:
         group = self._groups.get(repo.id)
         return self.survey and group is not None and self._survey.knows_nothing(group, branch, repo.id, self._search)
 
-    def _search(self, group: str, branch: str) -> frozenset[str] | None:
-        """The ids of the projects with a merge request from ``branch`` in any state; None
-        when the listing failed (every project is then looked up)."""
-        filters = {"source_branch": branch, "state": "all", "scope": "all", "non_archived": False}
+    def _search(self, group: str, selector: str) -> Mapping[str, tuple[str, ...]] | None:
+        if selector == ISSUES:
+            return self._issues(group)
+        return self._requests(group, selector)
+
+    def _requests(self, group: str, selector: str) -> Mapping[str, tuple[str, ...]] | None:
+        """The ids of the projects with a merge request from the branch ``selector`` in any
+        state (or, for ``opened:<prefix>``, an open one from a branch beginning with the
+        prefix), each with its open ones' descriptions; None when the listing failed (every
+        project is then looked up)."""
+        prefix = selector.removeprefix("opened:") if selector.startswith("opened:") else ""
+        filters: dict[str, Any] = {"state": "opened" if prefix else "all", "scope": "all", "non_archived": False}
+        if not prefix:
+            filters["source_branch"] = selector
+        found: dict[str, list[str]] = {}
         try:
-            with self._calling(f"list the merge requests of {group} from {branch}"):
+            with self._calling(f"list the merge requests of {group} from {selector}"):
                 listing = self._gl.groups.get(group, lazy=True).mergerequests.list(
                     iterator=True, per_page=self.per_page, **filters
                 )
-                return frozenset(str(mr.attributes["project_id"]) for mr in listing)
+                for mr in listing:
+                    a = mr.attributes
+                    if prefix and not str(a.get("source_branch") or "").startswith(prefix):
+                        continue
+                    bodies = found.setdefault(str(a["project_id"]), [])
+                    if a.get("state") in ("opened", "locked"):
+                        bodies.append(str(a.get("description") or ""))
         except PlatformError as exc:
             log.info("%s; every project is looked up", exc)
             return None
+        return {project: tuple(bodies) for project, bodies in found.items()}
+
+    # -- the status issue
+
+    def surveyed(self, repo: Repo, prefix: str, issues: bool) -> tuple[str, ...] | None:
+        """The group's open merge requests from the bot's branches, in one listing, and (with
+        ``issues``) the bot's open issues in the group, in another ("List group issues")."""
+        group = self._groups.get(repo.id)
+        if not self.survey or group is None or not prefix:
+            return None
+        requests = self._survey.bodies(group, f"opened:{prefix}", repo.id, self._search)
+        mine = self._survey.bodies(group, ISSUES, repo.id, self._search) if issues else ()
+        return None if requests is None or mine is None else (*requests, *mine)
+
+    def _issues(self, group: str) -> Mapping[str, tuple[str, ...]] | None:
+        """The ids of the group's projects with an open issue of the bot, each with those
+        issues' descriptions; None when the listing failed."""
+        filters = {"author_username": self._username(), "state": "opened", "scope": "all", "non_archived": False}
+        found: dict[str, list[str]] = {}
+        try:
+            with self._calling(f"list the issues of {filters['author_username']} in {group}"):
+                listing = self._gl.groups.get(group, lazy=True).issues.list(
+                    iterator=True, per_page=self.per_page, **filters
+                )
+                for item in listing:
+                    found.setdefault(str(item.attributes["project_id"]), []).append(
+                        str(item.attributes.get("description") or "")
+                    )
+        except PlatformError as exc:
+            log.info("%s; every project's issues are looked up", exc)
+            return None
+        return {project: tuple(bodies) for project, bodies in found.items()}
+
+    def find_issue(self, repo: Repo, marker: str) -> Issue | None:
+        group = self._groups.get(repo.id)
+        if self.survey and group is not None and self._survey.knows_nothing(group, ISSUES, repo.id, self._search):
+            return None  # the group's listing names no issue of the bot there
+        author = self._username()
+        filters = {"author_username": author, "state": "opened", "order_by": "created_at", "sort": "asc"}
+        with self._calling(f"list the issues of {author} in {repo.full_name}"):
+            for item in self._project(repo).issues.list(iterator=True, per_page=self.per_page, **filters):
+                if marker in (item.attributes.get("description") or ""):
+                    return _issue(item.attributes)
+        return None
+
+    def _username(self) -> str:
+        """The token's user, as issues name their author (one call, when first needed)."""
+        if self._user is None:
+            with self._calling("read the token's user"):
+                self._gl.auth()
+            self._user = str(self._gl.user.username) if self._gl.user is not None else ""
+        return self._user
+
+    def open_issue(self, repo: Repo, title: str, body: str) -> Issue:
+        with self._calling(f"open an issue in {repo.full_name}"):
+            created = self._project(repo).issues.create({"title": title, "description": body}).attributes
+        self._answered(repo, created, "created_at", "updated_at")  # an event on the project, as the bot's writes
+        return _issue(created)
+
+    def update_issue(self, repo: Repo, issue: Issue, title: str, body: str) -> Issue:
+        with self._calling(f"update issue #{issue.id} of {repo.full_name}"):
+            found = self._project(repo).issues.get(issue.id, lazy=True)
+            found.title, found.description = title, body
+            found.save()
+        self._answered(repo, found.attributes, "updated_at")
+        return _issue(found.attributes)
 
     def open_request(self, repo: Repo, plan: ChangePlan) -> ChangeRequest:
         data: dict[str, Any] = {
@@ -570,6 +656,10 @@ def _request(a: Mapping[str, Any]) -> ChangeRequest:
         body=a.get("description") or "",
         labels=tuple(a.get("labels") or ()),
     )
+
+
+def _issue(a: Mapping[str, Any]) -> Issue:
+    return Issue(str(a["iid"]), a.get("web_url") or "", a.get("title") or "", a.get("description") or "")
 
 
 def _is_draft(title: str) -> bool:

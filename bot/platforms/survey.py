@@ -17,9 +17,10 @@ and reads it); ``survey=False`` on the platform looks every repository up.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
-Search = Callable[[str, str], "frozenset[str] | None"]  # (scope, selector) -> names, None: incomplete
+# (scope, selector) -> the names it lists, each with the bodies of its open items; None: incomplete
+Search = Callable[[str, str], "Mapping[str, tuple[str, ...]] | None"]
 
 
 class Survey:
@@ -27,19 +28,29 @@ class Survey:
     (organisation, group) and selector (branch prefix, branch); None: not complete."""
 
     def __init__(self) -> None:
-        self._found: dict[tuple[str, str], frozenset[str] | None] = {}
+        self._found: dict[tuple[str, str], Mapping[str, tuple[str, ...]] | None] = {}
         self._written: set[str] = set()  # repositories the bot wrote to in this process
         self._lock = threading.Lock()
 
     def knows_nothing(self, scope: str, selector: str, name: str, search: Search) -> bool:
         """True when the scope's listing for ``selector`` does not name ``name`` (the listing
         is asked once, on the first question about a scope and selector)."""
-        key, name = (scope.lower(), selector), name.lower()
+        found, name = self._listing(scope, selector, search), name.lower()
+        with self._lock:
+            return found is not None and name not in found and name not in self._written
+
+    def bodies(self, scope: str, selector: str, name: str, search: Search) -> tuple[str, ...] | None:
+        """The bodies of the open items the scope's listing for ``selector`` names in ``name``
+        (what a person may have ticked there); None when the listing is not complete."""
+        found = self._listing(scope, selector, search)
+        return None if found is None else found.get(name.lower(), ())
+
+    def _listing(self, scope: str, selector: str, search: Search) -> Mapping[str, tuple[str, ...]] | None:
+        key = (scope.lower(), selector)
         with self._lock:  # one listing, whichever thread asks first
             if key not in self._found:
                 self._found[key] = search(*key)
-            found = self._found[key]
-            return found is not None and name not in found and name not in self._written
+            return self._found[key]
 
     def forget(self, scope: str) -> None:
         """A new listing of the scope (a new run, for a platform ``dockmend serve`` keeps):

@@ -174,6 +174,8 @@ def record_summary(
                     ended += _learn(session, key, outcome)
                 continue
             store.note_run(session, key, summary.run_id)
+            for code in result.unignored:  # asked for again in the status issue
+                requests.ask_again(session, result.repo, code, "status issue")
             records = [FindingRecord(path, line or None, code, message) for path, code, line, message in result.found]
             findings.record_findings(session, summary.run_id, key, records)
             for outcome in result.outcomes:

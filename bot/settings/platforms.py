@@ -202,6 +202,10 @@ class Target(Section):
     """Requests opened per repository per run."""
     stop_after_closed: int = Field(default=2, ge=0)
     """A fixer whose requests a repository closed unmerged this many times is no longer proposed there (0: never)."""
+    status_issue: bool = False
+    """One issue per repository that dockmend keeps up to date: requests pending, fixes deferred by the caps,
+    fixes ignored, configuration errors; its checkboxes ask for a deferred fix now or un-ignore one.
+    GitHub and GitLab only. A repository's .dockmend.yml may say status_issue: true or false."""
     template: Text | None = None
     """A Jinja2 template for the request body (relative to this file)."""
     title_template: str | None = Field(default=None, min_length=1, max_length=1000)
@@ -277,6 +281,7 @@ def target_settings(model: Target, images: Images, source: str | None) -> Target
         max_requests=model.max_requests,
         max_requests_per_repo=model.max_requests_per_repo,
         stop_after_closed=model.stop_after_closed,
+        status_issue=model.status_issue,
         template=_file(base, model.template),
         title_template=model.title_template,
         schedule=Schedule(model.schedule.cron, model.schedule.timezone),

@@ -127,6 +127,7 @@ class TargetSettings:
     max_requests: int = 10  # requests opened per run
     max_requests_per_repo: int = 1  # requests opened per repository per run
     stop_after_closed: int = 2  # a fixer closed unmerged this often in a repository stops there (0: never)
+    status_issue: bool = False  # one issue per repository: pending, deferred, ignored, configuration errors
     template: Path | None = None  # a Jinja2 template for the request body
     title_template: str | None = None  # a Jinja2 template for the request title
     schedule: Schedule = field(default_factory=Schedule)

@@ -1,6 +1,10 @@
 """The bot's pull/merge requests, and the fixes people asked it to leave alone.
 
 Like :mod:`bot.state.store`, functions flush and the caller commits.
+
+Over 300 lines: the requests' fates and the ignores (chat ``ignore``, a fix asked for
+again from the status issue) are read together by a run's history, so they stay in one
+module with the queries that join them.
 """
 
 from __future__ import annotations
@@ -157,19 +161,33 @@ def histories(sessions: sessionmaker[Session]) -> Callable[[str], History]:
     branches: dict[str, set[str]] = {}
     closed: dict[str, Counter[str]] = {}
     statement = (
-        select(Repository.full_name, ChangeRequest.branch, ChangeRequest.fate, ChangeRequest.codes)
+        select(
+            Repository.full_name, ChangeRequest.branch, ChangeRequest.fate, ChangeRequest.codes, ChangeRequest.closed_at
+        )
         .join(ChangeRequest.repository)
         .where(ChangeRequest.fate.in_(("open", "closed")))
     )
     with sessions() as session:
-        for full_name, branch, fate, codes in session.execute(statement):
+        resets = {
+            (fix.repository, fix.subject.removeprefix(RESET)): fix.created_at
+            for fix in session.scalars(select(IgnoredFix).where(IgnoredFix.subject.startswith(RESET)))
+        }
+        for full_name, branch, fate, codes, closed_at in session.execute(statement):
             if fate == "open":
                 branches.setdefault(full_name, set()).add(branch)
-            else:
-                closed.setdefault(full_name, Counter()).update(c for c in codes.split(",") if c)
+                continue
+            counted = [c for c in codes.split(",") if c and _after(closed_at, resets.get((full_name, c)))]
+            closed.setdefault(full_name, Counter()).update(counted)
     names = set(branches) | set(closed)
     found = {n: History(frozenset(branches.get(n, ())), dict(closed.get(n, Counter()))) for n in names}
     return lambda full_name: found.get(full_name, History())
+
+
+def _after(closed_at: datetime | None, reset: datetime | None) -> bool:
+    """A request closed after the code's reset (or with no reset) counts."""
+    if reset is None or closed_at is None:
+        return True
+    return closed_at > reset
 
 
 def open_requests(session: Session, *, platform: str | None = None) -> Sequence[ChangeRequest]:
@@ -253,6 +271,23 @@ def unignore_fix(session: Session, full_name: str, subject: str) -> bool:
     removed = session.execute(statement.returning(IgnoredFix.id)).all()
     session.flush()
     return bool(removed)
+
+
+RESET = "reset:"  # an IgnoredFix subject: closed requests before it do not count for the fixer-stop policy
+
+
+def ask_again(session: Session, full_name: str, code: str, who: str, *, now: datetime | None = None) -> None:
+    """A person asked for fix ``code`` again in the repository's status issue: forget the
+    chat ``ignore`` of it, and let the fixer-stop policy count only requests closed from
+    now on (the requests themselves keep their fates)."""
+    unignore_fix(session, full_name, code)
+    statement = select(IgnoredFix).where(IgnoredFix.repository == full_name, IgnoredFix.subject == RESET + code)
+    row = session.scalars(statement).one_or_none()
+    if row is None:
+        row = IgnoredFix(repository=full_name, subject=RESET + code, ignored_by=who, created_at=_now(now))
+        session.add(row)
+    row.ignored_by, row.created_at = who, _now(now)
+    session.flush()
 
 
 def is_ignored(session: Session, full_name: str, *subjects: str) -> bool:

@@ -29,7 +29,7 @@ from typing import Any
 from bot.platforms.licenses import identify
 from tests.emulators.faults import Faults
 from tests.emulators.github_http import Credential
-from tests.emulators.github_json import Account, Comment, Pull, RepoMeta, now
+from tests.emulators.github_json import Account, Comment, Issue, Pull, RepoMeta, now
 from tests.emulators.github_server import Handler
 from tests.emulators.gitstore import GitStore, TreeEntry
 
@@ -105,6 +105,7 @@ class GitHubEmulator:
         self.repos: dict[str, RepoMeta] = {}
         self.pulls: dict[str, dict[int, Pull]] = {}
         self.comments: dict[str, list[Comment]] = {}
+        self.issues: dict[str, dict[int, Issue]] = {}  # plain issues (the status issue), by number
         self.labels: dict[str, dict[str, int]] = {}
         self.numbers: dict[str, int] = {}
         self.rate_used: dict[str, int] = {}

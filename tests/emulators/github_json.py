@@ -104,6 +104,22 @@ class Pull:
 
 
 @dataclass
+class Issue:
+    """A plain issue (not a pull request's): numbered with the repository's pull requests."""
+
+    number: int
+    id: int
+    title: str
+    body: str | None
+    user: str
+    created_at: str
+    state: str = "open"
+    updated_at: str = EPOCH
+    closed_at: str | None = None
+    labels: list[str] = field(default_factory=list)
+
+
+@dataclass
 class Comment:
     id: int
     number: int

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from tests.emulators.github_json import EPOCH, Account, Comment, Json, Pull, Urls, label, node, user
+from tests.emulators.github_json import EPOCH, Account, Comment, Issue, Json, Pull, Urls, label, node, user
 
 UserOf = Callable[[str], Json]  # login -> Simple User
 
@@ -146,6 +146,38 @@ def issue(u: Urls, full: str, p: Pull, user_of: UserOf, label_ids: dict[str, int
     }
 
 
+def plain_issue(u: Urls, full: str, i: Issue, user_of: UserOf, label_ids: dict[str, int]) -> Json:
+    """A plain issue (``POST``/``PATCH``/``GET .../issues``): no ``pull_request`` key."""
+    api = u.repo(full)
+    return {
+        "id": i.id,
+        "node_id": node("Issue", i.id),
+        "url": f"{api}/issues/{i.number}",
+        "repository_url": api,
+        "labels_url": f"{api}/issues/{i.number}/labels{{/name}}",
+        "comments_url": f"{api}/issues/{i.number}/comments",
+        "events_url": f"{api}/issues/{i.number}/events",
+        "html_url": f"{u.web}/{full}/issues/{i.number}",
+        "number": i.number,
+        "state": i.state,
+        "state_reason": "completed" if i.state == "closed" else None,
+        "title": i.title,
+        "body": i.body,
+        "user": user_of(i.user),
+        "labels": [label(u, full, name, label_ids[name]) for name in i.labels],
+        "assignee": None,
+        "assignees": [],
+        "milestone": None,
+        "locked": False,
+        "active_lock_reason": None,
+        "comments": 0,
+        "closed_at": i.closed_at,
+        "created_at": i.created_at,
+        "updated_at": i.updated_at,
+        "author_association": "NONE",
+    }
+
+
 def comment(u: Urls, full: str, c: Comment, user_of: UserOf) -> Json:
     api = u.repo(full)
     return {
@@ -162,7 +194,7 @@ def comment(u: Urls, full: str, c: Comment, user_of: UserOf) -> Json:
     }
 
 
-PERMISSIONS = {"contents": "write", "pull_requests": "write", "metadata": "read"}
+PERMISSIONS = {"contents": "write", "pull_requests": "write", "issues": "write", "metadata": "read"}
 
 
 def installation(u: Urls, installation_id: int, app_id: int, slug: str, account: Account) -> Json:

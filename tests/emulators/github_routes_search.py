@@ -1,4 +1,5 @@
-"""``GET /search/issues``: the pull requests of one account, narrowed like GitHub's search.
+"""``GET /search/issues``: the pull requests (``is:pr``) or plain issues (``is:issue``) of one
+account, narrowed like GitHub's search.
 
 Qualifiers understood (https://docs.github.com/en/search-github/searching-on-github/
 searching-issues-and-pull-requests): ``is:pr``, ``author:<login>`` (an App's bot account
@@ -64,21 +65,26 @@ def _author(call: Call, login: str) -> str:
 def search_issues(call: Call) -> Reply:
     _limit(call)
     wanted = _criteria(call.query.get("q", ""))
-    if wanted.get("is") != "pr":
+    kind = wanted.get("is")
+    if kind not in ("pr", "issue") or (kind == "issue" and "head" in wanted):
         raise invalid("Validation Failed", resource="Search", field="q", code="invalid")
     scope = call.credential.owner if call.credential else None
     author = _author(call, wanted["author"]) if "author" in wanted else None
-    found: list[tuple[str, J.Pull]] = []
-    for full, pulls in sorted(call.em.pulls.items()):
+    found: list[tuple[str, J.Pull | J.Issue]] = []
+    for full in sorted(call.em.pulls if kind == "pr" else call.em.issues):
         meta, owner = call.em.repos.get(full), full.split("/")[0]
         if meta is None or (scope is not None and scope != owner):
             continue
         if wanted.get("repo", full) != full or wanted.get("org", wanted.get("user", owner)) != owner:
             continue
+        items: list[J.Pull | J.Issue] = [
+            *(call.em.pulls.get(full, {}).values() if kind == "pr" else call.em.issues.get(full, {}).values())
+        ]
         found += [
             (full, p)
-            for p in pulls.values()
-            if (author is None or p.user == author) and p.head.startswith(wanted.get("head", ""))
+            for p in items
+            if (author is None or p.user == author)
+            and (not isinstance(p, J.Pull) or p.head.startswith(wanted.get("head", "")))
         ]
     found.sort(key=lambda item: item[1].id, reverse=True)  # "best match": newest first here
     reply = paginate(call, found[:MAX_RESULTS], lambda item: _item(call, *item))
@@ -91,9 +97,12 @@ def search_issues(call: Call) -> Reply:
     return reply
 
 
-def _item(call: Call, full: str, p: J.Pull) -> J.Json:
+def _item(call: Call, full: str, p: J.Pull | J.Issue) -> J.Json:
+    labels = call.em.labels.setdefault(full, {})
+    if isinstance(p, J.Issue):
+        return {**I.plain_issue(call.urls, full, p, call.user_of, labels), "score": 1.0}
     count = sum(1 for c in call.em.comments.get(full, []) if c.number == p.number)
-    issue = I.issue(call.urls, full, p, call.user_of, call.em.labels.setdefault(full, {}), count)
+    issue = I.issue(call.urls, full, p, call.user_of, labels, count)
     return {**issue, "score": 1.0}
 
 

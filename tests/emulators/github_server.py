@@ -12,7 +12,13 @@ from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
-from tests.emulators import github_routes_app, github_routes_git, github_routes_pulls, github_routes_search
+from tests.emulators import (
+    github_routes_app,
+    github_routes_git,
+    github_routes_issues,
+    github_routes_pulls,
+    github_routes_search,
+)
 from tests.emulators.faults import Fault, FaultKind
 from tests.emulators.github_http import DOCS, Call, Credential, HttpError, Reply, not_found
 from tests.emulators.github_json import Urls
@@ -42,6 +48,7 @@ ROUTES: list[Route] = [
         (github_routes_app.ROUTES, False),
         (github_routes_git.ROUTES, False),
         (github_routes_pulls.ROUTES, False),
+        (github_routes_issues.ROUTES, False),
         (github_routes_search.ROUTES, False),
     )
     for method, template, handler in routes

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
-from tests.emulators import gitlab_groups, gitlab_mr, gitlab_repo
+from tests.emulators import gitlab_groups, gitlab_issues, gitlab_mr, gitlab_repo
 from tests.emulators.faults import Faults
 from tests.emulators.gitlab_api import Reply, Req, Route, parse_body
 from tests.emulators.gitlab_http import Handler
@@ -28,7 +28,7 @@ from tests.emulators.gitstore import GitError
 TOKEN = "glpat-emulator-token"
 
 
-ROUTES: list[Route] = [*gitlab_groups.ROUTES, *gitlab_repo.ROUTES, *gitlab_mr.ROUTES]
+ROUTES: list[Route] = [*gitlab_groups.ROUTES, *gitlab_repo.ROUTES, *gitlab_mr.ROUTES, *gitlab_issues.ROUTES]
 
 
 def match(method: str, path: str) -> tuple[Route, dict[str, str]] | None:

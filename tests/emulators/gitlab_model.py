@@ -108,3 +108,21 @@ class ApiError(Exception):
         self.status = status
         self.message = message
         self.key = key
+
+
+@dataclass
+class Issue:
+    """A project's issue (the status issue): numbered by ``iid`` within its project."""
+
+    id: int
+    iid: int
+    project_id: int
+    title: str
+    description: str | None
+    author_id: int
+    labels: list[str] = field(default_factory=list)
+    state: str = "opened"  # opened | closed
+    created_at: str = field(default_factory=now)
+    updated_at: str = field(default_factory=now)
+    closed_at: str | None = None
+    closed_by_id: int | None = None

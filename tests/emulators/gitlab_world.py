@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 
 from tests.emulators.gitlab_git import ProjectGit
-from tests.emulators.gitlab_model import ApiError, Group, MergeRequest, Project, User
+from tests.emulators.gitlab_model import ApiError, Group, Issue, MergeRequest, Project, User
 from tests.emulators.gitstore import GitStore
 
 MARKER = ".project"
@@ -29,8 +29,9 @@ class World(ProjectGit):
         self.projects: dict[int, Project] = {}
         self.users: dict[int, User] = {}
         self.merge_requests: list[MergeRequest] = []
+        self.issues: list[Issue] = []
         self._fork_paths: dict[int, str] = {}
-        self._ids = {"group": 0, "project": 100, "mr": 1000, "note": 5000, "user": 0}
+        self._ids = {"group": 0, "project": 100, "mr": 1000, "note": 5000, "user": 0, "issue": 9000}
         # GitLab's listing limits, lowered by tests to keep them fast: above ``totals_limit``
         # records no X-Total, X-Total-Pages nor rel="last"; offsets past ``max_offset`` are
         # refused for project listings (see gitlab_groups.group_projects)

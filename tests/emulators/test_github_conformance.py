@@ -137,6 +137,14 @@ def exercise_writes(em: GitHubEmulator, g: Github) -> None:
     assert len(list(pull.get_commits())) == 1
     pull.edit(title="Fix Dockerfiles (2)", body="Why, again")
     assert repo.get_pull(pull.number).title == "Fix Dockerfiles (2)"
+    status = repo.create_issue(title="dockmend status", body="<!-- dockmend:status -->\nNothing yet.")
+    mine = repo.get_issues(state="open", creator="dockmend-bot", sort="created", direction="asc")
+    assert [(i.number, "/pull/" in i.html_url) for i in mine] == [(pull.number, True), (status.number, False)]
+    status.edit(title="dockmend status", body="<!-- dockmend:status -->\n- [ ] <!-- dockmend:now:DM104 -->")
+    assert status.body.endswith("DM104 -->") and status.number == pull.number + 1  # one sequence, as on GitHub
+    query = {"q": "is:issue author:dockmend-bot user:acme", "per_page": 100}
+    _, found = g.requester.requestJsonAndCheck("GET", "/search/issues", parameters=query)
+    assert [(i["number"], i["body"]) for i in found["items"]] == [(status.number, status.body)]
     em.merge_pull("acme/app2", pull.number)
     assert repo.get_pull(pull.number).merged
     ref.delete()

@@ -1,6 +1,6 @@
 """The GitLab emulator answers like GitLab's documentation says, to the real python-gitlab.
 
-Each of the 22 documented endpoints of ``tests/data/apis/gitlab-v4-reference.json`` is
+Each of the 27 documented endpoints of ``tests/data/apis/gitlab-v4-reference.json`` is
 called through python-gitlab; every body the emulator recorded for it must carry every
 field of the documented example response, recursively, with the same JSON type.
 
@@ -47,6 +47,7 @@ NULL_WHEN = {
     "head_pipeline": "the project has no CI pipelines (not emulated)",
     "last_pipeline": "the project has no CI pipelines (not emulated)",
     "/projects/:id/repository/compare $.commit": "`to` has no commit beyond `from` (it is commits.last)",
+    "closed_as_duplicate_of": "the issue was not closed as a duplicate",
 }
 
 
@@ -182,6 +183,14 @@ def exercise(gl: gitlab.Gitlab) -> None:
     mr = project.mergerequests.get(mr.iid)
     mr.notes.create({"body": "A note."})
     list(mr.commits())
+    issue = project.issues.create({"title": "dockmend status", "description": "<!-- dockmend:status -->"})
+    mine = project.issues.list(author_username="dockmend-bot", state="opened", order_by="created_at", get_all=True)
+    assert [i.iid for i in mine] == [issue.iid]
+    listed = group.issues.list(author_username="dockmend-bot", state="opened", scope="all", get_all=True)
+    assert [(i.project_id, i.iid) for i in listed] == [(project.id, issue.iid)]
+    issue.description = "<!-- dockmend:status -->\n- [x] <!-- dockmend:now:DM104 --> DM104"
+    issue.save()
+    assert issue.task_completion_status == {"count": 1, "completed_count": 1}
     mr.title = "Pin the base image (updated)"
     mr.state_event = "close"
     mr.save()

@@ -193,6 +193,19 @@ def test_closed_unmerged_request_is_respected_until_the_fixes_change(env: tuple[
     assert [r["state"] for r in stored(root)] == ["closed", "open"]
 
 
+def test_a_closed_fix_asked_for_again_is_proposed_again(env: tuple[Recorder, Path]) -> None:
+    """The status issue's "propose it again" box: the same fix set, closed unmerged, opens anew."""
+    platform, root = env
+    repo = repo_of(platform)
+    ensure_change_request(platform, repo, plan_for(repo))  # type: ignore[arg-type]
+    data = json.loads((root / ".git/dockmend/requests.json").read_text())
+    data["requests"][0]["state"] = "closed"
+    (root / ".git/dockmend/requests.json").write_text(json.dumps(data))
+    outcome = ensure_change_request(platform, repo, plan_for(repo), again=True)  # type: ignore[arg-type]
+    assert outcome.kind is Kind.CREATED and outcome.url and outcome.url.endswith("#request-2")
+    assert [r["state"] for r in stored(root)] == ["closed", "open"]
+
+
 def test_landed_fixes_close_the_request_and_delete_the_branch(env: tuple[Recorder, Path]) -> None:
     platform, root = env
     repo = repo_of(platform)

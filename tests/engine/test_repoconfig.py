@@ -23,11 +23,17 @@ VALID = [
     ("labels: {io.k8s.title: Billing, version: 2}\n", RepoConfig(labels={"io.k8s.title": "Billing", "version": "2"})),
     ("reviewers: [alice, bob]\n", RepoConfig(reviewers=("alice", "bob"))),
     ("severity: {dm205: warning, sshd: info}\n", RepoConfig(severity={"DM205": "warning", "DM202": "info"})),
+    ("status_issue: true\n", RepoConfig(status_issue=True)),
+    ("status_issue: false\n", RepoConfig(status_issue=False)),
 ]  # fmt: skip
 
 INVALID = [
     ("enabled: no-thanks\n", "'enabled' must be true or false"),
-    ("enable: false\n", "unknown key enable (expected one of: enabled, fixers, labels, reviewers, severity, extends)"),
+    ("status_issue: yes-please\n", "'status_issue' must be true or false"),
+    (
+        "enable: false\n",
+        "unknown key enable (expected one of: enabled, fixers, labels, reviewers, severity, extends, status_issue)",
+    ),
     ("fixers: {skip: [DM105]}\n", "unknown key fixers.skip"),
     ("fixers: {ignore: [DM999]}\n", "fixers.ignore: unknown fixer 'DM999'"),
     ("labels: [a, b]\n", "'labels' must map label keys to text values"),

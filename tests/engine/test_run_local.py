@@ -116,6 +116,18 @@ def test_a_run_opens_one_request_and_a_second_run_writes_nothing(folder: Path) -
     assert everything(folder) == before
 
 
+def test_a_local_folder_has_no_status_issue(folder: Path) -> None:
+    """``status_issue: true`` on the local platform: no issues there, the run is as without it."""
+    code, out, err = dockmend(folder, "--dry-run", extra=", status_issue: true")
+    assert code == 0, err
+    assert "status issue" not in out and "would be created" in out
+    code, out, err = dockmend(folder, extra=", status_issue: true")
+    assert code == 0 and "created file://" in out and "status issue" not in out + err
+    (request,) = requests(folder / "api")
+    assert request["state"] == "open"
+    assert sorted(p.name for p in (folder / "api" / ".git" / "dockmend").iterdir()) == ["REQUEST.md", "requests.json"]
+
+
 def test_moved_default_branch_leads_to_a_rebased_branch(folder: Path) -> None:
     dockmend(folder)
     api = folder / "api"

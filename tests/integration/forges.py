@@ -175,6 +175,25 @@ class Forge(ABC):
     @abstractmethod
     def set_faults(self, faults: Faults | None) -> None: ...
 
+    @abstractmethod
+    def issues(self, project: Project) -> list[Issue]:
+        """The repository's plain issues (not its requests), oldest first."""
+        ...
+
+    @abstractmethod
+    def edit(self, project: Project, number: int, body: str, *, issue: bool) -> None:
+        """A person edits the body of an issue or request (ticks a box)."""
+        ...
+
+
+@dataclass(frozen=True)
+class Issue:
+    number: int
+    state: str  # open | closed
+    title: str
+    body: str
+    author: str
+
 
 class GitHub(Forge):
     kind = "github"
@@ -258,6 +277,15 @@ class GitHub(Forge):
     def set_faults(self, faults: Faults | None) -> None:
         self.em.set_faults(faults)
 
+    def issues(self, project: Project) -> list[Issue]:
+        found = sorted(self.em.issues.get(self.name(project), {}).values(), key=lambda i: i.number)
+        return [Issue(i.number, i.state, i.title, i.body or "", i.user) for i in found]
+
+    def edit(self, project: Project, number: int, body: str, *, issue: bool) -> None:
+        with self.em.lock:
+            held = self.em.issues if issue else self.em.pulls
+            held[self.name(project)][number].body = body
+
 
 class GitLab(Forge):
     kind = "gitlab"
@@ -325,6 +353,24 @@ class GitLab(Forge):
 
     def set_faults(self, faults: Faults | None) -> None:
         self.em.set_faults(faults)
+
+    def issues(self, project: Project) -> list[Issue]:
+        p, w = self.em.project(self.name(project)), self.em.world
+        found = sorted((i for i in w.issues if i.project_id == p.id), key=lambda i: i.iid)
+        states = {"opened": "open"}
+        return [
+            Issue(i.iid, states.get(i.state, i.state), i.title, i.description or "", w.users[i.author_id].username)
+            for i in found
+        ]
+
+    def edit(self, project: Project, number: int, body: str, *, issue: bool) -> None:
+        p, w = self.em.project(self.name(project)), self.em.world
+        if issue:
+            (found,) = (i for i in w.issues if i.project_id == p.id and i.iid == number)
+            found.description = body
+        else:
+            (mr,) = (m for m in w.merge_requests if m.project_id == p.id and m.iid == number)
+            mr.description = body
 
 
 def _merge_request(mr: dict[str, Any]) -> Request:

@@ -31,6 +31,7 @@ from bot.settings.secrets import Secret
 from bot.settings.targets import PlatformSettings, Target
 from tests.emulators.faults import FaultKind, Faults
 from tests.emulators.github import HUMAN, MIT_LICENSE, GitHubApp, GitHubEmulator, app_keypair
+from tests.emulators.github_json import Issue, now
 
 TOKEN = "ghp_TestTokenThatMustNeverLeak0123456789"
 BOT_EMAIL = "dockmend[bot]@users.noreply.github.com"
@@ -476,6 +477,9 @@ def test_github_app_uses_an_installation_token_per_organisation(app_em: tuple[Gi
     p.write_branch(api, plan(em, "acme/api"), force=False)
     assert p.open_request(api, plan(em, "acme/api")).state is RequestState.OPEN
     assert em.pulls["acme/api"][1].user == "dockmend[bot]"
+    issue = p.open_issue(api, "Status", "<!-- dockmend:status -->")  # the App's issues: creator=<slug>[bot]
+    assert em.issues["acme/api"][int(issue.id)].user == "dockmend[bot]"
+    assert p.find_issue(api, "<!-- dockmend:status -->") == issue
     assert {c.owner for c in em.credentials.values()} == {"acme"}  # one installation token, scoped to acme
     with pytest.raises(PlatformError, match="installation for other: 404"):
         list(p.list_repos(Target("other", "gh", "other")))
@@ -589,3 +593,22 @@ def test_the_bots_manners_on_github(em: GitHubEmulator) -> None:
     assert close_if_fixed(p, web, "dockmend/remediate").kind is Kind.CLOSED
     assert [pull.state for pull in em.pulls["acme/web"].values()] == ["closed", "closed"]
     assert p.branch_head(web, "dockmend/remediate") is None
+
+
+def test_the_status_issue_is_the_bots_own_found_by_its_marker(em: GitHubEmulator) -> None:
+    """Never by title alone: a person's issue with the same title, or quoting the marker, is
+    not the bot's; the bot's is found, edited, and named by the owner's search with its body."""
+    p, api = platform(em), repo(em, "acme/api")
+    marker = "<!-- dockmend:status -->"
+    for body, login in ((f"{marker} quoted by a person", "alice"), ("no marker", "dockmend-bot")):
+        number = em.next_number("acme/api")
+        em.issues.setdefault("acme/api", {})[number] = Issue(number, next(em.ids), "Status", body, login, now())
+    assert p.find_issue(api, marker) is None
+    opened = p.open_issue(api, "Status", f"{marker}\nfirst")
+    assert em.issues["acme/api"][int(opened.id)].user == "dockmend-bot"
+    assert p.find_issue(api, marker) == opened
+    edited = p.update_issue(api, opened, "Status", f"{marker}\n- [x] <!-- dockmend:now:DM104 -->")
+    assert edited.id == opened.id and edited.body.endswith("DM104 -->")
+    fresh = platform(em)  # a new run: one search per owner for the bot's issues, with their bodies
+    assert sorted(fresh.surveyed(api, "dockmend/", issues=True) or ()) == [edited.body, "no marker"]
+    assert fresh.find_issue(repo(em, "acme/legacy-api"), marker) is None  # the search names no issue there

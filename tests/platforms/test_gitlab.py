@@ -36,6 +36,7 @@ from fixers.base import RepoInfo
 from tests.emulators.faults import SHARED_KINDS, Faults
 from tests.emulators.github import MIT_LICENSE as MIT
 from tests.emulators.gitlab import TOKEN, GitLabEmulator
+from tests.emulators.gitlab_model import Issue
 
 BOT_EMAIL = "dockmend@noreply.invalid"
 DOCKERFILE = b"FROM alpine:latest\nRUN apk add curl\n"
@@ -589,3 +590,28 @@ def test_same_marker() -> None:
     assert same_marker(bound, "2026-12-06T11:00:00.400Z") and same_marker(bound, "2026-12-06T11:00:00.500Z")
     assert not same_marker(bound, "2026-12-06T11:00:00.501Z")
     assert not same_marker(bound, "not a time") and not same_marker("<=garbage", "2026-12-06T11:00:00Z")
+
+
+def test_the_status_issue_is_the_bots_own_found_by_its_marker(
+    emulator: GitLabEmulator, platform: GitLabPlatform
+) -> None:
+    path = "acme/docs"
+    p, project = emulator.project(path), repo_of(emulator, path)
+    marker = "<!-- dockmend:status -->"
+    alice = emulator.world.user("alice")
+    assert alice is not None
+    emulator.world.issues.append(
+        Issue(emulator.world.next_id("issue"), 90, p.id, "Status", f"{marker} quoted", alice.id)
+    )
+    assert platform.find_issue(project, marker) is None  # a person's issue, even with the marker
+    opened = platform.open_issue(project, "Status", f"{marker}\nfirst")
+    assert platform.find_issue(project, marker) == opened
+    edited = platform.update_issue(project, opened, "Status", f"{marker}\nsecond")
+    assert (edited.id, edited.body) == (opened.id, f"{marker}\nsecond")
+    assert platform.surveyed(project, "dockmend/", issues=True) is None  # not listed through its group
+    fresh = make(emulator, [])  # a new run: the group's issues of the bot in one listing, with their bodies
+    listed = {r.full_name: r for r in fresh.list_repos(target())}
+    mark = len(emulator.requests)
+    assert fresh.surveyed(listed[path], "dockmend/", issues=True) == (edited.body,)
+    assert fresh.find_issue(listed["acme/web"], marker) is None  # the listing names no issue there
+    assert not any("/issues" in r["path"] and "/projects/" in r["path"] for r in emulator.requests[mark:])

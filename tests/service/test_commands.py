@@ -19,7 +19,9 @@ from typer.testing import CliRunner
 from bot.cli import serve as servecmd
 from bot.cli.app import app
 from bot.cli.serve import JsonFormatter
+from bot.engine.report import OK, RepoResult, RunSummary
 from bot.service.app import create_service
+from bot.service.record import record_summary
 from bot.settings import config
 from bot.state import db, requests, store
 from tests.checkouts import checkout
@@ -70,6 +72,23 @@ def test_a_code_ignored_from_chat_is_not_proposed(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     body = (tmp_path / "co" / "api" / ".git" / "dockmend" / "REQUEST.md").read_text()
     assert "DM105 add-labels" in body and "DM104" not in body
+
+
+def test_a_fix_asked_for_again_in_the_status_issue_is_forgotten_by_the_store(tmp_path: Path) -> None:
+    engine, sessions = db.open_database(f"sqlite:///{tmp_path / 'state.db'}")
+    try:
+        with sessions.begin() as session:
+            requests.ignore_fix(session, "acme/api", "DM104", "alice")
+            requests.ignore_fix(session, "acme/api", "DM106", "alice")
+            store.start_run(session, "mine", "cli", run_id="run-1")
+        summary = RunSummary("run-1", results=[RepoResult("mine", "acme/api", OK, unignored=("DM104",))])
+        record_summary(sessions, summary, {"mine": "gh"})
+        assert requests.ignored_codes(sessions)("acme/api") == {"DM106"}
+        dry = RunSummary("run-2", dry_run=True, results=[RepoResult("mine", "acme/api", OK, unignored=("DM106",))])
+        record_summary(sessions, dry, {"mine": "gh"})  # a dry run records nothing
+        assert requests.ignored_codes(sessions)("acme/api") == {"DM106"}
+    finally:
+        engine.dispose()
 
 
 def test_a_dry_run_writes_nothing_to_the_database(tmp_path: Path) -> None:

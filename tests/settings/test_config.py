@@ -250,3 +250,19 @@ def _write(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "dockmend.yaml"
     path.write_text(text)
     return path
+
+
+def test_config_check_shows_the_status_issue_setting(tmp_path: Path) -> None:
+    path = tmp_path / "dockmend.yaml"
+    path.write_text(
+        "platforms:\n  gh: {type: github, token: ${GITHUB_TOKEN}}\n"
+        "targets:\n  - {name: a, platform: gh, owner: acme, status_issue: true}\n"
+        "  - {name: b, platform: gh, owner: b}\n"
+    )
+    result = runner.invoke(app, ["config", "check", str(path)])
+    assert result.exit_code == 0, result.stderr
+    assert [line.strip() for line in result.stdout.splitlines() if "status_issue" in line] == [
+        "status_issue: true",
+        "status_issue: false",  # the default
+    ]
+    assert load(path).targets[0].status_issue and not load(path).targets[1].status_issue

@@ -102,6 +102,28 @@ def test_history_counts_closes_by_people_per_code_and_lists_open_branches(sessio
     assert history("acme/none") == requests.History()
 
 
+def test_asked_again_forgets_the_chat_ignore_and_restarts_the_stop_count(sessions: sessionmaker[Session]) -> None:
+    """The status issue's "propose it again" box: the requests keep their fates (acceptance
+    is history), but the fixer-stop policy counts only what is closed after it."""
+    with sessions.begin() as session:
+        for number in (1, 2):
+            opened(session, API, number, ("DM104", "DM106"))
+            requests.learn_fate(session, API, number, "closed", now=T0 + timedelta(hours=number))
+        requests.ignore_fix(session, "acme/api", "DM104", "alice")
+    assert requests.ignored_codes(sessions)("acme/api") == {"DM104"}
+    with sessions.begin() as session:
+        requests.ask_again(session, "acme/api", "DM104", "status issue", now=T0 + timedelta(days=1))
+    assert requests.ignored_codes(sessions)("acme/api") == frozenset()
+    assert dict(requests.histories(sessions)("acme/api").closed_unmerged) == {"DM106": 2}
+    assert fates(sessions, API) == [(1, "closed", "closed"), (2, "closed", "closed")]
+    with sessions.begin() as session:  # closed again later: counted again; asked twice: one reset
+        opened(session, API, 3, ("DM104",), at=T0 + timedelta(days=2))
+        requests.learn_fate(session, API, 3, "closed", now=T0 + timedelta(days=3))
+        requests.ask_again(session, "acme/api", "DM106", "status issue", now=T0 + timedelta(days=4))
+        requests.ask_again(session, "acme/api", "DM106", "status issue", now=T0 + timedelta(days=4))
+    assert dict(requests.histories(sessions)("acme/api").closed_unmerged) == {"DM104": 1}
+
+
 def test_requests_ended_since_lists_every_end_but_open(sessions: sessionmaker[Session]) -> None:
     with sessions.begin() as session:
         for number in (1, 2, 3):
