@@ -115,12 +115,16 @@ def _plain_shell(doc: Document, inst: Instruction, bases: ep.BaseConfigs) -> boo
     if shell is None or len(shell) < 2 or not re.fullmatch(r"-[eu]*c", shell[-1]):
         return False
     if shell[0] in _BASH:  # bash -c reads $BASH_ENV first (nvm/conda images set it)
-        if any(i.keyword == "ENV" and "BASH_ENV" in i.args[::2] for i in ep.history(doc, doc.stages[inst.stage])):
+        if doc.inherited(doc.stages[inst.stage], "sets BASH_ENV", _sets_bash_env):
             return False
     elif shell[0] not in _SH:
         return False
     options = " ".join(shell[1:-1])
     return not options or all(_HARMLESS.fullmatch(part) for part in _options(options))
+
+
+def _sets_bash_env(stage: Stage) -> bool:
+    return any(i.keyword == "ENV" and "BASH_ENV" in i.args[::2] for i in stage.instructions)
 
 
 def _options(text: str) -> list[str]:

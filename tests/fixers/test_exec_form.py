@@ -117,6 +117,7 @@ UNCHANGED = [
     'FROM scratch\nSHELL ["/bin/zsh", "-c"]\nCMD /app\n',
     'FROM scratch\nSHELL ["pwsh", "-Command"]\nCMD /app\n',
     'FROM scratch\nENV BASH_ENV=/etc/profile\nSHELL ["/bin/bash", "-c"]\nCMD node app.js\n',
+    'FROM scratch AS a\nENV BASH_ENV=/etc/profile\nFROM a\nSHELL ["/bin/bash", "-c"]\nCMD node app.js\n',
     'FROM scratch AS a\nONBUILD SHELL ["/bin/bash", "-lc"]\nFROM a\nCMD /app\n',
     "# escape=`\nFROM scratch\nCMD app.exe\n",
     "FROM mcr.microsoft.com/windows/servercore:ltsc2022\nENTRYPOINT app.exe\n",
