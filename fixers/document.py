@@ -16,7 +16,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import overload
+from typing import TypeVar, cast, overload
 
 from fixers import buildkit
 from fixers.buildkit import Budget
@@ -46,6 +46,7 @@ KNOWN_INSTRUCTIONS = frozenset(
 MAX_SIZE = 1024 * 1024
 _DIRECTIVE = re.compile(r"^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$")
 _HEREDOC_START = re.compile(r"<<-?\s*([\"']?)([A-Za-z_][A-Za-z0-9_]*)\1")
+_T = TypeVar("_T")
 
 
 class DocumentError(Exception):
@@ -218,6 +219,7 @@ class Document:
     directives: dict[str, str]
     global_args: dict[str, str]
     _inherited: dict[str, dict[int, bool]] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _carried: dict[str, dict[int, object]] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @classmethod
     def parse(cls, data: bytes | str, bom: bool = False, budget: Budget | None = None) -> Document:
@@ -315,6 +317,23 @@ class Document:
         value = known[step.index] if step is not None else False
         for item in reversed(chain):
             value = value or own(item)
+            known[item.index] = value
+        return value
+
+    def carried(self, stage: Stage, name: str, start: _T, step: Callable[[_T, Stage], _T]) -> _T:
+        """A value carried down ``stage``'s lineage to its end: ``step(value, each)`` for each
+        stage from the root (given ``start``, the same for every call with one ``name``).
+        Each stage is computed once per ``name`` (the answers are kept), so asking for
+        every stage is linear."""
+        known = cast(dict[int, _T], self._carried.setdefault(name, {}))
+        chain: list[Stage] = []
+        walk: Stage | None = stage
+        while walk is not None and walk.index not in known:
+            chain.append(walk)
+            walk = self.stages[walk.parent] if walk.parent is not None else None
+        value = known[walk.index] if walk is not None else start
+        for item in reversed(chain):
+            value = step(value, item)
             known[item.index] = value
         return value
 

@@ -62,11 +62,14 @@ class LineShift:
 def shifts(text: str, edits: Iterable[Edit]) -> list[LineShift]:
     """The line shifts of ``edits`` on ``text``, last edit first (to map back in order)."""
     result = []
-    for edit in sorted(edits, reverse=True):
-        first = text.count("\n", 0, edit.start) + 1
+    first, counted = 1, 0  # the line at offset ``counted``: newlines counted once, in order
+    for edit in sorted(edits):
+        first += text.count("\n", counted, edit.start)
+        counted = edit.start
         old_last = first + text.count("\n", edit.start, edit.end)
         new_last = first + edit.text.count("\n")
         result.append(LineShift(first, old_last, new_last))
+    result.reverse()
     return result
 
 

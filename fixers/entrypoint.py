@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -171,7 +171,7 @@ def _from_instruction(inst: Instruction) -> Setting:
 
 
 def _external(doc: Document, stage: Stage, bases: BaseConfigs) -> BaseConfig | None:
-    root = doc.lineage(stage)[-1]
+    root = doc.root(stage)
     if root.is_scratch:
         return BaseConfig()
     if "$" in root.base_resolved:
@@ -181,26 +181,48 @@ def _external(doc: Document, stage: Stage, bases: BaseConfigs) -> BaseConfig | N
 
 
 def _unknown(doc: Document, stage: Stage, what: str) -> Setting:
-    root = doc.lineage(stage)[-1]
+    root = doc.root(stage)
     name = root.base if root.base == root.base_resolved else f"{root.base} ({root.base_resolved})"
     return Setting(False, reason=f"the {what} of the base image {name} is unknown")
 
 
 def entrypoint(doc: Document, stage: Stage, bases: BaseConfigs = UNKNOWN) -> Setting:
     """The ENTRYPOINT of ``stage``'s image: the last one of the stage or of its bases."""
-    for each in doc.lineage(stage):
+    found = doc.carried(stage, "ENTRYPOINT", None, _entrypoint_step(doc))
+    if found is not None:
+        return found
+    config = _external(doc, stage, bases)
+    return Setting(True, config.entrypoint) if config else _unknown(doc, stage, "ENTRYPOINT")
+
+
+def _entrypoint_step(doc: Document) -> Callable[[Setting | None, Stage], Setting | None]:
+    """What sets the ENTRYPOINT at the end of a stage, given what its base stage set
+    (None: nothing in this file, the external image's)."""
+
+    def step(before: Setting | None, each: Stage) -> Setting | None:
         declared = [i for i in each.instructions if i.keyword == "ENTRYPOINT"]
         if declared:
             return _from_instruction(declared[-1])
         if "ENTRYPOINT" in triggers(doc, each):
             return Setting(False, reason="an ONBUILD trigger of its base stage sets the ENTRYPOINT")
-    config = _external(doc, stage, bases)
-    return Setting(True, config.entrypoint) if config else _unknown(doc, stage, "ENTRYPOINT")
+        return before
+
+    return step
 
 
 def cmd(doc: Document, stage: Stage, bases: BaseConfigs = UNKNOWN) -> Setting:
     """The CMD of ``stage``'s image; an ENTRYPOINT of a stage without CMD clears it."""
-    for each in doc.lineage(stage):
+    found = doc.carried(stage, "CMD", None, _cmd_step(doc))
+    if found is not None:
+        return found
+    config = _external(doc, stage, bases)
+    return Setting(True, config.cmd) if config and config.cmd is not None else _unknown(doc, stage, "CMD")
+
+
+def _cmd_step(doc: Document) -> Callable[[Setting | None, Stage], Setting | None]:
+    """As :func:`_entrypoint_step`, for CMD."""
+
+    def step(before: Setting | None, each: Stage) -> Setting | None:
         declared = [i for i in each.instructions if i.keyword == "CMD"]
         if declared:
             return _from_instruction(declared[-1])
@@ -208,8 +230,9 @@ def cmd(doc: Document, stage: Stage, bases: BaseConfigs = UNKNOWN) -> Setting:
             return Setting(True)  # ENTRYPOINT cleared the inherited CMD
         if triggers(doc, each) & {"CMD", "ENTRYPOINT"}:
             return Setting(False, reason="an ONBUILD trigger of its base stage sets the CMD")
-    config = _external(doc, stage, bases)
-    return Setting(True, config.cmd) if config and config.cmd is not None else _unknown(doc, stage, "CMD")
+        return before
+
+    return step
 
 
 def _sets_before(doc: Document, stage: Stage, until: Instruction | None, keyword: str) -> list[Instruction | None]:
@@ -226,6 +249,34 @@ def _sets_before(doc: Document, stage: Stage, until: Instruction | None, keyword
     return found
 
 
+_Last = tuple[bool, Instruction | None]  # set at all; the last setting (None: an ONBUILD trigger)
+
+
+def _last_set(doc: Document, stage: Stage, until: Instruction, keyword: str) -> _Last:
+    """The last instruction setting ``keyword`` before ``until`` (in ``stage``), as the last
+    of :func:`_sets_before`; what the base stages set is worked out once per stage."""
+
+    def step(found: _Last, each: Stage) -> _Last:
+        return _last_in(doc, each, None, keyword, found)
+
+    start: _Last = (False, None)
+    before = (
+        doc.carried(doc.stages[stage.parent], f"last {keyword}", start, step) if stage.parent is not None else start
+    )
+    return _last_in(doc, stage, until, keyword, before)
+
+
+def _last_in(doc: Document, stage: Stage, until: Instruction | None, keyword: str, found: _Last) -> _Last:
+    if keyword in triggers(doc, stage):
+        found = (True, None)
+    for inst in stage.instructions:
+        if inst is until:
+            break
+        if inst.keyword == keyword:
+            found = (True, inst)
+    return found
+
+
 def shell_at(
     doc: Document, inst: Instruction, bases: BaseConfigs = UNKNOWN, default: tuple[str, ...] | None = None
 ) -> tuple[str, ...] | None:
@@ -234,9 +285,8 @@ def shell_at(
     ``default`` is what to assume for an external base image whose settings are unknown.
     """
     stage = doc.stages[inst.stage]
-    declared = _sets_before(doc, stage, inst, "SHELL")
+    declared, last = _last_set(doc, stage, inst, "SHELL")
     if declared:
-        last = declared[-1]
         return tuple(last.args) if last is not None and last.json else None
     config = _external(doc, stage, bases)
     return config.shell if config and config.shell else default

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from fixers.document import Document, DocumentError
+from fixers.document import Document, DocumentError, Stage
 
 HEREDOCS = """\
 # syntax=docker/dockerfile:1
@@ -100,3 +100,19 @@ def test_bad_files_give_a_line(data: bytes, line: int, message: str) -> None:
         Document.parse(data)
     assert info.value.line == line
     assert message in info.value.message
+
+
+def test_a_value_carried_down_the_lineage_is_worked_out_once_per_stage() -> None:
+    doc = Document.parse(
+        "FROM alpine:3.20 AS a\nENV X=1\nFROM a AS b\nFROM b AS c\nENV Y=2\nFROM alpine:3.20 AS d\nFROM a\n"
+    )
+    steps: list[int] = []
+
+    def envs(before: tuple[str, ...], stage: Stage) -> tuple[str, ...]:
+        steps.append(stage.index)
+        return before + tuple(i.args[0] for i in stage.instructions if i.keyword == "ENV")
+
+    answers = [doc.carried(stage, "envs", (), envs) for stage in reversed(doc.stages)]
+    assert answers[::-1] == [("X",), ("X",), ("X", "Y"), (), ("X",)]
+    assert sorted(steps) == [0, 1, 2, 3, 4]  # each stage once, whatever order they are asked in
+    assert doc.carried(doc.stages[2], "envs", (), envs) == ("X", "Y") and len(steps) == 5

@@ -22,3 +22,14 @@ def test_map_back_through_inserted_and_deleted_lines() -> None:
     assert new == "l1\nnew\nnew\nl2\nl3\n"
     steps = [shifts(text, edits)]
     assert [map_back(n, steps) for n in (1, 4, 5)] == [1, 2, 3]
+
+
+def test_shifts_are_the_edits_lines_last_first() -> None:
+    text = "a\nb\nc\nd\ne\n"
+    edits = [Edit(6, 8, "x\ny\nz\n"), Edit.insert(0, "#\n"), Edit.delete(2, 6), Edit.insert(8, "")]
+    assert [(s.first, s.old_last, s.new_last) for s in shifts(text, edits)] == [
+        (5, 5, 5),  # the empty insert at "e"
+        (4, 5, 7),  # "d\n" became three lines
+        (2, 4, 2),  # "b\nc\n" deleted
+        (1, 1, 2),  # a line inserted before "a"
+    ]

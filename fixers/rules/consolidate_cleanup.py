@@ -280,7 +280,7 @@ def _followers(doc: Document, run: Run) -> list[Run]:
         return []
     found: list[Run] = []
     last = inst
-    for nxt in doc.instructions[inst.index + 1 :]:
+    for nxt in (doc.instructions[i] for i in range(inst.index + 1, len(doc.instructions))):  # no copy of the rest
         gap = range(last.end_line + 1, nxt.start_line)
         maybe = nxt.keyword == "RUN" and nxt.stage == inst.stage and not nxt.flags and _CLEANS.search(nxt.original)
         other = Run.of(doc, nxt) if maybe else None

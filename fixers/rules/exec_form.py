@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from fixers import entrypoint as ep
 from fixers.base import Context, Finding, Fix, FixResult, Risk
@@ -51,25 +52,33 @@ _EXECUTABLE = (b"#!", b"\x7fELF")  # what the kernel starts without a shell
 
 def fix(doc: Document, ctx: Context) -> FixResult:
     result = FixResult()
-    bases = ep.base_configs(ctx)
+    known = _Known(ep.base_configs(ctx), ctx, _cmds_below(doc))
     for stage in doc.stages:
         if doc.escape == "`" or doc.is_windows(stage):
             continue
         for inst in stage.instructions:
             if inst.keyword in ("CMD", "ENTRYPOINT") and not inst.json and not inst.heredocs:
-                _consider(doc, stage, inst, (bases, ctx), result)
+                _consider(doc, stage, inst, known, result)
     return result
 
 
-def _consider(
-    doc: Document, stage: Stage, inst: Instruction, known: tuple[ep.BaseConfigs, Context], result: FixResult
-) -> None:
-    bases, ctx = known
+@dataclass(frozen=True)
+class _Known:
+    bases: ep.BaseConfigs
+    ctx: Context
+    cmds_below: dict[int, Instruction]  # see _cmds_below
+
+
+def _consider(doc: Document, stage: Stage, inst: Instruction, known: _Known, result: FixResult) -> None:
+    bases, ctx = known.bases, known.ctx
     words = ep.exec_words(inst.command) if len(inst.args) == 1 else None
     edit = _edit(doc, inst, words) if words else None
     if edit is None or words is None or not _plain_shell(doc, inst, bases):
         return
-    blocker = _cmd_blocker(doc, stage, bases) if inst.keyword == "CMD" else _entrypoint_blocker(doc, stage)
+    if inst.keyword == "CMD":
+        blocker = _cmd_blocker(doc, stage, bases)
+    else:
+        blocker = _entrypoint_blocker(doc, stage, known.cmds_below)
     blocker = blocker or _script_blocker(doc, stage, inst, words, ctx)
     if blocker:
         result.findings.append(Finding(CODE, NAME, inst.start_line, f"{inst.keyword} left in shell form: {blocker}"))
@@ -105,12 +114,16 @@ def _plain_shell(doc: Document, inst: Instruction, bases: ep.BaseConfigs) -> boo
     if shell is None or len(shell) < 2 or not re.fullmatch(r"-[eu]*c", shell[-1]):
         return False
     if shell[0] in _BASH:  # bash -c reads $BASH_ENV first (nvm/conda images set it)
-        if any(i.keyword == "ENV" and "BASH_ENV" in i.args[::2] for i in ep.history(doc, doc.stages[inst.stage])):
+        if doc.inherited(doc.stages[inst.stage], "sets BASH_ENV", _sets_bash_env):
             return False
     elif shell[0] not in _SH:
         return False
     options = " ".join(shell[1:-1])
     return not options or all(_HARMLESS.fullmatch(part) for part in _options(options))
+
+
+def _sets_bash_env(stage: Stage) -> bool:
+    return any(i.keyword == "ENV" and "BASH_ENV" in i.args[::2] for i in stage.instructions)
 
 
 def _options(text: str) -> list[str]:
@@ -130,19 +143,30 @@ def _cmd_blocker(doc: Document, stage: Stage, bases: ep.BaseConfigs) -> str | No
     return f"the ENTRYPOINT{where} would receive its words instead of `/bin/sh -c …`"
 
 
-def _entrypoint_blocker(doc: Document, stage: Stage) -> str | None:
-    """A CMD that the exec-form ENTRYPOINT would receive as arguments, if any."""
+def _entrypoint_blocker(doc: Document, stage: Stage, cmds_below: dict[int, Instruction]) -> str | None:
+    """A CMD that the exec-form ENTRYPOINT would receive as arguments, if any: the stage's
+    own first, else the first of a stage built FROM it (:func:`_cmds_below`)."""
     if "CMD" in ep.triggers(doc, stage):
         return "an ONBUILD trigger sets a CMD that would become its arguments"
-    cmds = [i for i in stage.instructions if i.keyword == "CMD" or i.sub_keyword == "CMD"]
-    for child in doc.descendants(stage):
-        path = doc.lineage(child)
-        path = path[: path.index(stage)]
-        if not any(i.keyword == "ENTRYPOINT" for s in path for i in s.instructions):
-            cmds += [i for s in path for i in s.instructions if i.keyword == "CMD"]
-    if cmds:
-        return f"the CMD on line {cmds[0].start_line} would become its arguments"
-    return None
+    own = next((i for i in stage.instructions if i.keyword == "CMD" or i.sub_keyword == "CMD"), None)
+    cmd = own or cmds_below.get(stage.index)
+    return f"the CMD on line {cmd.start_line} would become its arguments" if cmd else None
+
+
+def _cmds_below(doc: Document) -> dict[int, Instruction]:
+    """For each stage, the first CMD (in the file) of the stages built FROM it, directly or
+    through others, with no ENTRYPOINT on the way down: what an exec-form ENTRYPOINT of
+    the stage would receive. One pass from the last stage up (a child comes after its
+    parent), not a walk of every descendant's lineage per stage."""
+    found: dict[int, Instruction] = {}
+    for stage in reversed(doc.stages):
+        if stage.parent is None or any(i.keyword == "ENTRYPOINT" for i in stage.instructions):
+            continue
+        own = next((i for i in stage.instructions if i.keyword == "CMD"), None)
+        candidates = [c for c in (own, found.get(stage.index), found.get(stage.parent)) if c is not None]
+        if candidates:
+            found[stage.parent] = min(candidates, key=lambda i: i.index)
+    return found
 
 
 def _edit(doc: Document, inst: Instruction, words: tuple[str, ...]) -> Edit | None:

@@ -10,10 +10,11 @@ import posixpath
 import re
 from dataclasses import dataclass, field, replace
 
-from fixers import pragmas, shell
+from fixers import lineage, pragmas, shell
 from fixers.base import Context, Fix, FixResult, Risk
 from fixers.document import Document, Instruction
 from fixers.edits import Edit
+from fixers.lineage import LineageIndex
 
 CODE = "DM103"
 NAME = "reorder-layers"
@@ -296,26 +297,22 @@ def _analyse(command: str) -> _Effect | None:
 
 @dataclass
 class _Paths:
-    """Paths named by ENV/ARG values along a lineage, each with the position it first
-    appeared at, indexed so that "does one of the first k overlap this path?" costs the
-    path's depth, not the number of paths."""
+    """Paths named by ENV/ARG values along each stage's lineage, with the position (in
+    the stage) each first appeared at, indexed so that "does one of the stage's first k
+    overlap this path?" costs the path's depth, not the number of paths or stages. One
+    index for the whole file: a stage does not copy its parent's paths."""
 
-    first: dict[str, int] = field(default_factory=dict)  # path -> position
-    below: dict[str, int] = field(default_factory=dict)  # proper ancestor -> first position under it
-    count: int = 0
+    first: LineageIndex  # path -> position
+    below: LineageIndex  # proper ancestor -> first position under it
 
-    def add(self, path: str) -> None:
-        self.first.setdefault(path, self.count)
+    def add(self, node: int, path: str, position: int) -> None:
+        self.first.add(path, node, position)
         for parent in _ancestors(path)[1:]:
-            self.below.setdefault(parent, self.count)
-        self.count += 1
+            self.below.add(parent, node, position)
 
-    def overlaps(self, path: str, k: int) -> bool:
-        """One of the first ``k`` paths is ``path``, above it or under it."""
-        return self.below.get(path, k) < k or any(self.first.get(a, k) < k for a in _ancestors(path))
-
-    def copy(self) -> _Paths:
-        return _Paths(dict(self.first), dict(self.below), self.count)
+    def overlaps(self, path: str, node: int, k: int) -> bool:
+        """One of the paths seen in ``node`` before its position ``k`` is ``path``, above it or under it."""
+        return self.below.before(path, node, k) or any(self.first.before(a, node, k) for a in _ancestors(path))
 
 
 def _ancestors(path: str) -> list[str]:
@@ -329,35 +326,41 @@ def _ancestors(path: str) -> list[str]:
 
 @dataclass
 class _Scope:
-    """What is in force at an instruction, through the stage's lineage: the WORKDIR
-    (None if unknown), the paths named by ENV/ARG values (None once one is built from an
-    unknown variable), whether a SHELL was set. Computed in one pass over the file."""
+    """What is in force at an instruction of stage ``node``, through its lineage: the
+    WORKDIR (None if unknown), whether the ENV/ARG paths are known (False once one is
+    built from an unknown variable; the paths and names themselves are in the file's
+    :class:`_Paths` and ``defined`` index, at the stage's ``count`` of paths), whether a
+    SHELL was set. Computed in one pass over the file."""
 
+    node: int
     cwd: str | None
-    env: _Paths | None
-    defined: set[str]
+    known: bool
+    count: int
     shell: bool
 
-    def copy(self) -> _Scope:
-        return _Scope(self.cwd, None if self.env is None else self.env.copy(), set(self.defined), self.shell)
+    def child(self, node: int) -> _Scope:
+        return _Scope(node, self.cwd, self.known, 0, self.shell)
 
 
 @dataclass
 class _Facts:
+    paths: _Paths
     dest: dict[int, str | None] = field(default_factory=dict)  # COPY/ADD: where it writes
-    env: dict[int, tuple[_Paths, int] | None] = field(default_factory=dict)  # RUN: the ENV/ARG paths it sees
+    env: dict[int, tuple[int, int] | None] = field(default_factory=dict)  # RUN: (stage, count) of ENV/ARG paths
     shell: set[int] = field(default_factory=set)  # RUNs after a SHELL
 
 
 def _facts(doc: Document) -> _Facts:
-    facts = _Facts()
-    top = _Scope(None, _Paths(), set(), False)
+    parents = [s.parent if s.parent is not None and s.parent < s.index else None for s in doc.stages]
+    tree = lineage.Tree(parents)
+    facts = _Facts(_Paths(LineageIndex(tree), LineageIndex(tree)))
+    defined = LineageIndex(tree)
+    top = _Scope(lineage.ROOT, None, True, 0, False)
     for inst in doc.instructions[: doc.stages[0].from_index]:
-        _declare(top, inst)
+        _declare(top, inst, facts.paths, defined)
     ends: dict[int, _Scope] = {}
-    for stage in doc.stages:
-        parent = stage.parent if stage.parent is not None and stage.parent < stage.index else None
-        scope = ends[parent].copy() if parent is not None else top.copy()
+    for stage, parent in zip(doc.stages, parents, strict=True):
+        scope = (ends[parent] if parent is not None else top).child(stage.index)
         if parent is None:
             scope.cwd = "/" if stage.is_scratch else None  # else the base image's WORKDIR, unknown
         for inst in stage.instructions[1:]:
@@ -366,7 +369,7 @@ def _facts(doc: Document) -> _Facts:
                 cwd = "/" if dest.startswith("/") else scope.cwd
                 facts.dest[inst.index] = _norm(f"{cwd}/{dest}") if cwd else None
             elif inst.keyword == "RUN":
-                facts.env[inst.index] = None if scope.env is None else (scope.env, scope.env.count)
+                facts.env[inst.index] = (scope.node, scope.count) if scope.known else None
                 if scope.shell:
                     facts.shell.add(inst.index)
             elif inst.keyword == "WORKDIR" and inst.args:
@@ -375,25 +378,27 @@ def _facts(doc: Document) -> _Facts:
                 scope.cwd = _norm(joined) if joined else None
             elif inst.keyword == "SHELL":
                 scope.shell = True
-            _declare(scope, inst)
+            _declare(scope, inst, facts.paths, defined)
         ends[stage.index] = scope
     return facts
 
 
-def _declare(scope: _Scope, inst: Instruction) -> None:
+def _declare(scope: _Scope, inst: Instruction, paths: _Paths, defined: LineageIndex) -> None:
     """Add the paths an ENV/ARG value names; poison the scope on an unknown variable."""
     pairs = list(zip(inst.args[::2], inst.args[1::2], strict=False)) if inst.keyword == "ENV" else []
     if inst.keyword == "ARG":
         pairs = [(k, v) for k, eq, v in (a.partition("=") for a in inst.args) if eq]
-    if not pairs or scope.env is None:
+    if not pairs or not scope.known:
         return
-    if any(m.group(1) not in scope.defined for _, v in pairs for m in _VAR_PATH.finditer(v)):
-        scope.env = None
+    if any(defined.first(m.group(1), scope.node) is None for _, v in pairs for m in _VAR_PATH.finditer(v)):
+        scope.known = False
         return
-    scope.defined.update(k for k, _ in pairs)
+    for name, _ in pairs:
+        defined.add(name, scope.node, 0)
     for path in (_norm(p) for _, v in pairs for p in _ENV_PATH.findall(v)):
         if path:
-            scope.env.add(path)
+            paths.add(scope.node, path, scope.count)
+            scope.count += 1
 
 
 def _block_start(doc: Document, inst: Instruction) -> int:
@@ -409,7 +414,7 @@ def _suppressed(doc: Document, inst: Instruction) -> bool:
     return CODE in pragmas.codes_above(doc, inst.start_line, {NAME: CODE})
 
 
-def _movable(doc: Document, run: Instruction, facts: _Facts) -> tuple[_Effect, tuple[_Paths, int]] | None:
+def _movable(doc: Document, run: Instruction, facts: _Facts) -> tuple[_Effect, tuple[int, int]] | None:
     if run.keyword != "RUN" or run.json or run.flags or run.heredocs or len(run.args) != 1 or run.stage < 0:
         return None
     if run.index in facts.shell or _suppressed(doc, run):
@@ -418,11 +423,11 @@ def _movable(doc: Document, run: Instruction, facts: _Facts) -> tuple[_Effect, t
     return None if effect is None or env is None else (effect, env)
 
 
-def _independent(doc: Document, copy: Instruction, effect: _Effect, env: tuple[_Paths, int], facts: _Facts) -> bool:
+def _independent(doc: Document, copy: Instruction, effect: _Effect, env: tuple[int, int], facts: _Facts) -> bool:
     if copy.keyword not in ("COPY", "ADD") or _suppressed(doc, copy):
         return False
     dest = facts.dest.get(copy.index)
-    if dest is None or not _app_area(dest, effect.users) or env[0].overlaps(dest, env[1]):
+    if dest is None or not _app_area(dest, effect.users) or facts.paths.overlaps(dest, *env):
         return False
     return not any(_overlap(dest, p) for p in effect.paths)
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections import ChainMap
+from collections.abc import Mapping
 
 from fixers.base import Context, Finding, FixResult, Risk
 from fixers.document import Document, Instruction, Stage
@@ -39,22 +41,23 @@ def _scope(doc: Document, chain: list[Stage], until: Instruction) -> dict[str, s
     env: dict[str, str | None] = {}
     for stage in chain:
         args: dict[str, str | None] = {}
+        seen = ChainMap(env, args)  # ENV over ARG, as ``args | env``, without a copy per instruction
         for inst in stage.instructions:
             if inst is until:
                 break
             if inst.keyword == "ENV":
                 for key, value in zip(inst.args[::2], inst.args[1::2], strict=False):
-                    env[key] = resolve(value.strip("\"'"), args | env)
+                    env[key] = resolve(value.strip("\"'"), seen)
             elif inst.keyword == "ARG":
                 for key, sep, value in (a.partition("=") for a in inst.args):
-                    args[key] = resolve(value.strip("\"'"), args | env) if sep else doc.global_args.get(key, "")
+                    args[key] = resolve(value.strip("\"'"), seen) if sep else doc.global_args.get(key, "")
         else:
             continue
         return args | env
     return env
 
 
-def resolve(value: str, scope: dict[str, str | None]) -> str | None:
+def resolve(value: str, scope: Mapping[str, str | None]) -> str | None:
     """``value`` with ``$VAR``/``${VAR}`` substituted, or None if one is unknown.
     "" is an ARG declared without default: empty unless passed at build time."""
     unknown = False

@@ -5,7 +5,9 @@ from pathlib import Path
 
 import pytest
 
+from fixers import entrypoint as ep
 from fixers.base import Context, ImageConfig, ImageUnreachable
+from fixers.document import Document, Stage
 from fixers.engine import run_fixers
 from fixers.rules import exec_form
 from tests.fixers.helpers import fixed, run
@@ -56,6 +58,10 @@ CHANGED = [
     (
         'FROM debian:12\nSHELL ["/bin/sh", "-eu", "-c"]\nENTRYPOINT /usr/bin/app\n',
         'FROM debian:12\nSHELL ["/bin/sh", "-eu", "-c"]\nENTRYPOINT ["/usr/bin/app"]\n',
+    ),
+    (
+        'FROM debian:12 AS a\nENTRYPOINT /app\nFROM a AS b\nENTRYPOINT ["/b"]\nFROM b\nCMD ["--v"]\n',
+        'FROM debian:12 AS a\nENTRYPOINT ["/app"]\nFROM a AS b\nENTRYPOINT ["/b"]\nFROM b\nCMD ["--v"]\n',
     ),
     (
         "FROM debian:12 AS a\nENTRYPOINT /app\nFROM a\nLABEL x=y\n",
@@ -111,6 +117,7 @@ UNCHANGED = [
     'FROM scratch\nSHELL ["/bin/zsh", "-c"]\nCMD /app\n',
     'FROM scratch\nSHELL ["pwsh", "-Command"]\nCMD /app\n',
     'FROM scratch\nENV BASH_ENV=/etc/profile\nSHELL ["/bin/bash", "-c"]\nCMD node app.js\n',
+    'FROM scratch AS a\nENV BASH_ENV=/etc/profile\nFROM a\nSHELL ["/bin/bash", "-c"]\nCMD node app.js\n',
     'FROM scratch AS a\nONBUILD SHELL ["/bin/bash", "-lc"]\nFROM a\nCMD /app\n',
     "# escape=`\nFROM scratch\nCMD app.exe\n",
     "FROM mcr.microsoft.com/windows/servercore:ltsc2022\nENTRYPOINT app.exe\n",
@@ -167,6 +174,15 @@ FINDINGS = [
     (
         "FROM debian:12 AS a\nONBUILD CMD --verbose\nFROM a\nENTRYPOINT /app\n",
         [(4, "ENTRYPOINT left in shell form: an ONBUILD trigger sets a CMD that would become its arguments")],
+    ),
+    # through a stage in between; a stage with its own ENTRYPOINT takes its children's CMDs
+    (
+        'FROM debian:12 AS a\nENTRYPOINT /app\nFROM a AS b\nLABEL x=y\nFROM b\nCMD ["--v"]\n',
+        [(2, "ENTRYPOINT left in shell form: the CMD on line 6 would become its arguments")],
+    ),
+    (
+        'FROM debian:12 AS a\nENTRYPOINT /app\nFROM a AS b\nENTRYPOINT ["/b"]\nCMD ["x"]\nFROM a\nCMD ["--v"]\n',
+        [(2, "ENTRYPOINT left in shell form: the CMD on line 7 would become its arguments")],
     ),
 ]
 
@@ -278,3 +294,31 @@ def test_corpus_no_crash_no_gate_drop(corpus_files: list[Path]) -> None:
     for path in corpus_files:
         report = run_fixers(path.name, path.read_bytes(), Context(), [exec_form], {})
         assert all(f.code == "DM106" and "left in shell form" in f.message for f in report.findings), path.name
+
+
+def test_a_chain_of_stages_is_walked_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 15: what an ENTRYPOINT would receive was looked for along every descendant's
+    lineage, per stage (cubic in a chain of stages); the settings a stage inherits were a
+    walk of its whole lineage, per instruction. Counted, not timed: the stages visited
+    through lineages and the ONBUILD look-ups stay a small multiple of the stages."""
+    visits = {"lineage": 0, "triggers": 0}
+    lineage, triggers = Document.lineage, ep.triggers
+
+    def counted_lineage(doc: Document, stage: Stage) -> list[Stage]:
+        found = lineage(doc, stage)
+        visits["lineage"] += len(found)
+        return found
+
+    def counted_triggers(doc: Document, stage: Stage) -> set[str]:
+        visits["triggers"] += 1
+        return triggers(doc, stage)
+
+    monkeypatch.setattr(Document, "lineage", counted_lineage)
+    monkeypatch.setattr(ep, "triggers", counted_triggers)
+    stages = 1000
+    text = "FROM debian:12 AS s0\n" + "".join(
+        f"FROM s{i - 1} AS s{i}\nENTRYPOINT serve{i}\nCMD run{i}\n" for i in range(1, stages)
+    )
+    report = run(exec_form, text)
+    assert len(report.findings) == 2 * (stages - 1)  # each ENTRYPOINT and CMD left, with its reason
+    assert visits["lineage"] + visits["triggers"] < 20 * stages
