@@ -218,7 +218,6 @@ class Document:
     stages: list[Stage]
     directives: dict[str, str]
     global_args: dict[str, str]
-    _inherited: dict[str, dict[int, bool]] = field(default_factory=dict, init=False, repr=False, compare=False)
     _carried: dict[str, dict[int, object]] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @classmethod
@@ -308,17 +307,7 @@ class Document:
     def inherited(self, stage: Stage, name: str, own: Callable[[Stage], bool]) -> bool:
         """Whether ``own`` holds for a stage of ``stage``'s lineage. Each stage is asked once
         per ``name`` (the answers are kept), so asking for every stage is linear."""
-        known = self._inherited.setdefault(name, {})
-        chain: list[Stage] = []
-        step: Stage | None = stage
-        while step is not None and step.index not in known:
-            chain.append(step)
-            step = self.stages[step.parent] if step.parent is not None else None
-        value = known[step.index] if step is not None else False
-        for item in reversed(chain):
-            value = value or own(item)
-            known[item.index] = value
-        return value
+        return self.carried(stage, f"inherited:{name}", False, lambda value, item: value or own(item))
 
     def carried(self, stage: Stage, name: str, start: _T, step: Callable[[_T, Stage], _T]) -> _T:
         """A value carried down ``stage``'s lineage to its end: ``step(value, each)`` for each
