@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal, get_args
 
-from sqlalchemy import delete, select
+from sqlalchemy import Select, delete, select
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from bot.state.models import ChangeRequest, IgnoredFix, Repository
@@ -113,16 +113,8 @@ def supersede(
 ) -> list[ChangeRequest]:
     """A new request ``newer`` from ``branch``: the older ones still recorded open there
     were replaced (the forge said nothing else of them). Returns those marked."""
-    statement = (
-        select(ChangeRequest)
-        .join(ChangeRequest.repository)
-        .where(
-            Repository.platform == repo.platform,
-            Repository.full_name == repo.full_name,
-            ChangeRequest.branch == branch,
-            ChangeRequest.number != newer,
-            ChangeRequest.fate == "open",
-        )
+    statement = _of_repository(repo).where(
+        ChangeRequest.branch == branch, ChangeRequest.number != newer, ChangeRequest.fate == "open"
     )
     rows = list(session.scalars(statement))
     for row in rows:
@@ -134,16 +126,16 @@ def supersede(
 
 
 def _request(session: Session, repo: RepoLike, number: int) -> ChangeRequest | None:
-    statement = (
+    return session.scalars(_of_repository(repo).where(ChangeRequest.number == number)).one_or_none()
+
+
+def _of_repository(repo: RepoLike) -> Select[ChangeRequest]:
+    """The requests recorded for ``repo`` (narrowed further by the caller)."""
+    return (
         select(ChangeRequest)
         .join(ChangeRequest.repository)
-        .where(
-            Repository.platform == repo.platform,
-            Repository.full_name == repo.full_name,
-            ChangeRequest.number == number,
-        )
+        .where(Repository.platform == repo.platform, Repository.full_name == repo.full_name)
     )
-    return session.scalars(statement).one_or_none()
 
 
 @dataclass(frozen=True)
