@@ -21,6 +21,9 @@ lists replaced (:mod:`bot.settings.presets`).
 Repository content is untrusted: the file is size-limited and read with ruamel.yaml's
 safe loader (no tags, no objects). A broken file is an error for that repository
 only, and the bot then leaves the repository alone rather than guess.
+
+Over 300 lines: one file's rules (every key's checks, presets, the place of each problem
+in the file) read together, as the users' documentation of the file does.
 """
 
 from __future__ import annotations
