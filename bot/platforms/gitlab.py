@@ -590,9 +590,11 @@ class GitLabPlatform:
     def _answered(self, repo: Repo, answer: Mapping[str, Any], *fields: str) -> None:
         """Keep the latest of the times a write's answer gives (the bound :meth:`marker` says)."""
         times = [t for t in (_time(answer.get(f)) for f in fields) if t is not None]
-        if times:
-            with self._trees_lock:
-                self._acted[repo.id] = max([*times, *([self._acted[repo.id]] if repo.id in self._acted else [])])
+        with self._trees_lock:
+            if repo.id in self._acted:
+                times.append(self._acted[repo.id])
+            if times:
+                self._acted[repo.id] = max(times)
 
     # -- plumbing
 
