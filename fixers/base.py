@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
 from fixers.document import Document
 from fixers.edits import Edit
+from fixers.records import field, record
 
 
 class Risk(StrEnum):
@@ -18,7 +18,7 @@ class Risk(StrEnum):
     REPORT = "report"  # a check: reports, never rewrites
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Finding:
     code: str
     name: str
@@ -26,7 +26,7 @@ class Finding:
     message: str
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class FileChange:
     """A rewrite of another file of the build context (a wrapper script)."""
 
@@ -35,7 +35,7 @@ class FileChange:
     after: bytes
 
 
-@dataclass
+@record
 class Fix:
     line: int  # the instruction's first line; suppression comments apply to it
     message: str
@@ -43,13 +43,13 @@ class Fix:
     files: list[FileChange] = field(default_factory=list)
 
 
-@dataclass
+@record
 class FixResult:
     fixes: list[Fix] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class RepoInfo:
     """What is known of the repository holding the Dockerfile (labels use it)."""
 
@@ -85,7 +85,7 @@ class RegistryUnavailable(ResolveError):
     """The registry failed for now (429, 5xx, timeouts after retries): try the file again later."""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ImageConfig:
     """What the image config blob says (DM102 uses ``created``; DM106 may use the rest)."""
 
@@ -111,7 +111,7 @@ class ImageResolver(Protocol):
         """The image config of ``reference`` for ``platform``."""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ImagePolicy:
     """How DM101 pins and DM102 bumps base images (config section ``images:``)."""
 
@@ -122,7 +122,7 @@ class ImagePolicy:
     platform: str = "linux/amd64"  # for per-platform look-ups when a FROM names none
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class LabelPolicy:
     """Which labels DM105 adds (config section ``labels:``).
 
@@ -139,7 +139,7 @@ class LabelPolicy:
     single_image: bool = False
 
 
-@dataclass
+@record
 class Context:
     path: str = "Dockerfile"
     repo: RepoInfo = field(default_factory=RepoInfo)

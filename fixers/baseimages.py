@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from fixers import versioning
@@ -19,6 +18,7 @@ from fixers.base import ImagePolicy, ImageResolver, ImageUnreachable
 from fixers.document import Document, Instruction
 from fixers.edits import Edit
 from fixers.images import InvalidReference, Written, split
+from fixers.records import record
 from fixers.versioning import Version
 
 MAX_PROBES = 40  # digest look-ups to find the version tag of a `latest`
@@ -26,7 +26,7 @@ _FROM_IMAGE = re.compile(r"\s*\S+\s+(?:--\S+\s+)*(\S+)")
 _VAR = re.compile(r"\$(?:\{(\w+)\}|(\w+))")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Site:
     line: int  # the FROM's first line (suppression comments apply to it)
     start: int  # span in doc.text of the text to rewrite
@@ -127,7 +127,7 @@ def short(digest: str) -> str:
 # -- DM101: pin ------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Pin:
     tag: str
     digest: str | None  # written after the tag (kept, or added by pin_digests)
@@ -180,7 +180,7 @@ def _first_same(resolver: ImageResolver, name: str, builds: str, order: Sequence
 # -- DM102: bump -----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Bump:
     tag: str
     digest: str | None

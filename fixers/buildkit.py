@@ -33,8 +33,9 @@ import struct
 import sys
 import threading
 import time
-from dataclasses import dataclass
 from typing import Any
+
+from fixers.records import record
 
 DEFAULT_TIMEOUT = 20.0  # seconds per file, every BuildKit parse of the file included
 DEFAULT_MEMORY = "512MiB"  # GOMEMLIMIT of a parser child
@@ -81,13 +82,13 @@ while True:
 """
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Heredoc:
     name: str
     content: str
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Command:
     """One instruction as BuildKit's parser sees it (the fields of ``dockerfile.Command``)."""
 
@@ -129,7 +130,7 @@ def default_timeout() -> float:
     return value if value > 0 else DEFAULT_TIMEOUT
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Budget:
     """The time a file's parses may take together: ``seconds`` from when it started."""
 

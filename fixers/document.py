@@ -14,12 +14,12 @@ import re
 from array import array
 from bisect import bisect_right
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TypeVar, cast, overload
 
 from fixers import buildkit
 from fixers.buildkit import Budget
+from fixers.records import field, record
 
 KNOWN_INSTRUCTIONS = frozenset(
     [
@@ -129,7 +129,7 @@ class OffsetMap(Sequence[int]):
             yield from range(self._source[run], self._source[run] + stop - start)
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Logical:
     """An instruction's text as the builder sees it (continuations joined, comment
     lines dropped) with, for each character, its offset in the document text."""
@@ -141,13 +141,13 @@ class Logical:
         return self.offsets[index]
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Heredoc:
     name: str
     content: str
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class Instruction:
     index: int
     keyword: str  # upper case: RUN, FROM, ...
@@ -190,7 +190,7 @@ class Instruction:
         return result
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class Stage:
     index: int
     name: str | None  # lower case alias
@@ -206,7 +206,7 @@ class Stage:
         return self.base_resolved.lower() == "scratch"
 
 
-@dataclass
+@record
 class Document:
     text: str  # decoded, without BOM
     bom: bool

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable
-from dataclasses import dataclass
+
+from fixers.records import record
 
 
 class EditConflict(Exception):
     """Two edits overlap; the fixer that made them is dropped for the file."""
 
 
-@dataclass(frozen=True, order=True)
+@record(frozen=True, order=True)
 class Edit:
     start: int  # offset in Document.text (BOM excluded)
     end: int  # exclusive; start == end inserts
@@ -43,7 +44,7 @@ def apply_edits(text: str, edits: Iterable[Edit]) -> str:
     return "".join(parts)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class LineShift:
     """How one applied edit moved line numbers, to map later lines back."""
 

@@ -7,7 +7,6 @@ its time budget) and a file on which a fixer or the engine crashed are both a pe
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
 
 from fixers import pragmas, shell
 from fixers.base import Context, FileChange, Finding, Fix, Fixer, FixResult, RegistryUnavailable, Risk
@@ -15,11 +14,12 @@ from fixers.buildkit import Budget
 from fixers.document import Document, DocumentError
 from fixers.edits import EditConflict, LineShift, apply_edits, map_back, shifts
 from fixers.gate import GateError, check, check_file_change
+from fixers.records import field, record, replace
 
 MAX_ROUNDS = 3
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class AppliedFix:
     code: str
     name: str
@@ -28,7 +28,7 @@ class AppliedFix:
     message: str
 
 
-@dataclass
+@record
 class FileReport:
     path: str
     before: bytes
@@ -92,7 +92,7 @@ def _dropped(fixer: Fixer, line: int, why: str) -> Finding:
     return Finding(fixer.CODE, fixer.NAME, line, f"rewrite not applied, it failed the safety gate: {why}")
 
 
-@dataclass
+@record
 class _Pass:
     doc: Document
     steps: list[list[LineShift]] = field(default_factory=list)

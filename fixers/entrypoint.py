@@ -18,13 +18,13 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Protocol
 
 from fixers import shell
 from fixers.base import Context, ImageResolver, ImageUnreachable
 from fixers.document import Document, Instruction, Stage
 from fixers.images import InvalidReference, parse, split
+from fixers.records import record
 
 DEFAULT_SHELL = ("/bin/sh", "-c")
 DEFAULT_PATH = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
@@ -43,7 +43,7 @@ SHELL_WORDS = frozenset(_SHELL_WORDS.split())
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class BaseConfig:
     """The run-time settings of an external image; None where they are not known."""
 
@@ -129,7 +129,7 @@ def base_configs(ctx: Context) -> BaseConfigs:
     return WellKnownBases(registry)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Setting:
     """ENTRYPOINT or CMD as the image has it.
 

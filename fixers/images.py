@@ -8,7 +8,8 @@ Pure functions: the fixers use them too.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+
+from fixers.records import record
 
 DOCKER_HUB = "docker.io"
 DOCKER_HUB_API = "registry-1.docker.io"
@@ -23,7 +24,7 @@ class InvalidReference(ValueError):
     """Not an image reference (a variable, a stage name with odd characters, garbage)."""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ImageRef:
     registry: str  # normalised: "docker.io", "ghcr.io", "127.0.0.1:5000"
     repository: str  # "library/python", "org/app"
@@ -48,7 +49,7 @@ class ImageRef:
         return text
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Written:
     """A reference split as written, so a rewrite keeps the author's spelling of the name."""
 

@@ -12,10 +12,10 @@ Every other key is a label value (``org.opencontainers.image.vendor: ACME``).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any
 
 from fixers.base import LabelPolicy
+from fixers.records import replace
 
 SETTINGS = ("profile", "alone", "titles")
 PROFILES = ("oci", "openshift")

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Hashable, Sequence
-from dataclasses import dataclass, field
+
+from fixers.records import field, record
 
 ROOT = -1  # the global scope (before the first FROM): every stage's first ancestor
 INHERITED = -1  # a key defined by an ancestor: before every position of the stage itself
@@ -42,7 +43,7 @@ class Tree:
             todo += [(child, False) for child in reversed(children[node])]
 
 
-@dataclass
+@record
 class _Spans:
     """One key's outermost defining nodes: their ``enter`` numbers (sorted) and, at the
     same place, (``leave``, node, first position in that node)."""

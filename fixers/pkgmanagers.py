@@ -12,9 +12,9 @@ that know them), read by several fixers.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from fixers.document import Document, Instruction
+from fixers.records import record
 from fixers.shell import Command, Script, Word, parse
 
 _RESERVED = frozenset({"if", "then", "else", "elif", "do", "while", "until", "{", "!", "time"})
@@ -48,7 +48,7 @@ def moves_cache(cmd: Command) -> bool:
     return any(_CACHE_MOVERS.match(w.raw) for w in cmd.words[: len(cmd.words) - len(argv(cmd))])
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Cleaner:
     """A package manager whose cache is cleaned by a command at the end of the RUN."""
 
@@ -265,7 +265,7 @@ _ENDS = frozenset({"exit", "exec", "return"})
 _SET_E = re.compile(r"-[a-zA-Z]*e[a-zA-Z]*|errexit")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Run:
     """A shell-form RUN's command, tokenized, with offsets back into the document."""
 
@@ -312,7 +312,7 @@ def _command_begin(inst: Instruction) -> int | None:
     return len(text) - len(text[pos:].lstrip())
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Tail:
     at: int  # document offset where the new text goes
     inline: bool  # on the same line (one-line RUN, or before a trailing `;`)

@@ -10,14 +10,14 @@ command hidden behind an unknown wrapper, is never guessed at.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import cast
 
 from fixers.document import Document, Instruction, Stage
+from fixers.records import record
 from fixers.shell import Word, file_memo, parse
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Server:
     name: str
     packages: str  # regex on "manager:package" (managers: apt, rpm, apk, zypper)
@@ -67,7 +67,7 @@ _VALUE_OPTIONS |= {"--setopt", "--enablerepo", "--disablerepo", "--releasever", 
 _HEREDOC = re.compile(r"<<-?\s*[\"']?[A-Za-z_][A-Za-z0-9_]*[\"']?")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Launch:
     """One simple command that a RUN, CMD or ENTRYPOINT runs, wrappers removed."""
 

@@ -16,7 +16,8 @@ import contextvars
 import functools
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+
+from fixers.records import field, record
 
 OPERATORS = ("&&", "||", ";;", "|&", ";", "|", "&", "(", ")")
 OPENERS = frozenset({"if", "while", "until", "for", "case", "select", "{"})
@@ -27,7 +28,7 @@ _REDIRECT = re.compile(r"(\d*|&)(>>|>&|<&|<<<|<<-|<<|<>|>\||>|<)")
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\+?=")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Word:
     raw: str
     value: str  # quotes removed, backslash escapes resolved; no expansion
@@ -38,7 +39,7 @@ class Word:
     glob: bool = False  # contains an unquoted * ? or [
 
 
-@dataclass
+@record
 class Command:
     words: list[Word] = field(default_factory=list)
     redirects: list[str] = field(default_factory=list)
@@ -65,7 +66,7 @@ class Command:
         return self.words[i].value if i < len(self.words) else ""
 
 
-@dataclass
+@record
 class Script:
     text: str
     commands: list[Command]

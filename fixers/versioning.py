@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+
+from fixers.records import record
 
 UPDATE_TYPES = ("digest", "patch", "minor", "major")
 _TAG = re.compile(r"(?P<prefix>[vV]?)(?P<release>\d+(?:\.\d+)*)(?P<rest>.*)")
@@ -22,7 +23,7 @@ _HASH = re.compile(r"(?:sha-|g)?[0-9a-f]{7,40}")
 _MAX_COMPONENT = 10**9
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Version:
     tag: str
     prefix: str  # "" or "v"

@@ -16,7 +16,6 @@ import fnmatch
 import os
 import sys
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
 
@@ -43,6 +42,7 @@ from fixers.base import (
 from fixers.document import DocumentError
 from fixers.engine import FileReport, run_fixers
 from fixers.names import SKIP_DIRS, is_dockerfile_name
+from fixers.records import field, record
 from fixers.registry import FIXERS, by_name
 
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ DEFAULT_FAIL_ON = "warning"
 NO_REPO_CONFIG = RepoConfig()
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Options:
     check: bool = False
     diff: bool = False
@@ -67,7 +67,7 @@ class Options:
     ignore: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Settings:
     """What `dockmend fix` uses of a configuration file (``--config``); empty by default."""
 
@@ -93,7 +93,7 @@ class Settings:
         )
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Repository:
     """The repository a file belongs to (its git root, or none) and its ``.dockmend.yml``."""
 

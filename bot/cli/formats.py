@@ -23,7 +23,6 @@ model.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -32,6 +31,7 @@ from bot.cli.fixentry import FORMATS
 from fixers.base import Finding, Fixer, Risk
 from fixers.diff import unified_diff
 from fixers.engine import AppliedFix, FileReport
+from fixers.records import field, record
 from fixers.registry import FIXERS
 from fixers.severity import Severity, at_or_above, severity_of
 
@@ -43,7 +43,7 @@ GITHUB_COMMAND = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity
 GITLAB_SEVERITY = {Severity.ERROR: "critical", Severity.WARNING: "major", Severity.INFO: "info"}
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Result:
     """One file's report and the severity overrides that apply to it."""
 
@@ -61,7 +61,7 @@ class Result:
         return self._of(finding.code)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Style:
     color: bool = False
 

@@ -8,7 +8,6 @@ the same fixes give the same fingerprint, whatever the run.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import posixpath
 from collections.abc import Mapping, Sequence
@@ -21,6 +20,7 @@ from bot.engine.changes import findings_digest, fingerprint_trailer
 from bot.engine.repoconfig import RepoConfig
 from bot.platforms.base import ChangePlan, FileUpdate, Repo
 from bot.settings.targets import TargetSettings
+from fixers import records
 from fixers.base import Finding
 from fixers.engine import FileReport
 from fixers.registry import FIXERS
@@ -152,7 +152,7 @@ def title(code: str | None, reports: Sequence[FileReport], template: str | None 
     same title. ``template`` (Jinja2) gets ``summary``, ``phrases``, ``files`` (the counts'
     phrase), ``counts``, ``codes`` and ``code`` (the fixer of a per-fixer request, or None)."""
     if code is not None:  # a per-fixer request: that fixer's changes only
-        reports = [dataclasses.replace(r, fixes=[f for f in r.fixes if f.code == code]) for r in reports]
+        reports = [records.replace(r, fixes=[f for f in r.fixes if f.code == code]) for r in reports]
     said = phrases(reports)
     summary = _join(said)
     if len(summary) > TITLE_LIMIT - 30 and len(said) > 2:

@@ -30,12 +30,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from bot.engine.selection import resolve_codes
 from bot.errors import DockmendError
 from fixers import label_settings as labels
+from fixers.records import field, record
 from fixers.severity import LEVELS
 
 if TYPE_CHECKING:  # `dockmend fix` reads this file without the platforms
@@ -68,7 +68,7 @@ class RepoConfigError(DockmendError):
         self.at = at
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class RepoConfig:
     enabled: bool = True
     select: tuple[str, ...] = ()  # fixer codes

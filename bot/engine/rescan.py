@@ -34,6 +34,7 @@ from bot import __version__
 from bot.platforms.base import Repo
 from bot.settings.config import Config
 from bot.settings.targets import TargetSettings
+from fixers import records
 from fixers.base import ImageConfig, ImageResolver, ImageUnreachable
 
 T = TypeVar("T")
@@ -60,9 +61,11 @@ class Memory(Protocol):
 
 def canonical(value: object) -> object:
     """``value`` as JSON-able data that is the same in every process: sets sorted (their
-    iteration order changes with the hash seed), dataclasses and mappings as sorted dicts."""
+    iteration order changes with the hash seed), dataclasses, records and mappings as sorted dicts."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: canonical(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if records.is_record(value) and not isinstance(value, type):
+        return {f.name: canonical(getattr(value, f.name)) for f in records.fields(value)}
     if isinstance(value, Mapping):
         return {str(k): canonical(v) for k, v in sorted(value.items(), key=lambda item: str(item[0]))}
     if isinstance(value, set | frozenset):

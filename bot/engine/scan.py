@@ -11,7 +11,7 @@ import logging
 import posixpath
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from bot.engine import repoconfig
 from bot.engine.plan import file_updates
@@ -26,6 +26,7 @@ from fixers.base import Context, Finding, Fixer, ImageResolver, LabelPolicy, Rep
 from fixers.document import DocumentError
 from fixers.engine import FileReport, run_fixers
 from fixers.names import SKIP_DIRS, is_dockerfile_name
+from fixers.records import replace
 from fixers.registry import FIXERS, by_name, labels_only
 from fixers.rules import add_labels
 

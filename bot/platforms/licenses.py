@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Set
-from dataclasses import dataclass
 from pathlib import Path
+
+from fixers.records import record
 
 MAX_LICENSE_FILE = 256 * 1024
 _FILE_NAME = re.compile(r"^(?:un)?(?:licen[cs]e|copying)(?:\.lesser)?(?:\.md|\.markdown|\.txt|\.rst)?$", re.I)
@@ -44,7 +45,7 @@ _NOT_PLAIN = (
 )
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Rule:
     """A licence text from its first words (after title and copyright lines) to its
     last; the words between must be about as many as in the canonical text."""

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import posixpath
 import re
-from dataclasses import dataclass
 
 from fixers import pkgmanagers as pm
 from fixers.base import Context, Fix, FixResult, Risk
 from fixers.document import Document, Instruction, Stage
 from fixers.edits import Edit
 from fixers.pkgmanagers import Run, render, tail
+from fixers.records import record
 from fixers.rules.consolidate_cleanup import later_lists, posix, shipped
 
 CODE = "DM110"
@@ -45,7 +45,7 @@ _KEEPS = re.compile(r"docker-clean|Keep-Downloaded-Packages|\bset\s+(-\w*f|-o\s+
 _SAFE_DEST = re.compile(r"/(app|srv|home|opt|usr/src|usr/local/(src|app|bin|lib)|workspace|code|src|data|build)(/|$)")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Fold:
     update: Run
     install: Run

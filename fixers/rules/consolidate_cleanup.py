@@ -7,13 +7,13 @@ and the shipped-stage check.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from fixers import pkgmanagers as pm
 from fixers.base import Context, Finding, Fix, FixResult, Risk
 from fixers.document import Document, Instruction, Stage
 from fixers.edits import Edit
 from fixers.pkgmanagers import Run, render, tail
+from fixers.records import record
 from fixers.shell import Command, Word
 
 CODE = "DM104"
@@ -82,7 +82,7 @@ _PIP_DIRS = ("/.cache", "pip")
 _APK_DIRS = ("/var/cache/apk", "/etc/apk/cache")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Base:
     """What the stage's root base image accepts (see :func:`pm.pip_no_cache_dir`)."""
 

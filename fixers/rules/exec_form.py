@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from fixers import entrypoint as ep
 from fixers.base import Context, Finding, Fix, FixResult, Risk
 from fixers.document import Document, Instruction, Stage
 from fixers.edits import Edit
+from fixers.records import record
 from fixers.rules import wrapper_exec
 
 CODE = "DM106"
@@ -62,7 +62,7 @@ def fix(doc: Document, ctx: Context) -> FixResult:
     return result
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Known:
     bases: ep.BaseConfigs
     ctx: Context

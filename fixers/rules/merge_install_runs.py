@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from fixers import pkgmanagers as pm
 from fixers.base import Context, Fix, FixResult, Risk
 from fixers.document import Document, Instruction
 from fixers.edits import Edit
 from fixers.pkgmanagers import Run
+from fixers.records import record
 from fixers.rules.consolidate_cleanup import posix
 from fixers.shell import Command
 
@@ -38,13 +37,13 @@ NEEDS_NETWORK = False
 _INDENT = "    "
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Step:
     kind: str  # install | update | cleanup
     text: str  # as written in the document, continuations included
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Install:
     run: Run
     manager: str

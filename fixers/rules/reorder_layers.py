@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import posixpath
 import re
-from dataclasses import dataclass, field, replace
 
 from fixers import lineage, pragmas, shell
 from fixers.base import Context, Fix, FixResult, Risk
 from fixers.document import Document, Instruction
 from fixers.edits import Edit
 from fixers.lineage import LineageIndex
+from fixers.records import field, record, replace
 
 CODE = "DM103"
 NAME = "reorder-layers"
@@ -63,7 +63,7 @@ _ENV_PATH = re.compile(r"(?:^|(?<=[\s:=,;\"']))/[^\s:;,\"'=$]*")
 _NONE = shell.Word("", "", 0, 0)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Tool:
     flags: frozenset[str]
     valued: frozenset[str]  # options taking a value (path-valued ones included)
@@ -139,7 +139,7 @@ _TOOLS: dict[str, _Tool] = {
 _TOOLS["pip3"] = _TOOLS["pip"]
 
 
-@dataclass
+@record
 class _Effect:
     """What a RUN touches: the absolute paths it names, and whether it adds users."""
 
@@ -295,7 +295,7 @@ def _analyse(command: str) -> _Effect | None:
     return effect if all(_command(cmd, effect) for cmd in script.commands) else None
 
 
-@dataclass
+@record
 class _Paths:
     """Paths named by ENV/ARG values along each stage's lineage, with the position (in
     the stage) each first appeared at, indexed so that "does one of the stage's first k
@@ -324,7 +324,7 @@ def _ancestors(path: str) -> list[str]:
     return found
 
 
-@dataclass
+@record
 class _Scope:
     """What is in force at an instruction of stage ``node``, through its lineage: the
     WORKDIR (None if unknown), whether the ENV/ARG paths are known (False once one is
@@ -342,7 +342,7 @@ class _Scope:
         return _Scope(node, self.cwd, self.known, 0, self.shell)
 
 
-@dataclass
+@record
 class _Facts:
     paths: _Paths
     dest: dict[int, str | None] = field(default_factory=dict)  # COPY/ADD: where it writes
@@ -432,7 +432,7 @@ def _independent(doc: Document, copy: Instruction, effect: _Effect, env: tuple[i
     return not any(_overlap(dest, p) for p in effect.paths)
 
 
-@dataclass
+@record
 class _Move:
     run: Instruction
     hopped: list[Instruction]

@@ -14,12 +14,12 @@ from __future__ import annotations
 import fnmatch
 import posixpath
 import re
-from dataclasses import dataclass
 
 from fixers import entrypoint as ep
 from fixers import shell
 from fixers.base import Context, ContextFiles, FileChange, Fix, FixResult, Risk
 from fixers.document import Document, Instruction, Stage
+from fixers.records import record
 
 CODE = "DM107"
 NAME = "wrapper-exec"
@@ -239,7 +239,7 @@ def _is_program(word: shell.Word, functions: set[str], sourcing: bool) -> bool:
     return not word.expands and word.value not in ep.SHELL_WORDS | functions and not sourcing and bool(word.value)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Origin:
     """Where a file of the image comes from: a build-context file, or None if it cannot be followed."""
 

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from fixers.base import Context, LabelPolicy, RepoInfo
+from fixers.records import replace
 from fixers.rules import add_labels
 from fixers.rules.add_labels import _literal, _quote
 from tests import hadolint

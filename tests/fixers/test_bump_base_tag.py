@@ -1,12 +1,13 @@
 from __future__ import annotations
 
-from dataclasses import replace
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from fixers.base import Context, ImagePolicy, RegistryUnavailable
 from fixers.document import Document
+from fixers.records import replace
 from fixers.rules import bump_base_tag
 from tests.fixers.helpers import fixed, run
 from tests.registry.fake import D, TableResolver
@@ -154,6 +155,6 @@ def test_messages_say_what_and_why() -> None:
 
 
 def test_unavailable_registry_goes_up_to_the_engine() -> None:
-    resolver = replace(RESOLVER, unavailable=frozenset({"docker.io/library/alpine"}))
+    resolver = dataclasses.replace(RESOLVER, unavailable=frozenset({"docker.io/library/alpine"}))
     with pytest.raises(RegistryUnavailable):
         bump_base_tag.fix(Document.parse("FROM alpine:3.18.0\n"), replace(CTX, resolver=resolver))

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
-from dataclasses import replace
+import dataclasses
 
 import pytest
 
 from fixers.base import Context, ImagePolicy, RegistryUnavailable
 from fixers.document import Document
+from fixers.records import replace
 from fixers.rules import pin_base_tag, unreachable_base
 from tests.fixers.helpers import fixed, run
 from tests.registry.fake import D, TableResolver
@@ -119,7 +120,7 @@ def test_unreachable_and_unpinnable_bases_are_dm207_findings_and_the_rest_is_fix
 
 
 def test_unavailable_registry_goes_up_to_the_engine_and_dm207_stays_silent() -> None:
-    resolver = replace(RESOLVER, unavailable=frozenset({"docker.io/library/alpine"}))
+    resolver = dataclasses.replace(RESOLVER, unavailable=frozenset({"docker.io/library/alpine"}))
     ctx = replace(CTX, resolver=resolver)
     with pytest.raises(RegistryUnavailable):
         pin_base_tag.fix(Document.parse("FROM python\nFROM alpine\n"), ctx)
