@@ -22,9 +22,9 @@ engine, settings and state), which starts once, keeps ``dataclasses``.
 
 from __future__ import annotations
 
+import operator
 import reprlib
 from collections.abc import Callable
-from operator import attrgetter
 from typing import Any, TypeVar, dataclass_transform, overload
 
 _T = TypeVar("_T")
@@ -58,9 +58,6 @@ class Field:
         self.init = init
         self.repr = repr
         self.compare = compare
-
-    def __repr__(self) -> str:
-        return f"Field(name={self.name!r}, default={self.default!r}, default_factory={self.default_factory!r})"
 
 
 @overload
@@ -102,10 +99,9 @@ def is_record(obj: object) -> bool:
 
 def fields(obj: object) -> tuple[Field, ...]:
     """The fields of a record or record class, in order (as ``dataclasses.fields``)."""
-    try:
-        table: dict[str, Field] = getattr(obj, _FIELDS)
-    except AttributeError:
-        raise TypeError("must be called with a record type or instance") from None
+    table: dict[str, Field] | None = getattr(obj, _FIELDS, None)
+    if table is None:
+        raise TypeError("must be called with a record type or instance")
     return tuple(table.values())
 
 
@@ -136,17 +132,17 @@ def _process(cls: type, *, frozen: bool, order: bool, slots: bool) -> type:
         "__repr__": _repr(tuple(s.name for s in specs if s.repr)),
     }
     key = _key(tuple(s.name for s in specs if s.compare))
-    methods["__eq__"] = _eq(key)
+    methods["__eq__"] = _compare(key, operator.eq)
     own = cls.__dict__
     for name, method in methods.items():
         if name not in own or name == _FIELDS:  # a method written in the class wins, as in dataclasses
             setattr(cls, name, method)
-    forced: dict[str, object] = {**_order(key)} if order else {}
+    tests = {"__lt__": operator.lt, "__le__": operator.le, "__gt__": operator.gt, "__ge__": operator.ge}
+    forced: dict[str, object] = {name: _compare(key, test) for name, test in tests.items()} if order else {}
     if not ("__hash__" in own and not (own["__hash__"] is None and "__eq__" in own)):  # no __hash__ of its own
         forced["__hash__"] = (lambda self: hash(key(self))) if frozen else None
     if frozen:
-        forced["__setattr__"] = _frozen_setattr(cls, table)
-        forced["__delattr__"] = _frozen_delattr(cls, table)
+        forced.update(_frozen(cls, table))
     for name, method in forced.items():
         if name in own and name != "__hash__":
             raise TypeError(f"cannot overwrite attribute {name} in class {cls.__name__}")
@@ -220,22 +216,16 @@ def _init(qualname: str, specs: tuple[Field, ...], slots: bool) -> Callable[...,
 
 def _too_many(least: int, most: int, given: int) -> str:
     """Python's own words for too many positional arguments."""
-    takes = (
-        f"{most} positional argument{'s' if most > 1 else ''}"
-        if least == most
-        else f"from {least} to {most} positional arguments"
-    )
-    return f"takes {takes} but {given} {'were' if given > 1 else 'was'} given"
+    takes = f"from {least} to {most}" if least < most else f"{most}"
+    plural = "s" if most > 1 else ""
+    return f"takes {takes} positional argument{plural} but {given} {'were' if given > 1 else 'was'} given"
 
 
 def _missing(names: list[str]) -> str:
     """Python's own words for missing arguments."""
-    quoted = [repr(name) for name in names]
-    listed = (
-        quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])}{',' if len(quoted) > 2 else ''} and {quoted[-1]}"
-    )
-    plural = "s" if len(names) > 1 else ""
-    return f"missing {len(names)} required positional argument{plural}: {listed}"
+    *first, last = [repr(name) for name in names]
+    listed = f"{', '.join(first)}{',' if len(first) > 1 else ''} and {last}" if first else last
+    return f"missing {len(names)} required positional argument{'s' if first else ''}: {listed}"
 
 
 def _repr(names: tuple[str, ...]) -> Callable[[Any], str]:
@@ -251,54 +241,33 @@ def _key(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
     if not names:
         return lambda self: ()
     if len(names) == 1:
-        get = attrgetter(names[0])
+        get = operator.attrgetter(names[0])
         return lambda self: (get(self),)
-    many: Callable[[Any], tuple[Any, ...]] = attrgetter(*names)
+    many: Callable[[Any], tuple[Any, ...]] = operator.attrgetter(*names)
     return many
 
 
-def _eq(key: Callable[[Any], tuple[Any, ...]]) -> Callable[[Any, object], Any]:
-    def __eq__(self: Any, other: object) -> Any:
+def _compare(key: Callable[[Any], tuple[Any, ...]], test: Callable[[Any, Any], Any]) -> Callable[[Any, object], Any]:
+    def method(self: Any, other: object) -> Any:
         if other.__class__ is self.__class__:
-            return key(self) == key(other)
+            return test(key(self), key(other))
         return NotImplemented
 
-    return __eq__
+    return method
 
 
-def _order(key: Callable[[Any], tuple[Any, ...]]) -> dict[str, Callable[[Any, object], Any]]:
-    def compare(test: Callable[[tuple[Any, ...], tuple[Any, ...]], bool]) -> Callable[[Any, object], Any]:
-        def method(self: Any, other: object) -> Any:
-            if other.__class__ is self.__class__:
-                return test(key(self), key(other))
-            return NotImplemented
-
-        return method
-
-    return {
-        "__lt__": compare(lambda a, b: a < b),
-        "__le__": compare(lambda a, b: a <= b),
-        "__gt__": compare(lambda a, b: a > b),
-        "__ge__": compare(lambda a, b: a >= b),
-    }
-
-
-def _frozen_setattr(cls: type[Any], table: dict[str, Field]) -> Callable[[Any, str, Any], None]:
+def _frozen(cls: type[Any], table: dict[str, Field]) -> dict[str, Callable[..., None]]:
     def __setattr__(self: Any, name: str, value: Any) -> None:
         if type(self) is cls or name in table:
             raise FrozenInstanceError(f"cannot assign to field {name!r}")
         super(cls, self).__setattr__(name, value)
 
-    return __setattr__
-
-
-def _frozen_delattr(cls: type[Any], table: dict[str, Field]) -> Callable[[Any, str], None]:
     def __delattr__(self: Any, name: str) -> None:
         if type(self) is cls or name in table:
             raise FrozenInstanceError(f"cannot delete field {name!r}")
         super(cls, self).__delattr__(name)
 
-    return __delattr__
+    return {"__setattr__": __setattr__, "__delattr__": __delattr__}
 
 
 def _with_slots(cls: type, specs: tuple[Field, ...], frozen: bool) -> type:
@@ -323,6 +292,6 @@ def _with_slots(cls: type, specs: tuple[Field, ...], frozen: bool) -> type:
     made = type(cls)(cls.__name__, cls.__bases__, namespace)
     made.__qualname__ = cls.__qualname__
     if frozen:  # the closures name the class: give them the new one
-        for name, method in (("__setattr__", _frozen_setattr), ("__delattr__", _frozen_delattr)):
-            setattr(made, name, method(made, namespace[_FIELDS]))
+        for name, method in _frozen(made, namespace[_FIELDS]).items():
+            setattr(made, name, method)
     return made
