@@ -18,13 +18,15 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from fixers.lazyre import LazyPattern
+
 OPERATORS = ("&&", "||", ";;", "|&", ";", "|", "&", "(", ")")
 OPENERS = frozenset({"if", "while", "until", "for", "case", "select", "{"})
 CLOSERS = {"fi": ("if",), "done": ("while", "until", "for", "select"), "esac": ("case",), "}": ("{",)}
 LIST_OPERATORS = frozenset({"&&", "||", "|", "|&"})
 _OPERATOR_STARTS = frozenset(op[0] for op in OPERATORS)
-_REDIRECT = re.compile(r"(\d*|&)(>>|>&|<&|<<<|<<-|<<|<>|>\||>|<)")
-_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\+?=")
+_REDIRECT = LazyPattern(r"(\d*|&)(>>|>&|<&|<<<|<<-|<<|<>|>\||>|<)")
+_ASSIGNMENT = LazyPattern(r"^[A-Za-z_][A-Za-z0-9_]*\+?=")
 
 
 @dataclass(frozen=True)
