@@ -28,13 +28,13 @@ from __future__ import annotations
 import atexit
 import contextlib
 import os
-import re
 import struct
 import sys
 import threading
 import time
 from typing import Any
 
+from fixers.lazyre import LazyPattern
 from fixers.records import record
 
 DEFAULT_TIMEOUT = 20.0  # seconds per file, every BuildKit parse of the file included
@@ -50,7 +50,7 @@ IN_PROCESS_MAX_BYTES = 16 * 1024
 IN_PROCESS_MAX_DEPTH = 16
 IN_PROCESS_MAX_CONTINUED = 1_000
 _HEADER = struct.Struct(">I")
-_SUBSTITUTION_TOKENS = re.compile(r"\$\{|\}|\n")
+_SUBSTITUTION_TOKENS = LazyPattern(r"\$\{|\}|\n")
 
 # The child imports nothing of dockmend: it reads a length-prefixed text, parses it and
 # answers with a length-prefixed JSON document, until its input closes.

@@ -19,6 +19,7 @@ from typing import TypeVar, cast, overload
 
 from fixers import buildkit
 from fixers.buildkit import Budget
+from fixers.lazyre import LazyPattern
 from fixers.records import field, record
 
 KNOWN_INSTRUCTIONS = frozenset(
@@ -44,8 +45,8 @@ KNOWN_INSTRUCTIONS = frozenset(
     ]
 )
 MAX_SIZE = 1024 * 1024
-_DIRECTIVE = re.compile(r"^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$")
-_HEREDOC_START = re.compile(r"<<-?\s*([\"']?)([A-Za-z_][A-Za-z0-9_]*)\1")
+_DIRECTIVE = LazyPattern(r"^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$")
+_HEREDOC_START = LazyPattern(r"<<-?\s*([\"']?)([A-Za-z_][A-Za-z0-9_]*)\1")
 _T = TypeVar("_T")
 
 

@@ -16,7 +16,6 @@ DM203 share.
 from __future__ import annotations
 
 import posixpath
-import re
 from collections.abc import Callable, Iterator
 from typing import Protocol
 
@@ -24,12 +23,13 @@ from fixers import shell
 from fixers.base import Context, ImageResolver, ImageUnreachable
 from fixers.document import Document, Instruction, Stage
 from fixers.images import InvalidReference, parse, split
+from fixers.lazyre import LazyPattern
 from fixers.records import record
 
 DEFAULT_SHELL = ("/bin/sh", "-c")
 DEFAULT_PATH = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
 _INITS = frozenset({"tini", "tini-static", "dumb-init"})  # run their arguments after `--`, nothing else
-_INIT_FLAG = re.compile(r"-[A-Za-z]+")
+_INIT_FLAG = LazyPattern(r"-[A-Za-z]+")
 # Reserved words and builtins of sh/bash/dash/ash: not programs, so exec form cannot run them
 # (echo, test, kill, … exist as programs too, but behave differently).
 _SHELL_WORDS = (
@@ -40,7 +40,7 @@ _SHELL_WORDS = (
     "times trap true type typeset ulimit umask unalias unset wait"
 )
 SHELL_WORDS = frozenset(_SHELL_WORDS.split())
-_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+_QUOTED = LazyPattern(r"'[^']*'|\"[^\"]*\"")
 
 
 @record(frozen=True)

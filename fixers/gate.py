@@ -8,14 +8,14 @@ Idempotence (a fixed point) is checked by the engine, which reruns the fixers.
 from __future__ import annotations
 
 import io
-import re
 from collections import Counter
 
 from fixers.base import FileChange
 from fixers.buildkit import Budget
 from fixers.document import Document, DocumentError, TooComplex
+from fixers.lazyre import LazyPattern
 
-_TAG_OR_DIGEST = re.compile(r"(@[^@/]+|:[^:/@]+)$")
+_TAG_OR_DIGEST = LazyPattern(r"(@[^@/]+|:[^:/@]+)$")
 
 
 class GateError(Exception):

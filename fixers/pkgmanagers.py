@@ -11,16 +11,15 @@ that know them), read by several fixers.
 
 from __future__ import annotations
 
-import re
-
 from fixers.document import Document, Instruction
+from fixers.lazyre import LazyPattern
 from fixers.records import record
 from fixers.shell import Command, Script, Word, parse
 
 _RESERVED = frozenset({"if", "then", "else", "elif", "do", "while", "until", "{", "!", "time"})
-_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\+?=")
+_ASSIGNMENT = LazyPattern(r"^[A-Za-z_][A-Za-z0-9_]*\+?=")
 # A variable set in front of npm/yarn that moves the cache elsewhere (or HOME).
-_CACHE_MOVERS = re.compile(r"^(HOME|XDG_CACHE_HOME|npm_config_cache|NPM_CONFIG_CACHE|YARN_CACHE_FOLDER)=")
+_CACHE_MOVERS = LazyPattern(r"^(HOME|XDG_CACHE_HOME|npm_config_cache|NPM_CONFIG_CACHE|YARN_CACHE_FOLDER)=")
 _UPDATE = "update"
 
 
@@ -53,11 +52,11 @@ class Cleaner:
     """A package manager whose cache is cleaned by a command at the end of the RUN."""
 
     name: str
-    programs: re.Pattern[str]  # program base names
+    programs: LazyPattern[str]  # program base names
     triggers: frozenset[str]  # subcommands that fill the cache
     value_opts: frozenset[str]  # options before the subcommand that take a separate value
     cleanup: str  # appended at the end of the RUN
-    done: re.Pattern[str]  # text after the last trigger showing the cache is already handled
+    done: LazyPattern[str]  # text after the last trigger showing the cache is already handled
     cache_dirs: tuple[str, ...]  # a cache/tmpfs mount on one of these keeps the cache out
     always_works: bool = False  # the cleanup cannot fail, even if the manager is absent
 
@@ -71,20 +70,20 @@ _RPM_VALUES = _names(
     "--repofrompath --forcearch -R --randomwait -d --debuglevel -e --errorlevel --rpmverbosity"
 )
 # Cleaned already: `<manager> … clean` in one simple command, or a removed cache path.
-_RPM_DONE = re.compile(r"\b(yum|dnf[0-9]?(-3)?|microdnf)\b[^;&|\n]*\bclean\b|/var/cache/(yum|dnf|libdnf5)\b")
+_RPM_DONE = LazyPattern(r"\b(yum|dnf[0-9]?(-3)?|microdnf)\b[^;&|\n]*\bclean\b|/var/cache/(yum|dnf|libdnf5)\b")
 
 
 def _rpm(name: str, programs: str, dirs: tuple[str, ...]) -> Cleaner:
-    return Cleaner(name, re.compile(programs), _RPM_TRIGGERS, _RPM_VALUES, f"{name} clean all", _RPM_DONE, dirs)
+    return Cleaner(name, LazyPattern(programs), _RPM_TRIGGERS, _RPM_VALUES, f"{name} clean all", _RPM_DONE, dirs)
 
 
 APT = Cleaner(
     "apt-get",
-    re.compile(r"apt-get|apt"),
+    LazyPattern(r"apt-get|apt"),
     frozenset({_UPDATE}),
     _names("-o -c -t --option --config-file --target-release --default-release"),
     "rm -rf /var/lib/apt/lists/*",
-    re.compile(r"/var/lib/apt\b"),
+    LazyPattern(r"/var/lib/apt\b"),
     ("/var/lib/apt", "/var/cache/apt"),
     always_works=True,
 )
@@ -95,29 +94,29 @@ CLEANERS = (
     _rpm("microdnf", r"microdnf", ("/var/cache/dnf", "/var/cache/yum")),
     Cleaner(
         "zypper",
-        re.compile(r"zypper"),
+        LazyPattern(r"zypper"),
         _names("install in update up dist-upgrade dup patch source-install si install-new-recommends inr"),
         _names("--root -R --reposd-dir -D --cache-dir -C --raw-cache-dir --solv-cache-dir --pkg-cache-dir -c --config"),
         "zypper clean --all",
-        re.compile(r"\bzypper\b[^;&|\n]*\b(clean|cc)\b|/var/cache/zypp\b"),
+        LazyPattern(r"\bzypper\b[^;&|\n]*\b(clean|cc)\b|/var/cache/zypp\b"),
         ("/var/cache/zypp",),
     ),
     Cleaner(
         "npm",
-        re.compile(r"npm"),
+        LazyPattern(r"npm"),
         _names("install i isntall add ci update up upgrade install-test it install-ci-test cit"),
         _names("--prefix -C --registry --userconfig --globalconfig --loglevel -w --workspace"),
         "npm cache clean --force",
-        re.compile(r"\bnpm\b[^;&|\n]*\bcache\s+(clean|clear|rm)\b|/\.npm\b|_cacache"),
+        LazyPattern(r"\bnpm\b[^;&|\n]*\bcache\s+(clean|clear|rm)\b|/\.npm\b|_cacache"),
         (".npm",),
     ),
     Cleaner(
         "yarn",
-        re.compile(r"yarn(pkg)?"),
+        LazyPattern(r"yarn(pkg)?"),
         frozenset({"install", "add", "global", ""}),  # "" = bare `yarn` (an install)
         _names("--cwd --modules-folder --mutex --network-timeout --registry"),
         "yarn cache clean",
-        re.compile(r"\byarn\b[^;&|\n]*\bcache\s+clean\b|\.cache/yarn|yarn-cache|YARN_CACHE_FOLDER"),
+        LazyPattern(r"\byarn\b[^;&|\n]*\bcache\s+clean\b|\.cache/yarn|yarn-cache|YARN_CACHE_FOLDER"),
         ("yarn",),
     ),
 )
@@ -149,8 +148,8 @@ def is_trigger(words: list[Word], cleaner: Cleaner) -> bool:
     return cleaner_of(words) is cleaner and subcommand(words, cleaner) in cleaner.triggers
 
 
-_PIP = re.compile(r"pip[0-9.]*")
-_PYTHON = re.compile(r"python[0-9.]*")
+_PIP = LazyPattern(r"pip[0-9.]*")
+_PYTHON = LazyPattern(r"python[0-9.]*")
 _PIP_VALUES = _names("--proxy --log --cache-dir --retries --timeout --exists-action --trusted-host --cert --python")
 _APK_VALUES = _names("-X --repository -p --root --arch --keys-dir --repositories-file --cache-dir --timeout")
 
@@ -185,7 +184,7 @@ def is_apk_update(words: list[Word]) -> bool:
 
 # Removing packages after an install may remove the manager itself (node as a
 # build dependency): then an npm/yarn cleanup at the end of the RUN would fail.
-_REMOVAL = re.compile(
+_REMOVAL = LazyPattern(
     r"\b(apk\s+del|apt-get\s+[^;&|\n]*\b(purge|remove|autoremove)|(yum|dnf|microdnf|zypper)\s+[^;&|\n]*\b(remove|erase|rm)"
     r"|npm\s+(uninstall|remove|rm|un)|rm\s[^;&|\n]*\b(node|npm|yarn|bin)\b)"
 )
@@ -196,7 +195,7 @@ def removes_packages(text: str) -> bool:
 
 
 # Raw-text tests on other RUNs (they may hide commands in `sh -c '…'`).
-_APT_READS_LISTS = re.compile(
+_APT_READS_LISTS = LazyPattern(
     r"(?:^|(?<=[\s;&|(`'\"/]))(?:apt-get|apt|aptitude|apt-cache)\s[^;&|\n]*?(?<=\s)(?:install|upgrade|dist-upgrade"
     r"|full-upgrade|build-dep|source|download|reinstall|satisfy|show|policy|madison|search|depends|rdepends|showpkg)"
     r"(?=[\s;&|)'\"]|$)"
@@ -218,17 +217,17 @@ def refreshes_apt_lists(cmd: Command) -> bool:
     return program(words) == "rm" and any(w.value.startswith("/var/lib/apt/lists") for w in words)
 
 
-_CLEAN_PATH = re.compile(
+_CLEAN_PATH = LazyPattern(
     r"/(var/lib/apt/lists|var/cache/(apt|yum|dnf|libdnf5|zypp|apk)|tmp|var/tmp|root/\.cache|root/\.npm"
     r"|usr/local/share/\.cache)(/[^\s]*)?"
 )
 _RM_FLAGS = frozenset({"-r", "-f", "-R", "-rf", "-fr", "-Rf", "-fR", "--recursive", "--force"})
 _CLEAN_COMMANDS = (
-    re.compile(r"apt-get (clean|autoclean)|apt clean"),
-    re.compile(r"(yum|dnf|microdnf) (-\S+ )*clean( \S+)*"),
-    re.compile(r"zypper (-\S+ )*(clean|cc)( \S+)*"),
-    re.compile(r"npm cache (clean|clear)( --force)?"),
-    re.compile(r"yarn cache clean( --all)?"),
+    LazyPattern(r"apt-get (clean|autoclean)|apt clean"),
+    LazyPattern(r"(yum|dnf|microdnf) (-\S+ )*clean( \S+)*"),
+    LazyPattern(r"zypper (-\S+ )*(clean|cc)( \S+)*"),
+    LazyPattern(r"npm cache (clean|clear)( --force)?"),
+    LazyPattern(r"yarn cache clean( --all)?"),
 )
 
 
@@ -262,7 +261,7 @@ def cache_mounted(inst: Instruction, dirs: tuple[str, ...]) -> bool:
 _CLOSERS = frozenset({"fi", "done", "esac", "}"})
 _OPENERS = frozenset({"if", "while", "until", "for", "case", "select", "{"})
 _ENDS = frozenset({"exit", "exec", "return"})
-_SET_E = re.compile(r"-[a-zA-Z]*e[a-zA-Z]*|errexit")
+_SET_E = LazyPattern(r"-[a-zA-Z]*e[a-zA-Z]*|errexit")
 
 
 @record(frozen=True)
@@ -399,17 +398,17 @@ def _leading(run: Run) -> bool:
 # pip got its cache, and `--no-cache-dir`, in pip 6 (December 2014); apk got `--no-cache`
 # in apk-tools 2.5 (Alpine 3.3, January 2016).
 
-_OLD_DISTROS = re.compile(
+_OLD_DISTROS = LazyPattern(
     r"(?<![a-z])(lucid|precise|trusty|utopic|vivid|wily|squeeze|wheezy|jessie"
     r"|ubuntu-?1[0-5]\.\d\d|debian-?[5-8](?![0-9.])|centos-?[5](?![0-9]))(?![a-z])"
 )
-_NEW_DISTROS = re.compile(
+_NEW_DISTROS = LazyPattern(
     r"(?<![a-z])(xenial|yakkety|zesty|artful|bionic|cosmic|disco|eoan|focal|groovy|hirsute|impish|jammy|kinetic"
     r"|lunar|mantic|noble|oracular|plucky|stretch|buster|bullseye|bookworm|trixie|forky|sid"
     r"|ubuntu-?(1[6-9]|[2-9]\d)\.\d\d|debian-?(9|1\d)(?![0-9]))(?![a-z])"
 )
-_ALPINE_VERSION = re.compile(r"(?<![a-z])alpine-?(\d+)\.(\d+)")
-_NUMBER = re.compile(r"(\d+)(?:\.(\d+))?(?:\.(\d+))?")
+_ALPINE_VERSION = LazyPattern(r"(?<![a-z])alpine-?(\d+)\.(\d+)")
+_NUMBER = LazyPattern(r"(\d+)(?:\.(\d+))?(?:\.(\d+))?")
 _PATCH_FLOOR = {(2, 7): (2, 7, 9), (3, 3): (3, 3, 6), (3, 4): (3, 4, 3)}
 _OLD_PYTHON = frozenset({(2, 5), (2, 6), (3, 0), (3, 1), (3, 2)})
 _UBUNTU_OLD = _names("lucid precise trusty utopic vivid wily")

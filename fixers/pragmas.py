@@ -7,8 +7,9 @@ import re
 from collections.abc import Mapping
 
 from fixers.document import Document
+from fixers.lazyre import LazyPattern
 
-_PRAGMA = re.compile(r"^#\s*dockmend\s+(ignore|ignore-file)\s*=\s*([\w\-, ]+)", re.I)
+_PRAGMA = LazyPattern(r"^#\s*dockmend\s+(ignore|ignore-file)\s*=\s*([\w\-, ]+)", re.I)
 
 
 def parse(comment: str, names: Mapping[str, str]) -> tuple[str, set[str]] | None:

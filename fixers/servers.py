@@ -13,6 +13,7 @@ import re
 from typing import cast
 
 from fixers.document import Document, Instruction, Stage
+from fixers.lazyre import LazyPattern
 from fixers.records import record
 from fixers.shell import Word, file_memo, parse
 
@@ -64,7 +65,7 @@ _MANAGERS |= {"tdnf": "rpm", "apk": "apk", "zypper": "zypper"}
 _INSTALL_VERBS = frozenset({"install", "in", "add"})
 _VALUE_OPTIONS = frozenset({"-t", "-o", "-X", "-r", "--virtual", "--repository", "--target-release", "--repo"})
 _VALUE_OPTIONS |= {"--setopt", "--enablerepo", "--disablerepo", "--releasever", "--installroot", "--from"}
-_HEREDOC = re.compile(r"<<-?\s*[\"']?[A-Za-z_][A-Za-z0-9_]*[\"']?")
+_HEREDOC = LazyPattern(r"<<-?\s*[\"']?[A-Za-z_][A-Za-z0-9_]*[\"']?")
 
 
 @record(frozen=True)

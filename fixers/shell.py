@@ -17,6 +17,7 @@ import functools
 import re
 from collections.abc import Iterator
 
+from fixers.lazyre import LazyPattern
 from fixers.records import field, record
 
 OPERATORS = ("&&", "||", ";;", "|&", ";", "|", "&", "(", ")")
@@ -24,8 +25,8 @@ OPENERS = frozenset({"if", "while", "until", "for", "case", "select", "{"})
 CLOSERS = {"fi": ("if",), "done": ("while", "until", "for", "select"), "esac": ("case",), "}": ("{",)}
 LIST_OPERATORS = frozenset({"&&", "||", "|", "|&"})
 _OPERATOR_STARTS = frozenset(op[0] for op in OPERATORS)
-_REDIRECT = re.compile(r"(\d*|&)(>>|>&|<&|<<<|<<-|<<|<>|>\||>|<)")
-_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\+?=")
+_REDIRECT = LazyPattern(r"(\d*|&)(>>|>&|<&|<<<|<<-|<<|<>|>\||>|<)")
+_ASSIGNMENT = LazyPattern(r"^[A-Za-z_][A-Za-z0-9_]*\+?=")
 
 
 @record(frozen=True)

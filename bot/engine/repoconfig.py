@@ -28,13 +28,13 @@ in the file) read together, as the users' documentation of the file does.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from bot.engine.selection import resolve_codes
 from bot.errors import DockmendError
 from fixers import label_settings as labels
+from fixers.lazyre import LazyPattern
 from fixers.records import field, record
 from fixers.severity import LEVELS
 
@@ -44,7 +44,7 @@ if TYPE_CHECKING:  # `dockmend fix` reads this file without the platforms
 NAMES = (".dockmend.yml", ".dockmend.yaml")
 MAX_SIZE = 64 * 1024
 KEYS = ("enabled", "fixers", "labels", "reviewers", "severity", "extends", "status_issue")
-_REMOTE = re.compile(r"(?P<repo>[\w.-]+(?:/[\w.-]+)+):(?P<path>[^:\s]+)")
+_REMOTE = LazyPattern(r"(?P<repo>[\w.-]+(?:/[\w.-]+)+):(?P<path>[^:\s]+)")
 Reader = Callable[[str, str], bytes]  # (repository full name, file path) -> contents
 
 

@@ -15,11 +15,12 @@ import re
 from collections.abc import Set
 from pathlib import Path
 
+from fixers.lazyre import LazyPattern
 from fixers.records import record
 
 MAX_LICENSE_FILE = 256 * 1024
-_FILE_NAME = re.compile(r"^(?:un)?(?:licen[cs]e|copying)(?:\.lesser)?(?:\.md|\.markdown|\.txt|\.rst)?$", re.I)
-_GNU_HEADER = re.compile(
+_FILE_NAME = LazyPattern(r"^(?:un)?(?:licen[cs]e|copying)(?:\.lesser)?(?:\.md|\.markdown|\.txt|\.rst)?$", re.I)
+_GNU_HEADER = LazyPattern(
     r"gnu (general|lesser general|library general|affero general) public license "
     r"version (\d(?: \d)?) (february 1989|june 1991|february 1999|29 june 2007|19 november 2007)"
 )

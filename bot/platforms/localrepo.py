@@ -6,14 +6,14 @@ link that leaves the folder, and never executed.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from bot.platforms.licenses import license_of
 from fixers.base import RepoInfo
+from fixers.lazyre import LazyPattern
 
 MAX_CONTEXT_FILE = 1024 * 1024
-_SCP_URL = re.compile(r"^(?:[\w.-]+@)?([\w.-]+):(?!//)(.+)$")
+_SCP_URL = LazyPattern(r"^(?:[\w.-]+@)?([\w.-]+):(?!//)(.+)$")
 
 
 class LocalFiles:

@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from fixers.base import Context, Fix, FixResult, Risk
 from fixers.document import Document, Instruction, Stage
 from fixers.edits import Edit
+from fixers.lazyre import LazyPattern
 
 CODE = "DM105"
 NAME = "add-labels"
@@ -108,15 +109,15 @@ TCP_SERVICES = {
 }
 UDP_SERVICES = {53: "dns", 123: "ntp"}
 
-_KEY = re.compile(r"^[a-z][a-z0-9]*(?:[.-][a-z0-9]+)*$")  # what hadolint DL3048 accepts
+_KEY = LazyPattern(r"^[a-z][a-z0-9]*(?:[.-][a-z0-9]+)*$")  # what hadolint DL3048 accepts
 _RESERVED = ("com.docker.", "io.docker.", "org.dockerproject.")
-_PORT = re.compile(r"^(\d{1,5})(?:/(tcp|udp|sctp))?$", re.I)
-_URL = re.compile(r"^https?://[^\s\"'$\\`]+$")
-_SPDX = re.compile(r"^[A-Za-z0-9.+\-() ]+$")
-_TOPIC = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-_VARIABLE = re.compile(r"\$(?:\{[^}]*\}|\w+)")
+_PORT = LazyPattern(r"^(\d{1,5})(?:/(tcp|udp|sctp))?$", re.I)
+_URL = LazyPattern(r"^https?://[^\s\"'$\\`]+$")
+_SPDX = LazyPattern(r"^[A-Za-z0-9.+\-() ]+$")
+_TOPIC = LazyPattern(r"^[a-z0-9][a-z0-9-]*$")
+_VARIABLE = LazyPattern(r"\$(?:\{[^}]*\}|\w+)")
 # %%VERSION%%, {{ .Version }}, @VERSION@ and $VAR / ${VAR}: a template, not a value.
-_PLACEHOLDER = re.compile(r"%%\w+%%|\{\{.*?\}\}|@[A-Z_][A-Z0-9_]*@|\$(?:\{|[A-Za-z_])")
+_PLACEHOLDER = LazyPattern(r"%%\w+%%|\{\{.*?\}\}|@[A-Z_][A-Z0-9_]*@|\$(?:\{|[A-Za-z_])")
 
 
 def fix(doc: Document, ctx: Context) -> FixResult:

@@ -8,6 +8,7 @@ import re
 from fixers.base import Context, ContextFiles, Fix, FixResult, Risk
 from fixers.document import Document, Instruction
 from fixers.edits import Edit
+from fixers.lazyre import LazyPattern
 
 CODE = "DM109"
 NAME = "add-to-copy"
@@ -43,7 +44,7 @@ _PLAIN_EXTENSIONS = (
     "c h cpp so whl zip apk deb rpm ico png jpg jpeg gif svg webp woff woff2 ttf otf eot map lock"
 )
 _PLAIN = frozenset(_PLAIN_EXTENSIONS.split())
-_ARCHIVE_NAME = re.compile(r"\.(tar|tgz|taz|tbz2?|tb2|txz|tlz|tzst|gz|bz2|xz|lzma|zst|z|Z)$", re.I)
+_ARCHIVE_NAME = LazyPattern(r"\.(tar|tgz|taz|tbz2?|tb2|txz|tlz|tzst|gz|bz2|xz|lzma|zst|z|Z)$", re.I)
 _MAGIC = (b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00", b"\x28\xb5\x2f\xfd")  # gzip, bzip2, xz, zstd
 
 

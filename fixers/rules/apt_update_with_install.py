@@ -9,6 +9,7 @@ from fixers import pkgmanagers as pm
 from fixers.base import Context, Fix, FixResult, Risk
 from fixers.document import Document, Instruction, Stage
 from fixers.edits import Edit
+from fixers.lazyre import LazyPattern
 from fixers.pkgmanagers import Run, render, tail
 from fixers.records import record
 from fixers.rules.consolidate_cleanup import later_lists, posix, shipped
@@ -39,10 +40,10 @@ NEEDS_NETWORK = False
 
 _HARMLESS = frozenset({"LABEL", "EXPOSE", "WORKDIR", "CMD", "ENTRYPOINT", "HEALTHCHECK", "STOPSIGNAL", "VOLUME"})
 _HARMLESS |= frozenset({"MAINTAINER", "ONBUILD"})
-_APT_ENV = re.compile(r"proxy|^APT|^DEBIAN|^DEBCONF|^http|^https|^ftp|^no_proxy|^LANG|^LC_|^TZ$", re.I)
+_APT_ENV = LazyPattern(r"proxy|^APT|^DEBIAN|^DEBCONF|^http|^https|^ftp|^no_proxy|^LANG|^LC_|^TZ$", re.I)
 _UPDATE_FLAGS = frozenset({"-y", "--yes", "--assume-yes", "-q", "-qq", "--quiet", "-qy", "-yq", "-qqy", "-yqq"})
-_KEEPS = re.compile(r"docker-clean|Keep-Downloaded-Packages|\bset\s+(-\w*f|-o\s+noglob)|\bshopt\b")
-_SAFE_DEST = re.compile(r"/(app|srv|home|opt|usr/src|usr/local/(src|app|bin|lib)|workspace|code|src|data|build)(/|$)")
+_KEEPS = LazyPattern(r"docker-clean|Keep-Downloaded-Packages|\bset\s+(-\w*f|-o\s+noglob)|\bshopt\b")
+_SAFE_DEST = LazyPattern(r"/(app|srv|home|opt|usr/src|usr/local/(src|app|bin|lib)|workspace|code|src|data|build)(/|$)")
 
 
 @record(frozen=True)

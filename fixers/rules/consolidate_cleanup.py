@@ -12,6 +12,7 @@ from fixers import pkgmanagers as pm
 from fixers.base import Context, Finding, Fix, FixResult, Risk
 from fixers.document import Document, Instruction, Stage
 from fixers.edits import Edit
+from fixers.lazyre import LazyPattern
 from fixers.pkgmanagers import Run, render, tail
 from fixers.records import record
 from fixers.shell import Command, Word
@@ -44,9 +45,9 @@ Check that nothing later in the build needs the cache: a script that runs
 `apt-get install` without `apt-get update` first, or an offline install."""
 NEEDS_NETWORK = False
 
-_POSIX_SHELL = re.compile(r"(/usr)?(/bin/)?(ba|da|a|k|z)?sh")
-_ABOUT_CACHE = re.compile(r"\bcach(e|es|ed|ing)\b", re.I)
-_HADOLINT_IGNORE = re.compile(r"hadolint\s+ignore=(\S+)")
+_POSIX_SHELL = LazyPattern(r"(/usr)?(/bin/)?(ba|da|a|k|z)?sh")
+_ABOUT_CACHE = LazyPattern(r"\bcach(e|es|ed|ing)\b", re.I)
+_HADOLINT_IGNORE = LazyPattern(r"hadolint\s+ignore=(\S+)")
 _HADOLINT_CODES = {
     "DL3009": "apt-get",
     "DL3019": "apk",
@@ -56,27 +57,29 @@ _HADOLINT_CODES = {
     "DL3042": "pip",
     "DL3060": "yarn",
 }
-_BERRY = re.compile(r"corepack|yarn\s+set\s+version|yarnPath|--immutable|yarn\s+dlx|\.yarn(rc\.yml|/|\s|$)|\.pnp\.c?js")
-_YARN_1 = re.compile(rb'"packageManager"\s*:\s*"yarn@1\.')
-_YARN_2 = re.compile(rb'"packageManager"\s*:\s*"yarn@(?!1\.)')
-_OFFLINE = re.compile(r"--(prefer-)?offline\b|--cache(-folder)?(?=[\s=])")  # npm/yarn relying on a cache
+_BERRY = LazyPattern(
+    r"corepack|yarn\s+set\s+version|yarnPath|--immutable|yarn\s+dlx|\.yarn(rc\.yml|/|\s|$)|\.pnp\.c?js"
+)
+_YARN_1 = LazyPattern(rb'"packageManager"\s*:\s*"yarn@1\.')
+_YARN_2 = LazyPattern(rb'"packageManager"\s*:\s*"yarn@(?!1\.)')
+_OFFLINE = LazyPattern(r"--(prefer-)?offline\b|--cache(-folder)?(?=[\s=])")  # npm/yarn relying on a cache
 _TESTS = frozenset({"[", "[[", "test", "command", "which", "type", "hash", "grep", "id", "getent", "false"})
-_KEEPS_APT = re.compile(r"docker-clean|Keep-Downloaded-Packages")  # apt caching set up on purpose
-_NOGLOB = re.compile(r"\bset\s+(-\w*f|-o\s+noglob)|\bshopt\b")  # globs like lists/* may not expand
-_MANAGERS = re.compile(r"apt|yum|dnf|zypper|apk|pip|npm|yarn")  # worth tokenizing
-_CLEANS = re.compile(r"\b(rm|clean|autoclean)\b")
+_KEEPS_APT = LazyPattern(r"docker-clean|Keep-Downloaded-Packages")  # apt caching set up on purpose
+_NOGLOB = LazyPattern(r"\bset\s+(-\w*f|-o\s+noglob)|\bshopt\b")  # globs like lists/* may not expand
+_MANAGERS = LazyPattern(r"apt|yum|dnf|zypper|apk|pip|npm|yarn")  # worth tokenizing
+_CLEANS = LazyPattern(r"\b(rm|clean|autoclean)\b")
 # An apk package cache set up on purpose. Without one, `--no-cache` changes nothing for
 # `apk add --no-network` (nothing to download, no index cached) but what hadolint sees.
-_APK_CACHE = re.compile(r"/etc/apk/cache|setup-apkcache")
+_APK_CACHE = LazyPattern(r"/etc/apk/cache|setup-apkcache")
 _PIP, _APK = "--no-cache-dir", "--no-cache"
 # Forms every pip and apk accept: the cache folder's removal at the end of the RUN.
 _PIP_RM, _APK_RM = "rm -rf ~/.cache/pip", "rm -rf /var/cache/apk/*"
 # The cache already handled in the RUN (or in a cleanup RUN folded into it), in any form.
-_PIP_DONE = re.compile(
+_PIP_DONE = LazyPattern(
     r"PIP_NO_CACHE_DIR|--no-cache-dir\b|\.cache/pip\b|\.cache/?(\*|\s|$)|\bpip[0-9.]*\s+cache\s+(purge|remove)"
 )
-_APK_DONE = re.compile(r"/var/cache/apk\b|/etc/apk/cache\b|\bapk\s+cache\s+(clean|purge)")
-_PIP_MOVERS = re.compile(r"(^|\s)(HOME|XDG_CACHE_HOME|PIP_CACHE_DIR)=")
+_APK_DONE = LazyPattern(r"/var/cache/apk\b|/etc/apk/cache\b|\bapk\s+cache\s+(clean|purge)")
+_PIP_MOVERS = LazyPattern(r"(^|\s)(HOME|XDG_CACHE_HOME|PIP_CACHE_DIR)=")
 _CACHE_HOMES = ("/root/.cache/pip", "/var/cache/apk", "/var/lib/apt/lists", "/var/cache/yum", "/var/cache/dnf")
 _PIP_DIRS = ("/.cache", "pip")
 _APK_DIRS = ("/var/cache/apk", "/etc/apk/cache")
@@ -346,12 +349,12 @@ def _other_shell(stage: Stage) -> bool:
     return not all(i.args and _POSIX_SHELL.fullmatch(i.args[0]) for i in shells)
 
 
-def _sets(stage: Stage, pattern: re.Pattern[str]) -> bool:
+def _sets(stage: Stage, pattern: LazyPattern[str]) -> bool:
     return any(i.keyword in ("ENV", "ARG") and pattern.search(" ".join(i.args)) for i in stage.instructions)
 
 
-_MOVES_PIP_CACHE = re.compile(r"\b(XDG_CACHE_HOME|PIP_CACHE_DIR)\b")
-_PIP_NO_CACHE = re.compile(r"PIP_NO_CACHE_DIR")
+_MOVES_PIP_CACHE = LazyPattern(r"\b(XDG_CACHE_HOME|PIP_CACHE_DIR)\b")
+_PIP_NO_CACHE = LazyPattern(r"PIP_NO_CACHE_DIR")
 
 
 def _pip_cache_moved(doc: Document, stage: Stage) -> bool:

@@ -8,6 +8,7 @@ from fixers import entrypoint as ep
 from fixers.base import Context, Finding, Fix, FixResult, Risk
 from fixers.document import Document, Instruction, Stage
 from fixers.edits import Edit
+from fixers.lazyre import LazyPattern
 from fixers.records import record
 from fixers.rules import wrapper_exec
 
@@ -43,10 +44,10 @@ NEEDS_NETWORK = False
 
 _SH = frozenset({"sh", "/bin/sh", "/usr/bin/sh", "ash", "/bin/ash", "dash", "/bin/dash", "/usr/bin/dash"})
 _BASH = frozenset({"bash", "/bin/bash", "/usr/bin/bash"})
-_HARMLESS = re.compile(r"-[eu]+|-[eu]*o (pipefail|errexit|nounset)")  # no effect on one simple command
+_HARMLESS = LazyPattern(r"-[eu]+|-[eu]*o (pipefail|errexit|nounset)")  # no effect on one simple command
 
 
-_SCRIPT = re.compile(r"\.(sh|bash|ksh|zsh|py|pl|rb|php|js)$")
+_SCRIPT = LazyPattern(r"\.(sh|bash|ksh|zsh|py|pl|rb|php|js)$")
 _EXECUTABLE = (b"#!", b"\x7fELF")  # what the kernel starts without a shell
 
 

@@ -7,6 +7,7 @@ import re
 
 from fixers.base import Context, Finding, FixResult, Risk
 from fixers.document import Document, Instruction
+from fixers.lazyre import LazyPattern
 from fixers.servers import Launch, run_launches
 
 CODE = "DM201"
@@ -34,8 +35,8 @@ _SECRET_PAIRS = frozenset({("API", "KEY"), ("PRIVATE", "KEY"), ("ACCESS", "KEY")
 # any other (…_FILE, …_PATH, …_URL, …_LENGTH) names something about it, not it.
 _TRAILING_OK = frozenset({"KEY", "BASE", "HASH", "VALUE", "SALT", "STRING"})
 _NOT_SECRET = frozenset({"true", "false", "yes", "no", "on", "off", "0", "1", "none", "null", "nil"})
-_NAME_WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
-_REFERENCE = re.compile(r"\$\{\w+(?::?([-=+?])([^}]*))?\}|\$\w+")
+_NAME_WORDS = LazyPattern(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+_REFERENCE = LazyPattern(r"\$\{\w+(?::?([-=+?])([^}]*))?\}|\$\w+")
 _LOCKED = frozenset({"*", "!", "!!", "x"})
 
 

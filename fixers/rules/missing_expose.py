@@ -6,6 +6,7 @@ import re
 
 from fixers.base import Context, Finding, FixResult, Risk
 from fixers.document import Document, Instruction
+from fixers.lazyre import LazyPattern
 from fixers.servers import Launch, chain_instructions, effective, entry_launches, flag_values, found_servers
 
 CODE = "DM205"
@@ -43,7 +44,7 @@ _PORT_FLAGS = {
 }
 _POSITIONAL = {"http.server": 1, "manage.py": 2}  # python -m http.server 8000; manage.py runserver :8000
 _RUNNERS = frozenset({"bundle", "poetry", "pipenv", "uv", "pdm", "npx", "yarn"})
-_PORT = re.compile(r"(?:.*:)?(\d{1,5})/?")  # 8000, :8000, 0.0.0.0:8000, tcp://[::]:8000
+_PORT = LazyPattern(r"(?:.*:)?(\d{1,5})/?")  # 8000, :8000, 0.0.0.0:8000, tcp://[::]:8000
 
 
 def _argv(launch: Launch) -> list[str]:

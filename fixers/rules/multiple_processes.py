@@ -6,6 +6,7 @@ import re
 
 from fixers.base import Context, Finding, FixResult, Risk
 from fixers.document import Document, Instruction
+from fixers.lazyre import LazyPattern
 from fixers.servers import Launch, effective, entry_launches, installs, run_launches, stage_chain
 
 CODE = "DM203"
@@ -38,8 +39,8 @@ _MANAGERS = {
     "systemd": "systemd",
 }
 _INIT_PATHS = {"/init": "s6-overlay", "/sbin/init": "an init system", "/usr/sbin/init": "an init system"}
-_PACKAGES = re.compile(r"(\w+|pip):(supervisor|runit|s6|s6-overlay|circus)")
-_VERSION = re.compile(r"[=<>!~\[]")
+_PACKAGES = LazyPattern(r"(\w+|pip):(supervisor|runit|s6|s6-overlay|circus)")
+_VERSION = LazyPattern(r"[=<>!~\[]")
 _SERVICE_START = frozenset({"start", "restart"})
 
 

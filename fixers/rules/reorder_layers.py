@@ -13,6 +13,7 @@ from fixers import lineage, pragmas, shell
 from fixers.base import Context, Fix, FixResult, Risk
 from fixers.document import Document, Instruction
 from fixers.edits import Edit
+from fixers.lazyre import LazyPattern
 from fixers.lineage import LineageIndex
 from fixers.records import field, record, replace
 
@@ -52,14 +53,14 @@ _FEATURES = frozenset({"&&", "||", ";", "quote", "escape", "comment", "redirect"
 _OPS = frozenset({"", "&&", "||", ";", "\n"})
 _QUIET = frozenset({">/dev/null", "1>/dev/null", "2>/dev/null", "&>/dev/null", "2>&1", ">&2", "1>&2"})
 _ENV_NAMES = _set("DEBIAN_FRONTEND DEBCONF_NONINTERACTIVE_SEEN TZ LANG LANGUAGE LC_ALL ACCEPT_EULA")
-_PKG = re.compile(r"[A-Za-z0-9][A-Za-z0-9+._:@~=<>!,\[\]*-]*")
-_ARCHIVE = re.compile(r"\.(deb|rpm|apk|whl|zip|tgz|tar|gz|bz2|xz|egg)$|\.apk", re.I)
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
-_OWNER = re.compile(r"[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]*)?")
-_MODE = re.compile(r"[0-7]{3,4}|[ugoa]*([-+=]([rwxXst]*|[ugo]))+(,[ugoa]*([-+=]([rwxXst]*|[ugo]))+)*")
-_SET = re.compile(r"[-+][a-zA-Z]+|pipefail|errexit|nounset|xtrace")
-_VAR_PATH = re.compile(r"\$\{?(\w+)\}?/")
-_ENV_PATH = re.compile(r"(?:^|(?<=[\s:=,;\"']))/[^\s:;,\"'=$]*")
+_PKG = LazyPattern(r"[A-Za-z0-9][A-Za-z0-9+._:@~=<>!,\[\]*-]*")
+_ARCHIVE = LazyPattern(r"\.(deb|rpm|apk|whl|zip|tgz|tar|gz|bz2|xz|egg)$|\.apk", re.I)
+_NAME = LazyPattern(r"[A-Za-z_][A-Za-z0-9_.-]*")
+_OWNER = LazyPattern(r"[A-Za-z0-9_.-]+(:[A-Za-z0-9_.-]*)?")
+_MODE = LazyPattern(r"[0-7]{3,4}|[ugoa]*([-+=]([rwxXst]*|[ugo]))+(,[ugoa]*([-+=]([rwxXst]*|[ugo]))+)*")
+_SET = LazyPattern(r"[-+][a-zA-Z]+|pipefail|errexit|nounset|xtrace")
+_VAR_PATH = LazyPattern(r"\$\{?(\w+)\}?/")
+_ENV_PATH = LazyPattern(r"(?:^|(?<=[\s:=,;\"']))/[^\s:;,\"'=$]*")
 _NONE = shell.Word("", "", 0, 0)
 
 

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 
 from fixers.base import Context, Finding, FixResult, Risk
 from fixers.document import Document, Instruction, Stage
+from fixers.lazyre import LazyPattern
 from fixers.servers import base_known, stage_chain
 
 CODE = "DM206"
@@ -27,12 +28,12 @@ process must write is only known to the image's authors."""
 NEEDS_NETWORK = False
 
 # Base images known to set a non-root USER themselves.
-_NON_ROOT_BASE = re.compile(
+_NON_ROOT_BASE = LazyPattern(
     r"non-?root|rootless|unprivileged|^cgr\.dev/chainguard/|^(docker\.io/)?bitnami/|(^|/)jenkins/jenkins"
     r"|(ubi|rhel)\d+/(?!ubi|toolbox)[\w.-]+",  # Red Hat's language and database images
     re.I,
 )
-_REFERENCE = re.compile(r"\$\{(\w+)(?::?([-+])([^}]*))?\}|\$(\w+)")
+_REFERENCE = LazyPattern(r"\$\{(\w+)(?::?([-+])([^}]*))?\}|\$(\w+)")
 
 
 def _scope(doc: Document, chain: list[Stage], until: Instruction) -> dict[str, str | None]:

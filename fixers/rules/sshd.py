@@ -6,6 +6,7 @@ import re
 
 from fixers.base import Context, Finding, FixResult, Risk
 from fixers.document import Document, Instruction
+from fixers.lazyre import LazyPattern
 from fixers.servers import Launch, entry_launches, installs, run_launches
 
 CODE = "DM202"
@@ -27,7 +28,7 @@ NEEDS_NETWORK = False
 
 # Only the server packages: Debian's `ssh` and Alpine's `openssh` also pull the server
 # in, but are nearly always installed for the client (git over ssh).
-_PACKAGES = re.compile(r"\w+:openssh-server(-\S+)?|\w+:dropbear")
+_PACKAGES = LazyPattern(r"\w+:openssh-server(-\S+)?|\w+:dropbear")
 _DAEMONS = frozenset({"sshd", "dropbear"})
 _SERVICES = frozenset({"ssh", "sshd", "ssh.service", "sshd.service", "dropbear"})
 _TURN_ON = frozenset({"start", "restart", "enable", "add", "on", "defaults"})

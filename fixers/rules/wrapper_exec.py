@@ -19,6 +19,7 @@ from fixers import entrypoint as ep
 from fixers import shell
 from fixers.base import Context, ContextFiles, FileChange, Fix, FixResult, Risk
 from fixers.document import Document, Instruction, Stage
+from fixers.lazyre import LazyPattern
 from fixers.records import record
 
 CODE = "DM107"
@@ -47,11 +48,11 @@ command is housekeeping rather than a server (`rm -f pidfile`, `echo`, `chmod`, 
 NEEDS_NETWORK = False
 
 MAX_SCRIPT = 256 * 1024
-_ARCHIVE = re.compile(r"\.(tar|tgz|tbz2?|txz|tar\.(gz|bz2|xz|zst))$")  # ADD unpacks these
+_ARCHIVE = LazyPattern(r"\.(tar|tgz|tbz2?|txz|tar\.(gz|bz2|xz|zst))$")  # ADD unpacks these
 _ODD = frozenset("$\"'\\")  # variables, quotes, escapes: the path is not known here
-_SHEBANG = re.compile(rb"#! ?(/bin/(sh|bash|ash|dash)|/usr/bin/(sh|bash)|/usr/bin/env (sh|bash))( -[euxv]+)?\r?")
+_SHEBANG = LazyPattern(rb"#! ?(/bin/(sh|bash|ash|dash)|/usr/bin/(sh|bash)|/usr/bin/env (sh|bash))( -[euxv]+)?\r?")
 _SHELLS = frozenset({"sh", "bash", "ash", "dash"})
-_FUNCTION = re.compile(r"^[ \t]*(?:function[ \t]+([\w-]+)(?:[ \t]*\(\))?|([\w-]+)[ \t]*\(\))", re.M)
+_FUNCTION = LazyPattern(r"^[ \t]*(?:function[ \t]+([\w-]+)(?:[ \t]*\(\))?|([\w-]+)[ \t]*\(\))", re.M)
 _ALL_ARGS = frozenset({'"$@"', "$@", '"${@}"', "${@}"})
 # Commands that start a daemon and return: the script's last command then only waits.
 _DAEMON_STARTERS = frozenset(
@@ -106,7 +107,7 @@ _NOT_THE_PROGRAM = frozenset(
         "wait",
     }
 )
-_EXPANSION = re.compile(r"\$\{[^}]*\}|\$[A-Za-z0-9_@*#?$!-]\w*")
+_EXPANSION = LazyPattern(r"\$\{[^}]*\}|\$[A-Za-z0-9_@*#?$!-]\w*")
 
 
 def fix(doc: Document, ctx: Context) -> FixResult:
