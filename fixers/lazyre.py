@@ -3,51 +3,48 @@
 ``dockmend fix`` imports every fixer, and a given Dockerfile uses few of their patterns:
 compiling them all at import was a tenth of a one-file run. A module keeps its patterns
 as module constants, written ``LazyPattern(r"…")`` instead of ``re.compile(r"…")``: the
-object has the methods of :class:`re.Pattern` that the code uses and compiles on the first
-call (later calls pay one extra Python call each).
+object has the methods of :class:`re.Pattern` that the code uses. The first call of any
+of them compiles the pattern and puts the compiled pattern's own methods in their place,
+so every later call is the compiled pattern's, with no step in between.
 """
 
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any, AnyStr, Generic
+
+_METHODS = ("match", "fullmatch", "search", "finditer", "findall", "split", "sub")
 
 
 class LazyPattern(Generic[AnyStr]):
     """``re.compile(pattern, flags)``, done on the first match, search, sub, …"""
 
-    __slots__ = ("_compiled", "_flags", "_pattern")
+    __slots__ = ("_compiled", "findall", "finditer", "flags", "fullmatch", "match", "pattern", "search", "split", "sub")
+
+    match: Callable[..., re.Match[AnyStr] | None]
+    fullmatch: Callable[..., re.Match[AnyStr] | None]
+    search: Callable[..., re.Match[AnyStr] | None]
+    finditer: Callable[..., Iterator[re.Match[AnyStr]]]
+    findall: Callable[..., list[Any]]
+    split: Callable[..., list[AnyStr | Any]]
+    sub: Callable[..., AnyStr]
 
     def __init__(self, pattern: AnyStr, flags: int = 0) -> None:
-        self._pattern: AnyStr = pattern
-        self._flags = flags
+        self.pattern: AnyStr = pattern
+        self.flags = flags
         self._compiled: re.Pattern[AnyStr] | None = None
+        for name in _METHODS:
+            setattr(self, name, partial(self._first, name))
 
     @property
     def compiled(self) -> re.Pattern[AnyStr]:
         if self._compiled is None:
-            self._compiled = re.compile(self._pattern, self._flags)
+            self._compiled = re.compile(self.pattern, self.flags)
+            for name in _METHODS:
+                setattr(self, name, getattr(self._compiled, name))
         return self._compiled
 
-    def match(self, string: AnyStr, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[AnyStr] | None:
-        return self.compiled.match(string, pos, endpos)
-
-    def fullmatch(self, string: AnyStr, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[AnyStr] | None:
-        return self.compiled.fullmatch(string, pos, endpos)
-
-    def search(self, string: AnyStr, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[AnyStr] | None:
-        return self.compiled.search(string, pos, endpos)
-
-    def finditer(self, string: AnyStr, pos: int = 0, endpos: int = sys.maxsize) -> Iterator[re.Match[AnyStr]]:
-        return self.compiled.finditer(string, pos, endpos)
-
-    def findall(self, string: AnyStr, pos: int = 0, endpos: int = sys.maxsize) -> list[Any]:
-        return self.compiled.findall(string, pos, endpos)
-
-    def split(self, string: AnyStr, maxsplit: int = 0) -> list[AnyStr | Any]:
-        return self.compiled.split(string, maxsplit)
-
-    def sub(self, repl: AnyStr | Callable[[re.Match[AnyStr]], AnyStr], string: AnyStr, count: int = 0) -> AnyStr:
-        return self.compiled.sub(repl, string, count)
+    def _first(self, method: str, /, *args: Any, **kwargs: Any) -> Any:
+        return getattr(self.compiled, method)(*args, **kwargs)

@@ -9,8 +9,14 @@ whole run on one file), and ``import dataclasses`` brings ``inspect`` with ``ast
 and ``tokenize``. A record is declared exactly like a dataclass and behaves like one for
 the options used here; its methods are closures over the class's field table, defined
 once in this module (compiled into its bytecode like any other code), so defining a
-record costs microseconds. ``tests/fixers/test_records.py`` holds records to
-``dataclasses`` side by side.
+record costs microseconds. Only ``__init__`` runs often enough to matter: a record starts
+with a generic one and, once :data:`HOT` instances of its class have been made (a corpus
+run, the service; never the check of one small file), compiles the ``__init__`` dataclasses
+would give it. ``tests/fixers/test_records.py`` holds both tiers to ``dataclasses`` side by
+side.
+
+Over 300 lines: one mechanism, and the parity with ``dataclasses`` it keeps (Python's own
+error messages included); split, the parts would share every private helper.
 
 Options: ``frozen``, ``order``, ``slots`` (``init``, ``repr`` and ``eq`` are always on, as
 dataclasses' defaults). Fields: annotations with a default, or :func:`field` with
@@ -31,6 +37,7 @@ _T = TypeVar("_T")
 _C = TypeVar("_C", bound=type)
 _MISSING: Any = type("_Missing", (), {"__repr__": lambda self: "MISSING"})()
 _FIELDS = "__record_fields__"
+HOT = 256  # instances of a record after which its __init__ is compiled (see _init)
 
 
 class FrozenInstanceError(AttributeError):
@@ -181,37 +188,85 @@ def _table(cls: type) -> dict[str, Field]:
 
 def _init(qualname: str, specs: tuple[Field, ...], slots: bool) -> Callable[..., None]:
     names = tuple(s.name for s in specs if s.init)
-    known = frozenset(names)
-    defaults = {s.name: s.default for s in specs if s.default is not _MISSING}
-    factories = tuple((s.name, s.default_factory) for s in specs if s.default_factory is not _MISSING)
-    made = defaults.keys() | {name for name, _ in factories}
+    count, known = len(names), frozenset(names)
+    made = {s.name for s in specs if s.default is not _MISSING or s.default_factory is not _MISSING}
     required = tuple(n for n in names if n not in made)
-    stored = tuple(s.name for s in specs if s.init or s.name in made)  # an init=False field without default: unset
+    fill = tuple((s.name, s.default, s.default_factory) for s in specs if s.init and s.name in made)
+    late = tuple((s.name, s.default, s.default_factory) for s in specs if not s.init and s.name in made)
     store = object.__setattr__
 
+    calls = 0
+
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
-        if len(args) > len(names):
-            raise TypeError(f"{qualname}.__init__() {_too_many(len(required) + 1, len(names) + 1, len(args) + 1)}")
+        nonlocal calls
+        calls += 1
+        if calls == HOT:  # a class made often: from now on, the compiled __init__ dataclasses would give it
+            compiled = _compiled_init(qualname, specs, slots)
+            for owner in type(self).__mro__:
+                if owner.__dict__.get("__init__") is __init__:
+                    owner.__init__ = compiled  # type: ignore[misc]
+        if not kwargs and not late and len(args) == count:  # every field given in order: the usual call
+            if slots:
+                for name, value in zip(names, args, strict=False):  # (as long: strict would cost a third)
+                    store(self, name, value)
+            else:
+                state = self.__dict__
+                for name, value in zip(names, args, strict=False):
+                    state[name] = value
+            return
+        if len(args) > count:
+            raise TypeError(f"{qualname}.__init__() {_too_many(len(required) + 1, count + 1, len(args) + 1)}")
         values = dict(zip(names, args, strict=False))
-        for key, value in kwargs.items():
-            if key not in known:
-                raise TypeError(f"{qualname}.__init__() got an unexpected keyword argument {key!r}")
-            if key in values:
-                raise TypeError(f"{qualname}.__init__() got multiple values for argument {key!r}")
-            values[key] = value
-        missing = [n for n in required if n not in values]
-        if missing:
-            raise TypeError(f"{qualname}.__init__() {_missing(missing)}")
-        for name, factory in factories:
-            if name not in values or name not in known:
-                values[name] = factory()
+        if kwargs:
+            if not known.issuperset(kwargs) or not values.keys().isdisjoint(kwargs):
+                for key in kwargs:
+                    if key not in known:
+                        raise TypeError(f"{qualname}.__init__() got an unexpected keyword argument {key!r}")
+                    if key in values:
+                        raise TypeError(f"{qualname}.__init__() got multiple values for argument {key!r}")
+            values.update(kwargs)
+        if len(values) < count:
+            for name, default, factory in fill:
+                if name not in values:
+                    values[name] = default if factory is _MISSING else factory()
+            if len(values) < count:
+                raise TypeError(f"{qualname}.__init__() {_missing([n for n in required if n not in values])}")
+        for name, default, factory in late:  # init=False: from its default (one without stays unset)
+            values[name] = default if factory is _MISSING else factory()
         if slots:
-            for name in stored:
-                store(self, name, values[name] if name in values else defaults[name])
-        else:
-            self.__dict__.update({name: values[name] if name in values else defaults[name] for name in stored})
+            for name, value in values.items():
+                store(self, name, value)
+        else:  # (the instance's dict lists keyword arguments as given, the rest after)
+            self.__dict__.update(values)
 
     return __init__
+
+
+def _compiled_init(qualname: str, specs: tuple[Field, ...], slots: bool) -> Callable[..., None]:
+    """The ``__init__`` dataclasses would compile for these fields (it stores with
+    ``object.__setattr__`` or in the instance's dict, so frozen records take it too)."""
+    env: dict[str, Any] = {"_record_missing": _MISSING, "_record_store": object.__setattr__}
+    params, body = ["_record_self"], []
+    for index, spec in enumerate(specs):
+        factory, default = f"_record_factory_{index}", f"_record_default_{index}"
+        env[factory], env[default] = spec.default_factory, spec.default
+        if spec.init:
+            made = spec.default_factory is not _MISSING
+            given = f"={'_record_missing' if made else default}" if made or spec.default is not _MISSING else ""
+            params.append(f"{spec.name}{given}")
+            value = f"{factory}() if {spec.name} is _record_missing else {spec.name}" if made else spec.name
+        elif spec.default_factory is not _MISSING or spec.default is not _MISSING:
+            value = f"{factory}()" if spec.default_factory is not _MISSING else default
+        else:
+            continue
+        store = f"_record_store(_record_self, {spec.name!r}, {{}})" if slots else f"_record_state[{spec.name!r}] = {{}}"
+        body.append(store.format(value))
+    lines = [f"def __init__({', '.join(params)}):", "    _record_state = _record_self.__dict__" * (not slots)]
+    source = "\n".join([*filter(None, lines), *(f"    {line}" for line in body or ["pass"])])
+    exec(source, env)  # the names are the class's own field names (identifiers)
+    made_init: Callable[..., None] = env["__init__"]
+    made_init.__qualname__ = f"{qualname}.__init__"
+    return made_init
 
 
 def _too_many(least: int, most: int, given: int) -> str:

@@ -12,6 +12,12 @@ def test_compiles_on_first_use_only_once() -> None:
     assert pattern.compiled.flags & re.I
 
 
+def test_after_the_first_call_the_methods_are_the_compiled_patterns() -> None:
+    pattern = LazyPattern(r"x+")
+    assert pattern.search("axx") is not None and pattern._compiled is not None
+    assert all(getattr(pattern, name) == getattr(pattern.compiled, name) for name in ("match", "sub", "finditer"))
+
+
 def test_answers_as_the_compiled_pattern() -> None:
     lazy, eager = LazyPattern(r"(\w)(\d)?"), re.compile(r"(\w)(\d)?")
     text = "a1 b c2"

@@ -50,6 +50,15 @@ def both(options: dict[str, Any]) -> tuple[dict[str, type], dict[str, type]]:
     return declare(dataclasses.dataclass, dataclasses.field, **options), declare(record, field, **options)
 
 
+@pytest.fixture(autouse=True, params=["generic", "compiled"])
+def tier(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test runs twice: with the generic __init__ a record starts with, and with the one
+    compiled once the class is made often (from its first instance here)."""
+    if request.param == "compiled":
+        monkeypatch.setattr(records, "HOT", 1)
+    return str(request.param)
+
+
 def outcome(call: Callable[[], Any]) -> tuple[str, Any]:
     try:
         return "ok", call()
