@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from urllib.parse import parse_qs, urlencode
 
 from tests.emulators.gitlab_model import ApiError, User
@@ -92,6 +92,40 @@ class Reply:
 
 Handler = Callable[[World, Req], Reply]
 Route = tuple[str, str, Handler]  # (method, path template as in the reference, handler)
+
+
+class Listed(Protocol):
+    """What a group listing filters and sorts: an issue or a merge request."""
+
+    id: int
+    project_id: int
+    author_id: int
+    state: str
+    created_at: str
+
+
+L = TypeVar("L", bound=Listed)
+
+
+def of_group(w: World, req: Req, items: Sequence[L]) -> list[L]:
+    """``items`` as a group listing (group issues, group merge requests) gives them: those of
+    the group's and its subgroups' projects, of archived projects only with
+    ``non_archived=false``, in ``state`` (default ``all``), by ``author_username``, newest
+    first unless ``sort=asc``."""
+    groups = {g.id for g in w.subgroups(w.group(req.args["id"]))}
+    non_archived = req.flag("non_archived", True) is not False
+    projects = {p.id for p in w.projects.values() if p.group.id in groups and not (non_archived and p.archived)}
+    state = req.text("state") or "all"
+    author = req.text("author_username")
+    found = [
+        i
+        for i in items
+        if i.project_id in projects
+        and state in ("all", i.state)
+        and (not author or w.users[i.author_id].username == author)
+    ]
+    found.sort(key=lambda i: (i.created_at, i.id), reverse=(req.text("sort") or "desc") == "desc")
+    return found
 
 
 def per_page(req: Req) -> int:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.emulators import gitlab_bodies as bodies
-from tests.emulators.gitlab_api import Reply, Req, Route, paginate
+from tests.emulators.gitlab_api import Reply, Req, Route, of_group, paginate
 from tests.emulators.gitlab_model import ApiError, Issue, now
 from tests.emulators.gitlab_world import World
 
@@ -96,16 +96,7 @@ def list_issues(w: World, req: Req) -> Reply:
 def group_issues(w: World, req: Req) -> Reply:
     """The issues of every project of a group and its subgroups ("List group issues");
     those of archived projects are left out unless ``non_archived=false``."""
-    groups = {g.id for g in w.subgroups(w.group(req.args["id"]))}
-    non_archived = req.flag("non_archived", True) is not False
-    projects = {p.id for p in w.projects.values() if p.group.id in groups and not (non_archived and p.archived)}
-    state = req.text("state") or "all"
-    found = [i for i in w.issues if i.project_id in projects and state in ("all", i.state)]
-    author = req.text("author_username")
-    if author:
-        found = [i for i in found if w.users[i.author_id].username == author]
-    found.sort(key=lambda i: (i.created_at, i.id), reverse=(req.text("sort") or "desc") == "desc")
-    return paginate(req, found, lambda i: body(w, i, req.base))
+    return paginate(req, of_group(w, req, w.issues), lambda i: body(w, i, req.base))
 
 
 def create_issue(w: World, req: Req) -> Reply:

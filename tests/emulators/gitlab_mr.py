@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.emulators import gitlab_bodies as bodies
-from tests.emulators.gitlab_api import Reply, Req, Route, paginate
+from tests.emulators.gitlab_api import Reply, Req, Route, of_group, paginate
 from tests.emulators.gitlab_model import ApiError, MergeRequest, Note, Project, User, now
 from tests.emulators.gitlab_world import World
 
@@ -129,18 +129,10 @@ def group_mrs(w: World, req: Req) -> Reply:
     requests", https://docs.gitlab.com/api/merge_requests/#list-group-merge-requests):
     ``scope`` defaults to ``all`` there, and the merge requests of archived projects are left out unless
     ``non_archived=false``."""
-    groups = {g.id for g in w.subgroups(w.group(req.args["id"]))}
-    non_archived = req.flag("non_archived", True) is not False
-    projects = {p.id for p in w.projects.values() if p.group.id in groups and not (non_archived and p.archived)}
-    state = req.text("state") or "all"
-    found = [mr for mr in w.merge_requests if mr.project_id in projects and state in ("all", mr.state)]
+    found = of_group(w, req, w.merge_requests)
     for name in ("source_branch", "target_branch"):
         if req.text(name):
             found = [mr for mr in found if getattr(mr, name) == req.text(name)]
-    author = req.text("author_username")
-    if author:
-        found = [mr for mr in found if w.users[mr.author_id].username == author]
-    found.sort(key=lambda mr: (mr.created_at, mr.id), reverse=(req.text("sort") or "desc") == "desc")
     return paginate(req, found, lambda mr: body(w, mr, req.base))
 
 
