@@ -3,16 +3,15 @@
 ``dockmend fix`` imports every fixer, and a given Dockerfile uses few of their patterns:
 compiling them all at import was a tenth of a one-file run. A module keeps its patterns
 as module constants, written ``LazyPattern(r"…")`` instead of ``re.compile(r"…")``: the
-object has the methods of :class:`re.Pattern` that the code uses. The first call of any
-of them compiles the pattern and puts the compiled pattern's own methods in their place,
-so every later call is the compiled pattern's, with no step in between.
+object has the methods of :class:`re.Pattern` that the code uses, in slots left empty: the
+first look-up of any of them compiles the pattern and fills the slots with the compiled
+pattern's own methods, so every later call is the compiled pattern's, with no step between.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from functools import partial
 from typing import Any, AnyStr, Generic
 
 _METHODS = ("match", "fullmatch", "search", "finditer", "findall", "split", "sub")
@@ -35,8 +34,6 @@ class LazyPattern(Generic[AnyStr]):
         self.pattern: AnyStr = pattern
         self.flags = flags
         self._compiled: re.Pattern[AnyStr] | None = None
-        for name in _METHODS:
-            setattr(self, name, partial(self._first, name))
 
     @property
     def compiled(self) -> re.Pattern[AnyStr]:
@@ -46,5 +43,8 @@ class LazyPattern(Generic[AnyStr]):
                 setattr(self, name, getattr(self._compiled, name))
         return self._compiled
 
-    def _first(self, method: str, /, *args: Any, **kwargs: Any) -> Any:
-        return getattr(self.compiled, method)(*args, **kwargs)
+    def __getattr__(self, name: str) -> Any:
+        """A method's slot is empty until the first call of any of them (see the module)."""
+        if name not in _METHODS:
+            raise AttributeError(name)
+        return getattr(self.compiled, name)
